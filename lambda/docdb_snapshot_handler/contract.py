@@ -1,0 +1,165 @@
+"""The contract between the construct (synth time) and the handler (deploy time).
+
+Property names, attribute names and the validation rules live here once. The construct imports
+this module to validate literal props at synth time; the handler uses the same functions on the
+strings CloudFormation sends, so a token that resolves to a bad value fails with the same words.
+Pure Python: no boto3, no aws-cdk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Final
+
+RESOURCE_TYPE: Final = "Custom::DocDbElasticClusterSnapshot"
+
+
+class Prop:
+    """ResourceProperties keys of the custom resource."""
+
+    CLUSTER_ARN: Final = "ClusterArn"
+    SNAPSHOT_NAME: Final = "SnapshotName"
+    SNAPSHOT_NAME_PREFIX: Final = "SnapshotNamePrefix"
+    TAGS: Final = "Tags"
+    TRIGGER: Final = "Trigger"
+    WAIT_FOR_COMPLETION: Final = "WaitForCompletion"
+    TIMEOUT_SECONDS: Final = "TimeoutSeconds"
+    REMOVAL_POLICY: Final = "RemovalPolicy"
+
+
+OUR_PROPS: Final = frozenset(
+    value for key, value in vars(Prop).items() if not key.startswith("_")
+)
+# CloudFormation adds these itself; they are expected, never "unknown".
+CLOUDFORMATION_PROPS: Final = frozenset({"ServiceToken", "ServiceTimeout"})
+
+
+class Attr:
+    """Keys of the response Data, readable with Fn::GetAtt."""
+
+    SNAPSHOT_ARN: Final = "SnapshotArn"
+    SNAPSHOT_NAME: Final = "SnapshotName"
+    STATUS: Final = "Status"
+    SNAPSHOT_CREATION_TIME: Final = "SnapshotCreationTime"
+    CLUSTER_ARN: Final = "ClusterArn"
+    KMS_KEY_ID: Final = "KmsKeyId"
+    SNAPSHOT_TYPE: Final = "SnapshotType"
+
+
+class RemovalPolicy:
+    RETAIN: Final = "retain"
+    DESTROY: Final = "destroy"
+
+
+REMOVAL_POLICIES: Final = (RemovalPolicy.RETAIN, RemovalPolicy.DESTROY)
+
+# Snapshot names: the API allows 1-63 characters; DocumentDB's naming rules add the rest.
+SNAPSHOT_NAME_MAX_LENGTH: Final = 63
+_NAME_CHARS = re.compile(r"^[A-Za-z0-9-]*$")
+# A generated name is PREFIX-YYYYMMDDhhmmss-xxxxxx: the suffix sorts by time and is unique per
+# request (a digest of the CloudFormation RequestId).
+GENERATED_SUFFIX_LENGTH: Final = len("-20260101000000-abcdef")
+SNAPSHOT_NAME_PREFIX_MAX_LENGTH: Final = SNAPSHOT_NAME_MAX_LENGTH - GENERATED_SUFFIX_LENGTH
+
+# Tags: botocore's docdb-elastic model (TagMap); tests check these against the model.
+TAGS_MAX_COUNT: Final = 50
+TAG_KEY_MIN_LENGTH: Final = 1
+TAG_KEY_MAX_LENGTH: Final = 128
+TAG_KEY_PATTERN: Final = "^(?!aws:)[a-zA-Z+-=._:/]+$"
+TAG_VALUE_MAX_LENGTH: Final = 256
+
+# One Lambda invocation must hold the whole wait (15 minutes), with a minute to spare for the
+# cold start and the answer to CloudFormation.
+TIMEOUT_MIN_SECONDS: Final = 30
+TIMEOUT_MAX_SECONDS: Final = 14 * 60
+
+CLUSTER_ARN_PATTERN: Final = (
+    r"^arn:aws[a-z-]*:docdb-elastic:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9-]+$"
+)
+SNAPSHOT_ARN_PATTERN: Final = (
+    r"^arn:aws[a-z-]*:docdb-elastic:[a-z0-9-]+:[0-9]{12}:cluster-snapshot/[A-Za-z0-9-]+$"
+)
+
+
+def _name_rule_errors(field: str, value: str, max_length: int, what: str) -> list[str]:
+    errors = []
+    if not value:
+        return [f"{field}: {what} must not be empty"]
+    if len(value) > max_length:
+        errors.append(f"{field}: {what} must be at most {max_length} characters (got {len(value)})")
+    if not value[0].isascii() or not value[0].isalpha():
+        errors.append(f"{field}: {what} must start with a letter (got {value[0]!r})")
+    if not _NAME_CHARS.match(value):
+        errors.append(f"{field}: {what} may contain only ASCII letters, digits and hyphens")
+    if "--" in value:
+        errors.append(f"{field}: {what} must not contain two consecutive hyphens")
+    return errors
+
+
+def snapshot_name_errors(field: str, value: str) -> list[str]:
+    """Rules for an exact snapshot name."""
+    errors = _name_rule_errors(field, value, SNAPSHOT_NAME_MAX_LENGTH, "a snapshot name")
+    if value.endswith("-"):
+        errors.append(f"{field}: a snapshot name must not end with a hyphen")
+    return errors
+
+
+def snapshot_name_prefix_errors(field: str, value: str) -> list[str]:
+    """Rules for a prefix: the generated suffix starts with a hyphen, so a trailing one would
+    make '--'."""
+    errors = _name_rule_errors(
+        field,
+        value,
+        SNAPSHOT_NAME_PREFIX_MAX_LENGTH,
+        "a snapshot name prefix (it leaves room for the generated suffix)",
+    )
+    if value.endswith("-"):
+        errors.append(f"{field}: a snapshot name prefix must not end with a hyphen")
+    return errors
+
+
+def tags_errors(field: str, tags: Mapping[str, str]) -> list[str]:
+    errors = []
+    if len(tags) > TAGS_MAX_COUNT:
+        errors.append(f"{field}: at most {TAGS_MAX_COUNT} tags are allowed (got {len(tags)})")
+    for key, value in tags.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            errors.append(f"{field}: tag {key!r} must have a string key and a string value")
+            continue
+        if not TAG_KEY_MIN_LENGTH <= len(key) <= TAG_KEY_MAX_LENGTH:
+            errors.append(
+                f"{field}: tag key {key[:40]!r} must be {TAG_KEY_MIN_LENGTH} to "
+                f"{TAG_KEY_MAX_LENGTH} characters (got {len(key)})"
+            )
+        elif key.startswith("aws:"):
+            errors.append(f"{field}: tag key {key!r} must not start with 'aws:' (reserved by AWS)")
+        elif not re.match(TAG_KEY_PATTERN, key):
+            errors.append(
+                f"{field}: tag key {key!r} must match {TAG_KEY_PATTERN} (letters, digits, "
+                "and + - = . _ : /)"
+            )
+        if len(value) > TAG_VALUE_MAX_LENGTH:
+            errors.append(
+                f"{field}: the value of tag {key[:40]!r} must be at most {TAG_VALUE_MAX_LENGTH} "
+                f"characters (got {len(value)})"
+            )
+    return errors
+
+
+def timeout_errors(field: str, seconds: int) -> list[str]:
+    if not TIMEOUT_MIN_SECONDS <= seconds <= TIMEOUT_MAX_SECONDS:
+        return [
+            f"{field}: must be between {TIMEOUT_MIN_SECONDS} seconds and "
+            f"{TIMEOUT_MAX_SECONDS // 60} minutes (got {seconds} seconds)"
+        ]
+    return []
+
+
+def cluster_arn_errors(field: str, value: str) -> list[str]:
+    if not re.match(CLUSTER_ARN_PATTERN, value):
+        return [
+            f"{field}: must be a DocumentDB elastic cluster ARN, "
+            f"arn:<partition>:docdb-elastic:<region>:<account>:cluster/<id> (got {value[:120]!r})"
+        ]
+    return []

@@ -1,0 +1,120 @@
+"""Lambda entry point: crhelper, with its risky defaults replaced.
+
+crhelper keeps the CloudFormation protocol (request routing, PhysicalResourceId rules, the
+timer that answers before the Lambda times out). Replaced: its DEBUG logging of the event and
+URL, its 120 s sleep on Delete, its unbounded response sender, and the three unused boto3
+clients its constructor builds (they cost cold-start time and fail the container without a
+region).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from crhelper import CfnResource
+
+from . import lifecycle, logs, responder
+
+logger = logging.getLogger(__name__)
+
+_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20
+)
+
+
+class SnapshotResource(CfnResource):  # type: ignore[misc]
+    """crhelper's CfnResource without polling clients, DEBUG logs, sleeps or endless retries."""
+
+    def __init__(self) -> None:
+        # Deliberately not CfnResource.__init__: it builds lambda, events and logs clients for
+        # polling, which this handler does not use. These are the attributes its methods read.
+        self._sleep_on_delete = 0
+        self._create_func = self._update_func = self._delete_func = None
+        self._poll_create_func = self._poll_update_func = self._poll_delete_func = None
+        self._timer: threading.Timer | None = None
+        self._init_failed: Exception | None = None
+        self._json_logging = True
+        self._send_response = False
+        self._polling_interval = 2
+        self.Status = self.Reason = self.PhysicalResourceId = ""
+        self.StackId = self.RequestId = self.LogicalResourceId = ""
+        self.Data: dict[str, Any] = {}
+        self.NoEcho = False
+        self._event: dict[str, Any] = {}
+        self._context: Any = None
+        self._response_url = ""
+        self._sam_local = None
+        self._ssl_verify = None
+        self._answered = threading.Lock()
+        logs.setup()
+
+    def _log_setup(self, event: dict[str, Any], context: Any) -> None:
+        # First call of every invocation, before crhelper reads the event: reset what a previous
+        # invocation left, so even a malformed event is answered at its own URL, exactly once.
+        self._answered = threading.Lock()
+        event = event if isinstance(event, dict) else {}
+        self._context = context
+        self._response_url = str(event.get("ResponseURL", ""))
+        self.StackId = str(event.get("StackId", ""))
+        self.RequestId = str(event.get("RequestId", ""))
+        self.LogicalResourceId = str(event.get("LogicalResourceId", ""))
+        self.PhysicalResourceId = str(event.get("PhysicalResourceId", ""))
+        self.Status, self.Reason, self.Data = "FAILED", "", {}
+        logs.bind(event, str(getattr(context, "aws_request_id", "")))
+        logger.info("request received")
+
+    def _wait_for_cwlogs(self, sleep: Any = None) -> None:
+        """crhelper sleeps up to 120 s on Delete so logs flush; Lambda flushes them itself."""
+
+    def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
+        # crhelper's timeout timer and the main thread can both get here: answer once.
+        if not self._answered.acquire(blocking=False):
+            logger.warning("a response was already sent for this request; not sending another")
+            return
+        response = {
+            "Status": status or self.Status,
+            "Reason": str(reason if status else self.Reason),
+            "PhysicalResourceId": str(self.PhysicalResourceId or self.LogicalResourceId or "none"),
+            "StackId": self.StackId,
+            "RequestId": self.RequestId,
+            "LogicalResourceId": self.LogicalResourceId,
+            "NoEcho": self.NoEcho,
+            "Data": self.Data,
+        }
+        budget = 30.0
+        if self._context is not None:
+            budget = max(1.0, self._context.get_remaining_time_in_millis() / 1000.0 - 1.0)
+        responder.send(self._response_url, response, budget)
+
+
+helper = SnapshotResource()
+_client: Any = None
+
+
+def _docdb_elastic() -> Any:
+    """One client per container, made on first use: a Delete that retains never needs it."""
+    global _client
+    if _client is None:
+        _client = boto3.client("docdb-elastic", config=_CLIENT_CONFIG)
+    return _client
+
+
+@helper.create  # type: ignore[misc]
+@helper.update  # type: ignore[misc]
+def _create_or_update(event: dict[str, Any], context: Any) -> str:
+    physical_id, data = lifecycle.create_or_update(event, context, _docdb_elastic)
+    helper.Data.update(data)
+    return physical_id
+
+
+@helper.delete  # type: ignore[misc]
+def _delete(event: dict[str, Any], context: Any) -> str:
+    return lifecycle.delete(event, _docdb_elastic)
+
+
+def handler(event: dict[str, Any], context: Any) -> None:
+    helper(event, context)

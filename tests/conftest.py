@@ -1,0 +1,58 @@
+"""Shared loopback stand-ins: the docdb-elastic API and CloudFormation's ResponseURL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from standins.docdb_elastic import REGION, DocDbElasticStandIn, StandInServer
+from standins.response_receiver import ResponseReceiver
+
+
+@pytest.fixture(scope="session")
+def standin_server() -> Iterator[StandInServer]:
+    with StandInServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ResponseReceiver]:
+    with ResponseReceiver(tmp_path_factory.mktemp("ca")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def aws_env(standin_server: StandInServer, receiver: ResponseReceiver) -> Iterator[dict[str, str]]:
+    """What the Lambda environment provides, pointed at the loopback stand-ins."""
+    env = {
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "AKIDTESTINGONLY",
+        "AWS_SECRET_ACCESS_KEY": "testing-only-secret",
+        "AWS_ENDPOINT_URL_DOCDB_ELASTIC": standin_server.endpoint,
+        "SSL_CERT_FILE": str(receiver.ca_file),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE"):
+            patch.delenv(key, raising=False)
+        patch.setenv("AWS_CONFIG_FILE", os.devnull)
+        patch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+        yield env
+
+
+@pytest.fixture
+def docdb(standin_server: StandInServer, aws_env: dict[str, str]) -> DocDbElasticStandIn:
+    service = standin_server.service
+    service.reset()
+    service.snapshot_delay = 0.3
+    return service
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,268 @@
+"""A loopback stand-in for the docdb-elastic REST API.
+
+Every request is checked against botocore's own service model (required members, lengths,
+patterns, ranges) so a request AWS would reject is rejected here too. It keeps snapshot state
+(CREATING, then ACTIVE or a chosen failure status after a delay) and can inject faults.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import botocore.session
+
+MODEL = botocore.session.get_session().get_service_model("docdb-elastic")
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+@dataclass
+class Fault:
+    status: int
+    code: str
+    message: str = "injected fault"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Call:
+    operation: str
+    params: dict[str, Any]
+
+
+class ValidationFailed(Exception):
+    pass
+
+
+def _validate(shape: Any, value: Any, path: str) -> None:
+    kind = shape.type_name
+    meta = shape.metadata
+    if kind == "structure":
+        if not isinstance(value, dict):
+            raise ValidationFailed(f"{path} must be an object")
+        for name in shape.required_members:
+            if name not in value:
+                raise ValidationFailed(f"{path}.{name} is required")
+        for name, item in value.items():
+            if name not in shape.members:
+                raise ValidationFailed(f"{path}.{name} is not a member of {shape.name}")
+            _validate(shape.members[name], item, f"{path}.{name}")
+    elif kind == "string":
+        if not isinstance(value, str):
+            raise ValidationFailed(f"{path} must be a string")
+        if "min" in meta and len(value) < meta["min"]:
+            raise ValidationFailed(f"{path} is shorter than {meta['min']}")
+        if "max" in meta and len(value) > meta["max"]:
+            raise ValidationFailed(f"{path} is longer than {meta['max']}")
+        if "pattern" in meta and not re.search(meta["pattern"], value):
+            raise ValidationFailed(f"{path} does not match {meta['pattern']}")
+        if shape.enum and value not in shape.enum:
+            raise ValidationFailed(f"{path} is not one of {shape.enum}")
+    elif kind == "integer":
+        if not isinstance(value, int):
+            raise ValidationFailed(f"{path} must be an integer")
+        if "min" in meta and value < meta["min"]:
+            raise ValidationFailed(f"{path} is below {meta['min']}")
+        if "max" in meta and value > meta["max"]:
+            raise ValidationFailed(f"{path} is above {meta['max']}")
+    elif kind == "map":
+        if not isinstance(value, dict):
+            raise ValidationFailed(f"{path} must be a map")
+        for key, item in value.items():
+            _validate(shape.key, key, f"{path} key")
+            _validate(shape.value, item, f"{path}[{key}]")
+    elif kind == "list":
+        if not isinstance(value, list):
+            raise ValidationFailed(f"{path} must be a list")
+        for index, item in enumerate(value):
+            _validate(shape.member, item, f"{path}[{index}]")
+
+
+@dataclass
+class Snapshot:
+    arn: str
+    name: str
+    cluster_arn: str
+    tags: dict[str, str]
+    created: float
+    snapshot_type: str = "MANUAL"
+    final_status: str = "ACTIVE"
+    delay: float = 0.0
+
+    def status(self) -> str:
+        return "CREATING" if time.monotonic() - self.created < self.delay else self.final_status
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "adminUserName": "admin",
+            "clusterArn": self.cluster_arn,
+            "clusterCreationTime": "2026-01-01T00:00:00Z",
+            "kmsKeyId": "AWS_OWNED_KMS_KEY",
+            "snapshotArn": self.arn,
+            "snapshotCreationTime": "2026-11-28T07:00:00Z",
+            "snapshotName": self.name,
+            "snapshotType": self.snapshot_type,
+            "status": self.status(),
+            "subnetIds": ["subnet-0123456789abcdef0"],
+            "vpcSecurityGroupIds": ["sg-0123456789abcdef0"],
+        }
+
+
+class DocDbElasticStandIn:
+    """State and behaviour; the HTTP layer below only routes to it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.clusters: set[str] = set()
+            self.snapshots: dict[str, Snapshot] = {}
+            self.calls: list[Call] = []
+            self.faults: dict[str, deque[Fault]] = {}
+            self.snapshot_delay = 0.0
+            self.final_status = "ACTIVE"
+
+    # --- test controls -------------------------------------------------------------------
+    def add_cluster(self, name: str = "orders") -> str:
+        arn = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster/{uuid.uuid5(uuid.NAMESPACE_DNS, name)}"
+        with self.lock:
+            self.clusters.add(arn)
+        return arn
+
+    def inject(self, operation: str, *faults: Fault) -> None:
+        with self.lock:
+            self.faults.setdefault(operation, deque()).extend(faults)
+
+    def calls_to(self, operation: str) -> list[Call]:
+        with self.lock:
+            return [call for call in self.calls if call.operation == operation]
+
+    # --- operations ----------------------------------------------------------------------
+    def handle(self, operation: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        with self.lock:
+            self.calls.append(Call(operation, params))
+            queue = self.faults.get(operation)
+            if queue:
+                fault = queue.popleft()
+                return fault.status, {"message": fault.message}, {"x-amzn-ErrorType": fault.code, **fault.headers}
+        try:
+            _validate(MODEL.operation_model(operation).input_shape, params, operation)
+        except ValidationFailed as error:
+            return 400, {"message": str(error), "reason": "fieldValidationFailed"}, {
+                "x-amzn-ErrorType": "ValidationException"
+            }
+        with self.lock:
+            return getattr(self, "_" + operation)(params)
+
+    @staticmethod
+    def _error(status: int, code: str, message: str, **extra: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
+        return status, {"message": message, **extra}, {"x-amzn-ErrorType": code}
+
+    def _CreateClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if params["clusterArn"] not in self.clusters:
+            return self._error(404, "ResourceNotFoundException", "Cluster not found",
+                               resourceId=params["clusterArn"], resourceType="cluster")
+        if any(s.name == params["snapshotName"] for s in self.snapshots.values()):
+            return self._error(409, "ConflictException", "Snapshot name already exists",
+                               resourceId=params["snapshotName"], resourceType="cluster-snapshot")
+        arn = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster-snapshot/{uuid.uuid4().hex}"
+        snapshot = Snapshot(arn, params["snapshotName"], params["clusterArn"], dict(params.get("tags", {})),
+                            time.monotonic(), final_status=self.final_status, delay=self.snapshot_delay)
+        self.snapshots[arn] = snapshot
+        return 200, {"snapshot": snapshot.describe()}, {}
+
+    def _GetClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        snapshot = self.snapshots.get(params["snapshotArn"])
+        if snapshot is None:
+            return self._error(404, "ResourceNotFoundException", "Snapshot not found",
+                               resourceId=params["snapshotArn"], resourceType="cluster-snapshot")
+        return 200, {"snapshot": snapshot.describe()}, {}
+
+    def _DeleteClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        snapshot = self.snapshots.pop(params["snapshotArn"], None)
+        if snapshot is None:
+            return self._error(404, "ResourceNotFoundException", "Snapshot not found",
+                               resourceId=params["snapshotArn"], resourceType="cluster-snapshot")
+        return 200, {"snapshot": {**snapshot.describe(), "status": "DELETING"}}, {}
+
+
+_ROUTES = [
+    ("POST", re.compile(r"^/cluster-snapshot$"), "CreateClusterSnapshot", None),
+    ("GET", re.compile(r"^/cluster-snapshot/(?P<arn>.+)$"), "GetClusterSnapshot", "snapshotArn"),
+    ("DELETE", re.compile(r"^/cluster-snapshot/(?P<arn>.+)$"), "DeleteClusterSnapshot", "snapshotArn"),
+]
+
+
+def _make_handler(service: DocDbElasticStandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _route(self, method: str) -> None:
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            for verb, pattern, operation, path_member in _ROUTES:
+                match = pattern.match(parts.path)
+                if verb == method and match:
+                    params: dict[str, Any] = json.loads(raw) if raw else {}
+                    if path_member:
+                        params[path_member] = unquote(match.group("arn"))
+                    for key, values in parse_qs(parts.query).items():
+                        params[key] = values[0]
+                    status, body, headers = service.handle(operation, params)
+                    break
+            else:
+                status, body, headers = 404, {"message": f"no route {method} {parts.path}"}, {
+                    "x-amzn-ErrorType": "ResourceNotFoundException"}
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_GET(self) -> None:
+            self._route("GET")
+
+        def do_POST(self) -> None:
+            self._route("POST")
+
+        def do_DELETE(self) -> None:
+            self._route("DELETE")
+
+    return Handler
+
+
+class StandInServer:
+    """Serve a DocDbElasticStandIn on 127.0.0.1 in a background thread."""
+
+    def __init__(self, service: DocDbElasticStandIn | None = None) -> None:
+        self.service = service or DocDbElasticStandIn()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self.service))
+        self.httpd.daemon_threads = True
+        self.endpoint = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> StandInServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
