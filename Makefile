@@ -1,0 +1,45 @@
+# Every target does its own set-up: a virtualenv in .venv, the Python requirements, this
+# project in editable mode, and the CDK CLI from npm in node_modules (never global).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+CDK    := node_modules/.bin/cdk
+STAMP  := $(VENV)/.installed
+RUN    := PATH="$(CURDIR)/$(BIN):$$PATH"
+CLUSTER_ARN ?=
+CDK_CONTEXT := $(if $(CLUSTER_ARN),-c clusterArn=$(CLUSTER_ARN))
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
+
+.PHONY: setup synth deploy diff destroy test clean
+
+setup: $(STAMP) $(CDK)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(CDK): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+synth: setup
+	$(RUN) $(CDK) synth $(CDK_CONTEXT)
+
+diff: setup
+	$(RUN) $(CDK) diff $(CDK_CONTEXT)
+
+deploy: setup
+	$(RUN) $(CDK) deploy $(CDK_CONTEXT)
+
+destroy: setup
+	$(RUN) $(CDK) destroy $(CDK_CONTEXT)
+
+test: setup
+	$(RUN) $(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .hypothesis *.egg-info

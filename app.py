@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Sample app: snapshot an existing DocumentDB elastic cluster on every deploy that changes it.
+
+    make synth                                      # placeholder cluster, synthesizes anywhere
+    make deploy CLUSTER_ARN=arn:aws:docdb-elastic:…  # a real cluster in your account and region
+"""
+
+import aws_cdk as cdk
+from aws_cdk import Duration
+from constructs import Construct
+
+from docdb_elastic_snapshot import ElasticClusterSnapshot
+
+# Obviously not a real cluster: `cdk synth` works out of the box, a deploy fails fast on it.
+PLACEHOLDER_CLUSTER_ARN = (
+    "arn:aws:docdb-elastic:us-east-1:111111111111:cluster/placeholder-pass-clusterArn-context"
+)
+
+
+class ExistingClusterSnapshotStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, cluster_arn: str, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        snapshot = ElasticClusterSnapshot(
+            self,
+            "Snapshot",
+            cluster_arn=cluster_arn,
+            tags={"created-by": "docdb-elastic-snapshot-sample"},
+            # Change the value (-c snapshotTrigger=...) to take a new snapshot on the next deploy.
+            trigger=self.node.try_get_context("snapshotTrigger"),
+            timeout=Duration.minutes(14),
+        )
+        cdk.CfnOutput(self, "SnapshotArn", value=snapshot.snapshot_arn)
+        cdk.CfnOutput(self, "SnapshotName", value=snapshot.snapshot_name)
+
+
+app = cdk.App()
+cluster_arn = app.node.try_get_context("clusterArn") or PLACEHOLDER_CLUSTER_ARN
+ExistingClusterSnapshotStack(
+    app,
+    "DocDbElasticSnapshotStack",
+    cluster_arn=cluster_arn,
+    # The stack must deploy to the cluster's own account and region.
+    env=cdk.Environment(account=cluster_arn.split(":")[4], region=cluster_arn.split(":")[3])
+    if cluster_arn.startswith("arn:")
+    else None,
+)
+app.synth()

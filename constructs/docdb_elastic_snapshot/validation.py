@@ -1,0 +1,80 @@
+"""Synth-time checks of ElasticClusterSnapshot props.
+
+Literal values are checked with the handler's own rules (docdb_snapshot_handler.contract);
+tokens are left to the handler, which applies the same rules at deploy time. Every broken rule
+is collected and reported in one error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from docdb_snapshot_handler import contract
+
+SUPPORTED_REMOVAL_POLICIES = {
+    RemovalPolicy.RETAIN: contract.RemovalPolicy.RETAIN,
+    RemovalPolicy.DESTROY: contract.RemovalPolicy.DESTROY,
+}
+
+
+class InvalidPropsError(ValueError):
+    def __init__(self, construct_path: str, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__(
+            f"Invalid ElasticClusterSnapshot props at {construct_path}:\n  - " + "\n  - ".join(errors)
+        )
+
+
+def _literal(value: str | None) -> bool:
+    return value is not None and not Token.is_unresolved(value)
+
+
+def cluster_location_errors(cluster_arn: str, stack: Stack) -> list[str]:
+    parts = cluster_arn.split(":")
+    errors = []
+    if not Token.is_unresolved(stack.region) and parts[3] != stack.region:
+        errors.append(f"cluster_arn: the cluster must be in the stack's region {stack.region} (got {parts[3]})")
+    if not Token.is_unresolved(stack.account) and parts[4] != stack.account:
+        errors.append(f"cluster_arn: the cluster must be in the stack's account {stack.account} (got {parts[4]})")
+    return errors
+
+
+def validate_props(
+    stack: Stack,
+    *,
+    cluster_arn: str,
+    snapshot_name: str | None,
+    snapshot_name_prefix: str | None,
+    tags: Mapping[str, str] | None,
+    timeout: Duration,
+    removal_policy: RemovalPolicy,
+) -> list[str]:
+    errors: list[str] = []
+    if _literal(cluster_arn):
+        arn_errors = contract.cluster_arn_errors("cluster_arn", cluster_arn)
+        errors.extend(arn_errors or cluster_location_errors(cluster_arn, stack))
+
+    if snapshot_name is not None and snapshot_name_prefix is not None:
+        errors.append("snapshot_name and snapshot_name_prefix: give one or the other, not both")
+    if snapshot_name is not None and _literal(snapshot_name):
+        errors.extend(contract.snapshot_name_errors("snapshot_name", snapshot_name))
+    if snapshot_name_prefix is not None and _literal(snapshot_name_prefix):
+        errors.extend(contract.snapshot_name_prefix_errors("snapshot_name_prefix", snapshot_name_prefix))
+
+    if tags:
+        if len(tags) > contract.TAGS_MAX_COUNT:
+            errors.append(f"tags: at most {contract.TAGS_MAX_COUNT} tags are allowed (got {len(tags)})")
+        literal_tags = {k: v for k, v in tags.items() if _literal(k) and _literal(v)}
+        errors.extend(e for e in contract.tags_errors("tags", literal_tags) if "at most 50 tags" not in e)
+
+    seconds = timeout.to_seconds()
+    if seconds != int(seconds):
+        errors.append(f"timeout: must be a whole number of seconds (got {seconds})")
+    errors.extend(contract.timeout_errors("timeout", int(seconds)))
+
+    if removal_policy not in SUPPORTED_REMOVAL_POLICIES:
+        errors.append(
+            f"removal_policy: must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY (got {removal_policy})"
+        )
+    return errors
