@@ -80,7 +80,7 @@ class ElasticClusterSnapshot(Construct):
         properties: dict[str, object] = {
             Prop.CLUSTER_ARN: cluster_arn,
             Prop.WAIT_FOR_COMPLETION: wait_for_completion,
-            Prop.TIMEOUT_SECONDS: int(timeout.to_seconds()),
+            Prop.TIMEOUT_SECONDS: int(timeout.to_milliseconds() // 1000),
             Prop.REMOVAL_POLICY: SUPPORTED_REMOVAL_POLICIES[removal_policy],
         }
         if snapshot_name is not None:

@@ -68,10 +68,10 @@ def validate_props(
         literal_tags = {k: v for k, v in tags.items() if _literal(k) and _literal(v)}
         errors.extend(e for e in contract.tags_errors("tags", literal_tags) if "at most 50 tags" not in e)
 
-    seconds = timeout.to_seconds()
-    if seconds != int(seconds):
-        errors.append(f"timeout: must be a whole number of seconds (got {seconds})")
-    errors.extend(contract.timeout_errors("timeout", int(seconds)))
+    millis = timeout.to_milliseconds()
+    if millis % 1000:
+        errors.append(f"timeout: must be a whole number of seconds (got {millis / 1000} seconds)")
+    errors.extend(contract.timeout_errors("timeout", int(millis // 1000)))
 
     if removal_policy not in SUPPORTED_REMOVAL_POLICIES:
         errors.append(
