@@ -33,15 +33,19 @@ class ExistingClusterSnapshotStack(cdk.Stack):
         cdk.CfnOutput(self, "SnapshotName", value=snapshot.snapshot_name)
 
 
-app = cdk.App()
-cluster_arn = app.node.try_get_context("clusterArn") or PLACEHOLDER_CLUSTER_ARN
-ExistingClusterSnapshotStack(
-    app,
-    "DocDbElasticSnapshotStack",
-    cluster_arn=cluster_arn,
-    # The stack must deploy to the cluster's own account and region.
-    env=cdk.Environment(account=cluster_arn.split(":")[4], region=cluster_arn.split(":")[3])
-    if cluster_arn.startswith("arn:")
-    else None,
-)
-app.synth()
+def build(app: cdk.App) -> cdk.Stack:
+    cluster_arn = app.node.try_get_context("clusterArn") or PLACEHOLDER_CLUSTER_ARN
+    arn_parts = cluster_arn.split(":")
+    return ExistingClusterSnapshotStack(
+        app,
+        "DocDbElasticSnapshotStack",
+        cluster_arn=cluster_arn,
+        # The snapshot is taken in the cluster's own account and region, so the stack goes there.
+        env=cdk.Environment(account=arn_parts[4], region=arn_parts[3]) if len(arn_parts) > 4 else None,
+    )
+
+
+if __name__ == "__main__":
+    app = cdk.App()
+    build(app)
+    app.synth()

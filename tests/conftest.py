@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from standins.docdb_elastic import REGION, DocDbElasticStandIn, StandInServer
+from standins.docdb_elastic import REGION, DocDbElasticStandIn, StandInServer, cluster_arn_for
 from standins.response_receiver import ResponseReceiver
+from synth_support import cdk_synth
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +57,15 @@ def docdb(standin_server: StandInServer, aws_env: dict[str, str]) -> DocDbElasti
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def placeholder_synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`cdk synth` of the sample app exactly as a new user runs it: no context at all."""
+    return cdk_synth(tmp_path_factory.mktemp("cdk-out-placeholder"))
+
+
+@pytest.fixture(scope="session")
+def standin_synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`cdk synth` of the sample app pointed at the stand-in's cluster."""
+    return cdk_synth(tmp_path_factory.mktemp("cdk-out-standin"), clusterArn=cluster_arn_for("orders"))

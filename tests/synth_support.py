@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 
@@ -14,3 +18,38 @@ def recommended_app(**kwargs: object) -> cdk.App:
     """An App with the feature flags of cdk.json, so tests see what users' apps produce."""
     context = json.loads((REPO / "cdk.json").read_text())["context"]
     return cdk.App(context=context, **kwargs)
+
+
+CDK_CLI = REPO / "node_modules" / ".bin" / "cdk"
+
+
+def cdk_synth(outdir: Path, **context: str) -> Path:
+    """Synthesize the sample app with the project's own CDK CLI, as `make synth` does."""
+    if not CDK_CLI.exists():
+        raise RuntimeError(f"{CDK_CLI} is missing: run the tests with `make test`, which installs it")
+    env = {
+        **os.environ,
+        # The app command is `python3 app.py`: this interpreter's virtualenv must come first.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "CDK_DISABLE_VERSION_CHECK": "1",
+    }
+    args = [str(CDK_CLI), "synth", "--quiet", "--no-notices", "--output", str(outdir)]
+    for key, value in context.items():
+        args += ["--context", f"{key}={value}"]
+    result = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        raise RuntimeError(f"cdk synth failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return outdir
+
+
+def templates(outdir: Path) -> dict[str, dict[str, Any]]:
+    return {path.name: json.loads(path.read_text()) for path in sorted(outdir.glob("*.template.json"))}
+
+
+def asset_dir_of_function(outdir: Path, template: dict[str, Any]) -> Path:
+    """The staged asset directory of the (single) Lambda function in a template."""
+    functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == 1, functions
+    asset_hash = functions[0]["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+    return outdir / f"asset.{asset_hash}"

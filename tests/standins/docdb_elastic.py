@@ -25,6 +25,11 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
 
+def cluster_arn_for(name: str) -> str:
+    """The stand-in's ARN for a cluster name: stable, so templates can be made before it runs."""
+    return f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster/{uuid.uuid5(uuid.NAMESPACE_DNS, name)}"
+
+
 @dataclass
 class Fault:
     status: int
@@ -135,7 +140,7 @@ class DocDbElasticStandIn:
 
     # --- test controls -------------------------------------------------------------------
     def add_cluster(self, name: str = "orders") -> str:
-        arn = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster/{uuid.uuid5(uuid.NAMESPACE_DNS, name)}"
+        arn = cluster_arn_for(name)
         with self.lock:
             self.clusters.add(arn)
         return arn

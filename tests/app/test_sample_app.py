@@ -1,0 +1,90 @@
+"""The sample app as users meet it: `cdk synth` out of the box, cfn-lint and cdk-nag clean."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import aws_cdk as cdk
+from aws_cdk import RemovalPolicy
+from cdk_nag import AwsSolutionsChecks
+
+from docdb_elastic_snapshot import ElasticClusterSnapshot
+from docdb_snapshot_handler.contract import RESOURCE_TYPE, Prop
+from synth_support import REPO, recommended_app, templates
+
+
+def sample_app_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("sample_app", REPO / "app.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_cdk_synth_works_out_of_the_box_with_a_clearly_named_placeholder(placeholder_synth: Path):
+    # GIVEN `cdk synth` with no context (placeholder_synth)
+    (template,) = templates(placeholder_synth).values()
+    # THEN the stack snapshots the placeholder cluster and outputs the snapshot's ARN
+    (snapshot,) = [r for r in template["Resources"].values() if r["Type"] == RESOURCE_TYPE]
+    assert "placeholder" in snapshot["Properties"][Prop.CLUSTER_ARN]
+    assert sample_app_module().PLACEHOLDER_CLUSTER_ARN == snapshot["Properties"][Prop.CLUSTER_ARN]
+    snapshot_id = next(k for k, r in template["Resources"].items() if r["Type"] == RESOURCE_TYPE)
+    assert template["Outputs"]["SnapshotArn"]["Value"] == {"Fn::GetAtt": [snapshot_id, "SnapshotArn"]}
+
+
+def test_cfn_lint_finds_nothing_in_the_synthesized_templates(placeholder_synth: Path, standin_synth: Path):
+    files = [str(p) for d in (placeholder_synth, standin_synth) for p in d.glob("*.template.json")]
+    assert len(files) == 2
+    # W3005: the redundant DependsOn that CDK itself emits for a function's role.
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--ignore-checks", "W3005", "--", *files],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
+
+
+def nag_clean(app: cdk.App) -> None:
+    """Synthesize with the AwsSolutions checks added by the user, who acknowledges nothing."""
+    pack = AwsSolutionsChecks(app)
+    cdk.Validations.of(app).add_plugins(pack)
+    app.synth()  # raises on any unacknowledged finding
+    report = pack.validate_scope(app)
+    assert report.success, [(v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations]
+
+
+def test_the_sample_app_passes_cdk_nag_aws_solutions():
+    app = recommended_app()
+    sample_app_module().build(app)
+    nag_clean(app)
+
+
+def test_a_users_app_using_every_option_passes_cdk_nag_without_acknowledging_anything():
+    for env in (None, cdk.Environment(account="123456789012", region="eu-west-1")):
+        app = recommended_app()
+        stack = cdk.Stack(app, "UserStack", env=env)
+        cluster = cdk.CfnParameter(stack, "ClusterArn").value_as_string
+        ElasticClusterSnapshot(stack, "Plain", cluster_arn=cluster)
+        ElasticClusterSnapshot(stack, "Tagged", cluster_arn=cluster, tags={"team": "data"}, trigger="1")
+        ElasticClusterSnapshot(stack, "Destroyed", cluster_arn=cluster, removal_policy=RemovalPolicy.DESTROY,
+                               wait_for_completion=False)
+        nag_clean(app)
+
+
+def test_the_construct_acknowledges_only_its_own_findings_each_with_a_specific_reason():
+    app = recommended_app()
+    sample_app_module().build(app)
+    acknowledgments = [
+        entry.data for node in app.node.find_all() for entry in node.node.metadata
+        if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+    ]
+    assert acknowledgments, "expected the provider to acknowledge its snapshot wildcard"
+    for data in acknowledgments:
+        for rule, reason in data.items():
+            assert "AwsSolutions-IAM5[Resource::" in rule and "cluster-snapshot/*" in rule, rule
+            assert len(reason) > 80 and "snapshot" in reason.lower(), reason
+    assert json.dumps(acknowledgments).count("AwsSolutions") == 1

@@ -1,0 +1,49 @@
+"""Run a bundled Lambda handler in a fresh interpreter, roughly as the Python runtime does.
+
+Usage: python -S lambda_runtime.py ASSET_DIR BOTO_SITE_PACKAGES HANDLER < request.json
+request.json: {"event": {...}, "budget_seconds": 900}
+
+-S keeps this project's own installation (and its .pth files) off sys.path: the handler and
+crhelper can only come from the asset; boto3 comes from a plain site-packages directory, as it
+comes from the Lambda runtime. Prints one JSON line: where the modules were loaded from.
+"""
+
+import importlib
+import json
+import logging
+import sys
+import time
+import uuid
+
+asset_dir, boto_site_packages, handler_name = sys.argv[1:4]
+sys.path[:0] = [asset_dir]
+sys.path.append(boto_site_packages)
+
+# The runtime installs its log handler on the root logger before importing the function.
+logging.getLogger().addHandler(logging.StreamHandler(sys.stderr))
+
+
+class Context:
+    function_name = "DocDbElasticSnapshotProvider"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:DocDbElasticSnapshotProvider"
+
+    def __init__(self, budget_seconds):
+        self.aws_request_id = str(uuid.uuid4())
+        self._deadline = time.monotonic() + budget_seconds
+
+    def get_remaining_time_in_millis(self):
+        return int(max(0.0, self._deadline - time.monotonic()) * 1000)
+
+
+request = json.load(sys.stdin)
+module_name, function_name = handler_name.rsplit(".", 1)
+started = time.perf_counter()
+module = importlib.import_module(module_name)
+imported = time.perf_counter()
+getattr(module, function_name)(request["event"], Context(request.get("budget_seconds", 900)))
+print(json.dumps({
+    "handler_file": module.__file__,
+    "crhelper_file": sys.modules["crhelper"].__file__,
+    "import_seconds": imported - started,
+    "invoke_seconds": time.perf_counter() - imported,
+}))
