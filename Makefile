@@ -7,7 +7,8 @@ CDK    := node_modules/.bin/cdk
 STAMP  := $(VENV)/.installed
 RUN    := PATH="$(CURDIR)/$(BIN):$$PATH"
 CLUSTER_ARN ?=
-CDK_CONTEXT := $(if $(CLUSTER_ARN),-c clusterArn=$(CLUSTER_ARN))
+TRIGGER ?=
+CDK_CONTEXT := $(if $(CLUSTER_ARN),-c clusterArn=$(CLUSTER_ARN)) $(if $(TRIGGER),-c snapshotTrigger=$(TRIGGER))
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
