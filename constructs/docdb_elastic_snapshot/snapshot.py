@@ -96,8 +96,6 @@ class ElasticClusterSnapshot(Construct):
 
         provider = SnapshotProvider.of(self)
         provider.allow_snapshots_of(cluster_arn)
-        if tags:
-            provider.allow_tagging()
         if removal_policy == RemovalPolicy.DESTROY:
             provider.allow_deletion()
 

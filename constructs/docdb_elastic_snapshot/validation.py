@@ -63,10 +63,10 @@ def validate_props(
         errors.extend(contract.snapshot_name_prefix_errors("snapshot_name_prefix", snapshot_name_prefix))
 
     if tags:
-        if len(tags) > contract.TAGS_MAX_COUNT:
-            errors.append(f"tags: at most {contract.TAGS_MAX_COUNT} tags are allowed (got {len(tags)})")
-        literal_tags = {k: v for k, v in tags.items() if _literal(k) and _literal(v)}
-        errors.extend(e for e in contract.tags_errors("tags", literal_tags) if "at most 50 tags" not in e)
+        # Entries with tokens are checked at deploy time; the count is known now.
+        literal = {k: v for k, v in tags.items() if _literal(k) and _literal(v)}
+        errors.extend(contract.tag_count_errors("tags", len(tags)))
+        errors.extend(contract.tag_entry_errors("tags", literal))
 
     millis = timeout.to_milliseconds()
     if millis % 1000:

@@ -64,6 +64,12 @@ SNAPSHOT_NAME_PREFIX_MAX_LENGTH: Final = SNAPSHOT_NAME_MAX_LENGTH - GENERATED_SU
 
 # Tags: botocore's docdb-elastic model (TagMap); tests check these against the model.
 TAGS_MAX_COUNT: Final = 50
+# Tags the handler sets itself. The request tag proves which CloudFormation request took a
+# snapshot, so a retried request adopts its own snapshot and never someone else's.
+RESERVED_TAG_PREFIX: Final = "docdb-elastic-snapshot:"
+REQUEST_TAG_KEY: Final = RESERVED_TAG_PREFIX + "request"
+RESERVED_TAG_KEYS: Final = (REQUEST_TAG_KEY,)
+USER_TAGS_MAX_COUNT: Final = TAGS_MAX_COUNT - len(RESERVED_TAG_KEYS)
 TAG_KEY_MIN_LENGTH: Final = 1
 TAG_KEY_MAX_LENGTH: Final = 128
 TAG_KEY_PATTERN: Final = "^(?!aws:)[a-zA-Z+-=._:/]+$"
@@ -120,9 +126,20 @@ def snapshot_name_prefix_errors(field: str, value: str) -> list[str]:
 
 
 def tags_errors(field: str, tags: Mapping[str, str]) -> list[str]:
+    return tag_count_errors(field, len(tags)) + tag_entry_errors(field, tags)
+
+
+def tag_count_errors(field: str, count: int) -> list[str]:
+    if count > USER_TAGS_MAX_COUNT:
+        return [
+            f"{field}: at most {USER_TAGS_MAX_COUNT} tags are allowed (got {count}; "
+            f"{len(RESERVED_TAG_KEYS)} of the API's {TAGS_MAX_COUNT} are kept for {RESERVED_TAG_PREFIX}*)"
+        ]
+    return []
+
+
+def tag_entry_errors(field: str, tags: Mapping[str, str]) -> list[str]:
     errors = []
-    if len(tags) > TAGS_MAX_COUNT:
-        errors.append(f"{field}: at most {TAGS_MAX_COUNT} tags are allowed (got {len(tags)})")
     for key, value in tags.items():
         if not isinstance(key, str) or not isinstance(value, str):
             errors.append(f"{field}: tag {key!r} must have a string key and a string value")
@@ -134,6 +151,11 @@ def tags_errors(field: str, tags: Mapping[str, str]) -> list[str]:
             )
         elif key.startswith("aws:"):
             errors.append(f"{field}: tag key {key!r} must not start with 'aws:' (reserved by AWS)")
+        elif key.startswith(RESERVED_TAG_PREFIX):
+            errors.append(
+                f"{field}: tag key {key!r} must not start with {RESERVED_TAG_PREFIX!r} "
+                "(reserved for this construct's own tags)"
+            )
         elif not re.match(TAG_KEY_PATTERN, key):
             errors.append(
                 f"{field}: tag key {key!r} must match {TAG_KEY_PATTERN} (letters, digits, "

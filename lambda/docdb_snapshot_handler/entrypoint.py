@@ -9,8 +9,10 @@ region).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -18,12 +20,14 @@ from botocore.config import Config
 from crhelper import CfnResource
 
 from . import lifecycle, logs, responder
+from .properties import InvalidProperties
+from .snapshots import SnapshotFailed
 
 logger = logging.getLogger(__name__)
 
-_CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20
-)
+# One attempt per botocore call: api.Api does the retrying, within the Lambda's deadline.
+_CLIENT_CONFIG = Config(retries={"total_max_attempts": 1}, connect_timeout=3, read_timeout=10)
+_REQUIRED_EVENT_KEYS = ("RequestType", "ResponseURL", "StackId", "RequestId", "LogicalResourceId")
 
 
 class SnapshotResource(CfnResource):  # type: ignore[misc]
@@ -66,6 +70,12 @@ class SnapshotResource(CfnResource):  # type: ignore[misc]
         self.Status, self.Reason, self.Data = "FAILED", "", {}
         logs.bind(event, str(getattr(context, "aws_request_id", "")))
         logger.info("request received")
+        missing = [key for key in _REQUIRED_EVENT_KEYS if not isinstance(event.get(key), str)]
+        if missing or event.get("RequestType") not in ("Create", "Update", "Delete"):
+            # crhelper answers FAILED with this message (when there is a URL to answer at).
+            raise ValueError(
+                "Malformed CloudFormation event: missing or invalid " + ", ".join(missing or ["RequestType"])
+            )
 
     def _wait_for_cwlogs(self, sleep: Any = None) -> None:
         """crhelper sleeps up to 120 s on Delete so logs flush; Lambda flushes them itself."""
@@ -103,8 +113,29 @@ def _docdb_elastic() -> Any:
     return _client
 
 
+def _explained(function: Callable[[dict[str, Any], Any], str]) -> Callable[[dict[str, Any], Any], str]:
+    """Our own failures carry a Reason written for the user; anything else is a bug, reported
+    as one rather than as a bare exception text."""
+
+    @functools.wraps(function)
+    def wrapper(event: dict[str, Any], context: Any) -> str:
+        try:
+            return function(event, context)
+        except (InvalidProperties, SnapshotFailed):
+            raise
+        except Exception as error:
+            logger.exception("unexpected error")
+            raise RuntimeError(
+                f"Unexpected error in the snapshot handler ({type(error).__name__}: {error}); "
+                "the function's log group has the details"
+            ) from error
+
+    return wrapper
+
+
 @helper.create  # type: ignore[misc]
 @helper.update  # type: ignore[misc]
+@_explained
 def _create_or_update(event: dict[str, Any], context: Any) -> str:
     physical_id, data = lifecycle.create_or_update(event, context, _docdb_elastic)
     helper.Data.update(data)
@@ -112,8 +143,9 @@ def _create_or_update(event: dict[str, Any], context: Any) -> str:
 
 
 @helper.delete  # type: ignore[misc]
+@_explained
 def _delete(event: dict[str, Any], context: Any) -> str:
-    return lifecycle.delete(event, _docdb_elastic)
+    return lifecycle.delete(event, context, _docdb_elastic)
 
 
 def handler(event: dict[str, Any], context: Any) -> None:

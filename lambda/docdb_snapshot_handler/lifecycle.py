@@ -10,16 +10,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from . import contract
+from .api import Api, RetryPolicy
 from .contract import Prop
 from .properties import InvalidProperties, SnapshotProperties, parse_properties, removal_policy_of
-from .snapshots import (
-    attributes,
-    create_snapshot,
-    delete_snapshot,
-    is_snapshot_arn,
-    snapshot_name_for,
-    wait_until_active,
-)
+from .snapshots import Snapshots, attributes, is_snapshot_arn, request_token
 
 logger = logging.getLogger(__name__)
 
@@ -30,23 +24,28 @@ ClientFactory = Callable[[], Any]
 
 
 def _check_cluster_is_local(props: SnapshotProperties, context: Any) -> None:
-    """A snapshot is taken in the function's own account and region: say so before calling."""
-    arn_parts = props.cluster_arn.split(":")
-    function_parts = str(getattr(context, "invoked_function_arn", "")).split(":")
-    errors = []
-    region = os.environ.get("AWS_REGION", "")
-    if region and arn_parts[3] != region:
-        errors.append(
-            f"{Prop.CLUSTER_ARN}: the cluster must be in the stack's region {region} "
-            f"(got {arn_parts[3]})"
-        )
-    if len(function_parts) > 4 and function_parts[4] and arn_parts[4] != function_parts[4]:
-        errors.append(
-            f"{Prop.CLUSTER_ARN}: the cluster must be in the stack's account {function_parts[4]} "
-            f"(got {arn_parts[4]})"
-        )
+    """A snapshot is taken in the function's own partition, account and region."""
+    cluster = props.cluster_arn.split(":")
+    function = str(getattr(context, "invoked_function_arn", "")).split(":")
+    expected = {
+        "partition": function[1] if len(function) > 4 else "",
+        "region": os.environ.get("AWS_REGION", ""),
+        "account": function[4] if len(function) > 4 else "",
+    }
+    actual = {"partition": cluster[1], "region": cluster[3], "account": cluster[4]}
+    errors = [
+        f"{Prop.CLUSTER_ARN}: the cluster must be in the stack's {part} {expected[part]} "
+        f"(got {actual[part]})"
+        for part in ("partition", "region", "account")
+        if expected[part] and actual[part] != expected[part]
+    ]
     if errors:
         raise InvalidProperties(errors)
+
+
+def _deadline(context: Any, clock: Callable[[], float], limit_seconds: float | None = None) -> float:
+    remaining = context.get_remaining_time_in_millis() / 1000.0 - RESPONSE_RESERVE_SECONDS
+    return clock() + (remaining if limit_seconds is None else min(limit_seconds, remaining))
 
 
 def create_or_update(
@@ -55,22 +54,28 @@ def create_or_update(
     client_factory: ClientFactory,
     clock: Callable[[], float] = time.monotonic,
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    retry_policy: RetryPolicy = RetryPolicy(),
 ) -> tuple[str, dict[str, str]]:
     """Take a new snapshot (an Update never reuses the old one); return (PhysicalResourceId, Data)."""
     props = parse_properties(event.get("ResourceProperties"))
     _check_cluster_is_local(props, context)
-    name = snapshot_name_for(props, str(event["RequestId"]), now())
-    remaining = context.get_remaining_time_in_millis() / 1000.0 - RESPONSE_RESERVE_SECONDS
-    deadline = clock() + min(float(props.timeout_seconds), remaining)
+    deadline = _deadline(context, clock, float(props.timeout_seconds))
+    snapshots = Snapshots(Api(client_factory(), deadline, retry_policy, clock=clock))
+    token = request_token(str(event["StackId"]), str(event["LogicalResourceId"]), str(event["RequestId"]))
 
-    client = client_factory()
-    snapshot = create_snapshot(client, props, name)
+    snapshot = snapshots.take(props, token, now())
     if props.wait_for_completion:
-        snapshot = wait_until_active(client, snapshot, deadline, clock=clock)
+        snapshot = snapshots.wait_until_active(snapshot, deadline, clock=clock)
     return str(snapshot["snapshotArn"]), attributes(snapshot)
 
 
-def delete(event: dict[str, Any], client_factory: ClientFactory) -> str:
+def delete(
+    event: dict[str, Any],
+    context: Any,
+    client_factory: ClientFactory,
+    clock: Callable[[], float] = time.monotonic,
+    retry_policy: RetryPolicy = RetryPolicy(),
+) -> str:
     """Retain by default; DESTROY deletes. Return the PhysicalResourceId unchanged."""
     physical_id = str(event.get("PhysicalResourceId", ""))
     if not is_snapshot_arn(physical_id):
@@ -80,5 +85,5 @@ def delete(event: dict[str, Any], client_factory: ClientFactory) -> str:
     if removal_policy_of(event.get("ResourceProperties")) != contract.RemovalPolicy.DESTROY:
         logger.info("snapshot retained", extra={"snapshot_arn": physical_id})
         return physical_id
-    delete_snapshot(client_factory(), physical_id)
+    Snapshots(Api(client_factory(), _deadline(context, clock), retry_policy, clock=clock)).delete(physical_id)
     return physical_id

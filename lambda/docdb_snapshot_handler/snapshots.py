@@ -1,7 +1,7 @@
-"""Taking, waiting for and deleting elastic cluster snapshots.
+"""Taking, waiting for and deleting elastic cluster snapshots, once per CloudFormation request.
 
-Every function takes the docdb-elastic client as an argument, so the same code runs against AWS
-and against the loopback stand-in in the tests.
+Every call goes through ``api.Api`` (a boto3 client plus retries within a deadline), so the
+same code runs against AWS and against the loopback stand-in in the tests.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from . import contract
+from .api import Api, ApiError
 from .contract import Attr
 from .properties import SnapshotProperties
 
@@ -40,22 +39,51 @@ FAILED_STATUSES = frozenset(
     }
 )
 
+# What the user can do about each final API error; {action} and {subject} are filled in.
+ADVICE = {
+    "AccessDeniedException": (
+        "the provider's role may not call docdb-elastic:{action} on {subject}: check service "
+        "control policies and permissions boundaries, and that cluster_arn names this cluster"
+    ),
+    "ConflictException": (
+        "the cluster is busy (another snapshot or a change in progress) or the name is taken; "
+        "deploy again once the cluster is ACTIVE"
+    ),
+    "InternalServerException": "the service kept failing; deploy again later",
+    "ResourceNotFoundException": (
+        "{subject} does not exist in this account and region: check cluster_arn"
+    ),
+    "ServiceQuotaExceededException": (
+        "the account's quota of manual cluster snapshots is reached: delete old snapshots or "
+        "request a higher quota in Service Quotas"
+    ),
+    "ThrottlingException": "the API kept throttling; deploy again later",
+    "ValidationException": "the API rejected the request: check snapshot_name and tags",
+}
+_CONNECTION_ADVICE = "the docdb-elastic endpoint could not be reached; deploy again later"
+
 
 class SnapshotFailed(RuntimeError):
     """The snapshot cannot be taken or did not become ACTIVE; the message is the Reason."""
 
 
-def generate_snapshot_name(prefix: str, request_id: str, now: datetime) -> str:
-    """PREFIX-YYYYMMDDhhmmss-xxxxxx: sorts by time, unique per CloudFormation request."""
-    digest = hashlib.sha256(request_id.encode()).hexdigest()[:6]
-    return f"{prefix}-{now.astimezone(timezone.utc):%Y%m%d%H%M%S}-{digest}"
+def explain(error: ApiError, subject: str) -> SnapshotFailed:
+    advice = ADVICE.get(error.code, _CONNECTION_ADVICE if not error.http_status else "")
+    tries = f" after {error.attempts} attempts" if error.attempts > 1 else ""
+    reason = f"{error.operation} failed for {subject}{tries}: {error.code}: {error.message}"
+    if advice:
+        reason += ". To fix: " + advice.format(action=error.operation, subject=subject)
+    return SnapshotFailed(reason)
 
 
-def snapshot_name_for(props: SnapshotProperties, request_id: str, now: datetime) -> str:
-    if props.snapshot_name is not None:
-        return props.snapshot_name
-    assert props.snapshot_name_prefix is not None  # parse_properties requires one of the two
-    return generate_snapshot_name(props.snapshot_name_prefix, request_id, now)
+def request_token(stack_id: str, logical_id: str, request_id: str) -> str:
+    """Identifies one CloudFormation request; the same event delivered again has the same one."""
+    return hashlib.sha256(f"{stack_id}|{logical_id}|{request_id}".encode()).hexdigest()[:32]
+
+
+def generate_snapshot_name(prefix: str, token: str, now: datetime) -> str:
+    """PREFIX-YYYYMMDDhhmmss-xxxxxx: sorts by time; the last part names the request."""
+    return f"{prefix}-{now.astimezone(timezone.utc):%Y%m%d%H%M%S}-{token[:6]}"
 
 
 def attributes(snapshot: Mapping[str, Any]) -> dict[str, str]:
@@ -79,88 +107,130 @@ def poll_delays(first: float = 1.0, factor: float = 1.5, cap: float = 10.0) -> I
         delay = min(delay * factor, cap)
 
 
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
-
-
-def _error_message(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Message", ""))[:300]
-
-
-def create_snapshot(
-    client: Any, props: SnapshotProperties, snapshot_name: str
-) -> dict[str, Any]:
-    request: dict[str, Any] = {"clusterArn": props.cluster_arn, "snapshotName": snapshot_name}
-    if props.tags:
-        request["tags"] = dict(props.tags)
-    try:
-        response = client.create_cluster_snapshot(**request)
-    except ClientError as error:
-        raise SnapshotFailed(
-            f"CreateClusterSnapshot {snapshot_name} of {props.cluster_arn} failed: "
-            f"{_error_code(error)}: {_error_message(error)}"
-        ) from error
-    snapshot: dict[str, Any] = response["snapshot"]
-    logger.info(
-        "snapshot requested",
-        extra={"snapshot_arn": snapshot.get("snapshotArn"), "status": snapshot.get("status")},
-    )
-    return snapshot
-
-
-def wait_until_active(
-    client: Any,
-    snapshot: dict[str, Any],
-    deadline: float,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-    delays: Iterator[float] | None = None,
-) -> dict[str, Any]:
-    """Poll GetClusterSnapshot until ACTIVE; fail on a status that cannot become ACTIVE or at the
-    deadline (a clock() value)."""
-    delays = delays or poll_delays()
-    arn = snapshot["snapshotArn"]
-    polls = 0
-    while True:
-        status = snapshot.get("status")
-        if status == ACTIVE:
-            logger.info("snapshot active", extra={"snapshot_arn": arn, "polls": polls})
-            return snapshot
-        if status in FAILED_STATUSES:
-            raise SnapshotFailed(
-                f"Snapshot {arn} is {status} and will not become ACTIVE; see the cluster's "
-                "status and events in the DocumentDB console"
-            )
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise SnapshotFailed(
-                f"Snapshot {arn} was still {status} when the wait ended; it may still complete. "
-                "Raise the timeout prop, or set wait_for_completion=False"
-            )
-        sleep(min(next(delays), remaining))
-        polls += 1
-        try:
-            snapshot = client.get_cluster_snapshot(snapshotArn=arn)["snapshot"]
-        except ClientError as error:
-            raise SnapshotFailed(
-                f"GetClusterSnapshot {arn} failed: {_error_code(error)}: {_error_message(error)}"
-            ) from error
-
-
-def delete_snapshot(client: Any, snapshot_arn: str) -> None:
-    """Delete; a snapshot that is already gone is success."""
-    try:
-        client.delete_cluster_snapshot(snapshotArn=snapshot_arn)
-    except ClientError as error:
-        if _error_code(error) == "ResourceNotFoundException":
-            logger.info("snapshot already gone", extra={"snapshot_arn": snapshot_arn})
-            return
-        raise SnapshotFailed(
-            f"DeleteClusterSnapshot {snapshot_arn} failed: {_error_code(error)}: "
-            f"{_error_message(error)}"
-        ) from error
-    logger.info("snapshot deleted", extra={"snapshot_arn": snapshot_arn})
-
-
 def is_snapshot_arn(value: str | None) -> bool:
     return bool(value) and re.match(contract.SNAPSHOT_ARN_PATTERN, value or "") is not None
+
+
+class Snapshots:
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    def _list(self, cluster_arn: str) -> Iterator[dict[str, Any]]:
+        params: dict[str, Any] = {"clusterArn": cluster_arn, "snapshotType": "manual", "maxResults": 100}
+        while True:
+            try:
+                page = self.api.call("ListClusterSnapshots", **params)
+            except ApiError as error:
+                raise explain(error, cluster_arn) from error
+            yield from page.get("snapshots", [])
+            if not page.get("nextToken"):
+                return
+            params["nextToken"] = page["nextToken"]
+
+    def _taken_by(self, snapshot_arn: str, token: str) -> bool:
+        try:
+            tags = self.api.call("ListTagsForResource", resourceArn=snapshot_arn).get("tags", {})
+        except ApiError as error:
+            raise explain(error, snapshot_arn) from error
+        return bool(tags.get(contract.REQUEST_TAG_KEY) == token)
+
+    def get(self, snapshot_arn: str) -> dict[str, Any]:
+        try:
+            snapshot: dict[str, Any] = self.api.call("GetClusterSnapshot", snapshotArn=snapshot_arn)["snapshot"]
+        except ApiError as error:
+            raise explain(error, snapshot_arn) from error
+        return snapshot
+
+    def _earlier_delivery(self, props: SnapshotProperties, token: str) -> dict[str, Any] | None:
+        """A snapshot this very request already took (Lambda delivers events at least once)."""
+        assert props.snapshot_name_prefix is not None
+        ours = re.compile(rf"^{re.escape(props.snapshot_name_prefix)}-[0-9]{{14}}-{token[:6]}$")
+        for summary in self._list(props.cluster_arn):
+            if ours.match(summary.get("snapshotName", "")) and self._taken_by(summary["snapshotArn"], token):
+                return summary
+        return None
+
+    def take(self, props: SnapshotProperties, token: str, now: datetime) -> dict[str, Any]:
+        """CreateClusterSnapshot once per request: a repeated delivery adopts the snapshot its
+        first delivery took, never one taken by anyone else."""
+        if props.snapshot_name is not None:
+            name = props.snapshot_name
+        else:
+            earlier = self._earlier_delivery(props, token)
+            if earlier is not None:
+                logger.info("request already took this snapshot; adopting it",
+                            extra={"snapshot_arn": earlier["snapshotArn"]})
+                return self.get(earlier["snapshotArn"])
+            name = generate_snapshot_name(props.snapshot_name_prefix or "", token, now)
+
+        request: dict[str, Any] = {
+            "clusterArn": props.cluster_arn,
+            "snapshotName": name,
+            "tags": {**props.tags, contract.REQUEST_TAG_KEY: token},
+        }
+        try:
+            snapshot: dict[str, Any] = self.api.call("CreateClusterSnapshot", **request)["snapshot"]
+        except ApiError as error:
+            if error.code == "ConflictException":
+                return self._resolve_conflict(props, name, token, error)
+            raise explain(error, f"snapshot {name} of {props.cluster_arn}") from error
+        logger.info("snapshot requested", extra={"snapshot_arn": snapshot.get("snapshotArn"),
+                                                  "status": snapshot.get("status")})
+        return snapshot
+
+    def _resolve_conflict(self, props: SnapshotProperties, name: str, token: str, error: ApiError) -> dict[str, Any]:
+        same_name = [s for s in self._list(props.cluster_arn) if s.get("snapshotName") == name]
+        if not same_name:
+            raise explain(error, f"snapshot {name} of {props.cluster_arn}") from error
+        arn = same_name[0]["snapshotArn"]
+        if self._taken_by(arn, token):
+            logger.info("request already took this snapshot; adopting it", extra={"snapshot_arn": arn})
+            return self.get(arn)
+        raise SnapshotFailed(
+            f"A snapshot named {name} already exists ({arn}) and was not taken by this request, "
+            "so it is not reused. To fix: choose another snapshot_name, or use "
+            "snapshot_name_prefix so that each snapshot gets a unique name"
+        )
+
+    def wait_until_active(
+        self,
+        snapshot: dict[str, Any],
+        deadline: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        delays: Iterator[float] | None = None,
+    ) -> dict[str, Any]:
+        """Poll until ACTIVE; fail on a status that cannot become ACTIVE or at the deadline."""
+        delays = delays or poll_delays()
+        arn = snapshot["snapshotArn"]
+        polls = 0
+        while True:
+            status = snapshot.get("status")
+            if status == ACTIVE:
+                logger.info("snapshot active", extra={"snapshot_arn": arn, "polls": polls})
+                return snapshot
+            if status in FAILED_STATUSES:
+                raise SnapshotFailed(
+                    f"Snapshot {arn} is {status} and will not become ACTIVE. To fix: see the "
+                    "cluster's status and events in the DocumentDB console, then deploy again"
+                )
+            remaining = deadline - clock()
+            if remaining <= 0:
+                raise SnapshotFailed(
+                    f"Snapshot {arn} was still {status} when the wait ended; it may still "
+                    "complete. To fix: raise the timeout prop, or set wait_for_completion=False"
+                )
+            sleep(min(next(delays), remaining))
+            polls += 1
+            snapshot = self.get(arn)
+
+    def delete(self, snapshot_arn: str) -> None:
+        """Delete; a snapshot that is already gone is success."""
+        try:
+            self.api.call("DeleteClusterSnapshot", snapshotArn=snapshot_arn)
+        except ApiError as error:
+            if error.code == "ResourceNotFoundException":
+                logger.info("snapshot already gone", extra={"snapshot_arn": snapshot_arn})
+                return
+            raise explain(error, snapshot_arn) from error
+        logger.info("snapshot deleted", extra={"snapshot_arn": snapshot_arn})

@@ -117,7 +117,7 @@ def test_the_function_runs_the_newest_python_on_arm64_with_an_explicit_log_group
     assert only(template, "AWS::Logs::LogGroup")["Properties"]["RetentionInDays"] == 365
 
 
-def test_least_privilege_without_tags_or_destroy():
+def test_least_privilege_without_destroy():
     stack = new_stack()
     ElasticClusterSnapshot(stack, "Orders", cluster_arn=CLUSTER)
     template = Template.from_stack(stack)
@@ -125,8 +125,11 @@ def test_least_privilege_without_tags_or_destroy():
     assert set(actions) == {
         "logs:CreateLogStream", "logs:PutLogEvents",
         "docdb-elastic:CreateClusterSnapshot", "docdb-elastic:GetClusterSnapshot",
+        "docdb-elastic:TagResource", "docdb-elastic:ListTagsForResource", "docdb-elastic:ListClusterSnapshots",
     }
-    assert actions["docdb-elastic:GetClusterSnapshot"] == {SNAPSHOTS}
+    for action in ("GetClusterSnapshot", "TagResource", "ListTagsForResource"):
+        assert actions[f"docdb-elastic:{action}"] == {SNAPSHOTS}, action
+    assert actions["docdb-elastic:ListClusterSnapshots"] == {"*"}
     assert actions["docdb-elastic:CreateClusterSnapshot"] == {CLUSTER, SNAPSHOTS}
     log_group_id = next(iter(template.find_resources("AWS::Logs::LogGroup")))
     assert actions["logs:PutLogEvents"] == {json.dumps({"Fn::GetAtt": [log_group_id, "Arn"]})}
@@ -134,12 +137,10 @@ def test_least_privilege_without_tags_or_destroy():
     assert "ManagedPolicyArns" not in role
 
 
-def test_tagging_and_deletion_are_granted_only_when_used():
+def test_deletion_is_granted_only_when_some_snapshot_uses_destroy():
     stack = new_stack()
-    ElasticClusterSnapshot(stack, "Orders", cluster_arn=CLUSTER, tags={"team": "data"},
-                           removal_policy=RemovalPolicy.DESTROY)
+    ElasticClusterSnapshot(stack, "Orders", cluster_arn=CLUSTER, removal_policy=RemovalPolicy.DESTROY)
     actions = actions_of(Template.from_stack(stack))
-    assert actions["docdb-elastic:TagResource"] == {SNAPSHOTS}
     assert actions["docdb-elastic:DeleteClusterSnapshot"] == {SNAPSHOTS}
 
 
@@ -188,7 +189,8 @@ def test_tokens_are_left_for_the_handler_to_check_at_deploy_time():
         ({"snapshot_name_prefix": "p" * 42}, "snapshot_name_prefix: a snapshot name prefix (it leaves room for the generated suffix) must be at most 41 characters"),
         ({"snapshot_name_prefix": "orders-"}, "snapshot_name_prefix: a snapshot name prefix must not end with a hyphen"),
         ({"snapshot_name": "a", "snapshot_name_prefix": "b"}, "snapshot_name and snapshot_name_prefix: give one or the other, not both"),
-        ({"tags": {f"k{i}": "v" for i in range(51)}}, "tags: at most 50 tags are allowed (got 51)"),
+        ({"tags": {f"k{i}": "v" for i in range(50)}}, "tags: at most 49 tags are allowed (got 50;"),
+        ({"tags": {"docdb-elastic-snapshot:request": "x"}}, "tags: tag key 'docdb-elastic-snapshot:request' must not start with"),
         ({"tags": {"aws:team": "x"}}, "tags: tag key 'aws:team' must not start with 'aws:'"),
         ({"tags": {"team name": "x"}}, "tags: tag key 'team name' must match"),
         ({"tags": {"k" * 129: "x"}}, "must be 1 to 128 characters (got 129)"),

@@ -92,7 +92,7 @@ def test_create_update_delete_of_the_sample_stack_with_the_bundled_handler(deplo
     assert created["Status"] == "SUCCESS", created["Reason"]
     first = created["PhysicalResourceId"]
     assert created["Data"][Attr.SNAPSHOT_ARN] == first and created["Data"][Attr.STATUS] == "ACTIVE"
-    assert docdb.snapshots[first].tags == {"created-by": "docdb-elastic-snapshot-sample"}
+    assert docdb.snapshots[first].tags["created-by"] == "docdb-elastic-snapshot-sample"
 
     # WHEN the trigger changes (cdk deploy -c snapshotTrigger=2), THEN a second snapshot is taken
     changed = {**deployed.properties, Prop.TRIGGER: "2"}

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from docdb_snapshot_handler import entrypoint, logs
-from docdb_snapshot_handler.contract import Attr
+from docdb_snapshot_handler.contract import REQUEST_TAG_KEY, Attr
 from standins.docdb_elastic import ACCOUNT, DocDbElasticStandIn
 from standins.events import cfn_event
 from standins.lambda_context import FakeLambdaContext
@@ -45,7 +45,8 @@ def test_create_takes_a_snapshot_waits_until_active_and_returns_its_arn(receiver
     assert response["Status"] == "SUCCESS", response["Reason"]
     arn = response["PhysicalResourceId"]
     snapshot = docdb.snapshots[arn]
-    assert snapshot.cluster_arn == cluster and snapshot.tags == {"team": "data"}
+    assert snapshot.cluster_arn == cluster
+    assert snapshot.tags == {"team": "data", REQUEST_TAG_KEY: snapshot.tags[REQUEST_TAG_KEY]}
     assert response["Data"] == {
         Attr.SNAPSHOT_ARN: arn,
         Attr.SNAPSHOT_NAME: snapshot.name,

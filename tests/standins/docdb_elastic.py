@@ -32,10 +32,35 @@ def cluster_arn_for(name: str) -> str:
 
 @dataclass
 class Fault:
-    status: int
-    code: str
+    """An injected fault: an error answer, a connection reset, or a slow (but correct) answer."""
+
+    status: int = 0
+    code: str = ""
     message: str = "injected fault"
     headers: dict[str, str] = field(default_factory=dict)
+    reset: bool = False
+    delay: float = 0.0
+
+    @classmethod
+    def throttle(cls, retry_after: int | None = None) -> Fault:
+        headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+        return cls(429, "ThrottlingException", "Rate exceeded", headers)
+
+    @classmethod
+    def internal(cls) -> Fault:
+        return cls(500, "InternalServerException", "Internal failure")
+
+    @classmethod
+    def connection_reset(cls) -> Fault:
+        return cls(reset=True)
+
+    @classmethod
+    def slow(cls, seconds: float) -> Fault:
+        return cls(delay=seconds)
+
+
+class ConnectionReset(Exception):
+    pass
 
 
 @dataclass
@@ -137,6 +162,7 @@ class DocDbElasticStandIn:
             self.faults: dict[str, deque[Fault]] = {}
             self.snapshot_delay = 0.0
             self.final_status = "ACTIVE"
+            self.page_size_cap = 100
 
     # --- test controls -------------------------------------------------------------------
     def add_cluster(self, name: str = "orders") -> str:
@@ -154,12 +180,26 @@ class DocDbElasticStandIn:
             return [call for call in self.calls if call.operation == operation]
 
     # --- operations ----------------------------------------------------------------------
+    def add_snapshot(self, cluster_arn: str, name: str, tags: dict[str, str] | None = None,
+                     snapshot_type: str = "MANUAL") -> str:
+        """A snapshot someone else took (by hand, or the service's automated backups)."""
+        arn = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster-snapshot/{uuid.uuid4().hex}"
+        with self.lock:
+            self.snapshots[arn] = Snapshot(arn, name, cluster_arn, dict(tags or {}), time.monotonic(),
+                                           snapshot_type=snapshot_type)
+        return arn
+
     def handle(self, operation: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         with self.lock:
             self.calls.append(Call(operation, params))
             queue = self.faults.get(operation)
-            if queue:
-                fault = queue.popleft()
+            fault = queue.popleft() if queue else None
+        if fault is not None:
+            if fault.reset:
+                raise ConnectionReset()
+            if fault.delay:
+                time.sleep(fault.delay)
+            else:
                 return fault.status, {"message": fault.message}, {"x-amzn-ErrorType": fault.code, **fault.headers}
         try:
             _validate(MODEL.operation_model(operation).input_shape, params, operation)
@@ -202,11 +242,54 @@ class DocDbElasticStandIn:
         return 200, {"snapshot": {**snapshot.describe(), "status": "DELETING"}}, {}
 
 
-_ROUTES = [
-    ("POST", re.compile(r"^/cluster-snapshot$"), "CreateClusterSnapshot", None),
-    ("GET", re.compile(r"^/cluster-snapshot/(?P<arn>.+)$"), "GetClusterSnapshot", "snapshotArn"),
-    ("DELETE", re.compile(r"^/cluster-snapshot/(?P<arn>.+)$"), "DeleteClusterSnapshot", "snapshotArn"),
-]
+    def _ListClusterSnapshots(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        matching = [
+            s for s in self.snapshots.values()
+            if s.cluster_arn == params.get("clusterArn", s.cluster_arn)
+            and s.snapshot_type.lower() == params.get("snapshotType", s.snapshot_type).lower()
+        ]
+        start = int(params.get("nextToken", "0"))
+        size = min(int(params.get("maxResults", 100)), self.page_size_cap)
+        page = matching[start:start + size]
+        body: dict[str, Any] = {"snapshots": [
+            {k: s.describe()[k] for k in ("clusterArn", "snapshotArn", "snapshotCreationTime", "snapshotName", "status")}
+            for s in page
+        ]}
+        if start + size < len(matching):
+            body["nextToken"] = str(start + size)
+        return 200, body, {}
+
+    def _ListTagsForResource(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        snapshot = self.snapshots.get(params["resourceArn"])
+        if snapshot is None:
+            return self._error(404, "ResourceNotFoundException", "Resource not found",
+                               resourceId=params["resourceArn"], resourceType="cluster-snapshot")
+        return 200, {"tags": dict(snapshot.tags)}, {}
+
+
+def _routes() -> list[tuple[str, re.Pattern[str], str]]:
+    """Routes made from the model's request URIs: /cluster-snapshot/{snapshotArn} and the like."""
+    routes = []
+    for name in ("CreateClusterSnapshot", "GetClusterSnapshot", "DeleteClusterSnapshot",
+                 "ListClusterSnapshots", "ListTagsForResource"):
+        http = MODEL.operation_model(name).http
+        pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(http["requestUri"]))
+        routes.append((http["method"], re.compile(f"^{pattern}$"), name))
+    return routes
+
+
+_ROUTES = _routes()
+
+
+def _typed_query(operation: str, query: dict[str, list[str]]) -> dict[str, Any]:
+    """Query-string members by their model names and types (maxResults is an integer)."""
+    params: dict[str, Any] = {}
+    for member, shape in MODEL.operation_model(operation).input_shape.members.items():
+        wire = shape.serialization.get("name", member)
+        if shape.serialization.get("location") == "querystring" and wire in query:
+            value = query[wire][0]
+            params[member] = int(value) if shape.type_name == "integer" else value
+    return params
 
 
 def _make_handler(service: DocDbElasticStandIn) -> type[BaseHTTPRequestHandler]:
@@ -220,15 +303,18 @@ def _make_handler(service: DocDbElasticStandIn) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
-            for verb, pattern, operation, path_member in _ROUTES:
+            for verb, pattern, operation in _ROUTES:
                 match = pattern.match(parts.path)
                 if verb == method and match:
                     params: dict[str, Any] = json.loads(raw) if raw else {}
-                    if path_member:
-                        params[path_member] = unquote(match.group("arn"))
-                    for key, values in parse_qs(parts.query).items():
-                        params[key] = values[0]
-                    status, body, headers = service.handle(operation, params)
+                    params.update({k: unquote(v) for k, v in match.groupdict().items()})
+                    params.update(_typed_query(operation, parse_qs(parts.query)))
+                    try:
+                        status, body, headers = service.handle(operation, params)
+                    except ConnectionReset:
+                        self.close_connection = True
+                        self.connection.shutdown(2)
+                        return
                     break
             else:
                 status, body, headers = 404, {"message": f"no route {method} {parts.path}"}, {
