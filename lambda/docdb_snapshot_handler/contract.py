@@ -138,7 +138,18 @@ def tag_count_errors(field: str, count: int) -> list[str]:
     return []
 
 
+_MAX_TAG_ERRORS_LISTED = 5
+
+
 def tag_entry_errors(field: str, tags: Mapping[str, str]) -> list[str]:
+    errors = _tag_entry_errors(field, tags)
+    if len(errors) > _MAX_TAG_ERRORS_LISTED:
+        more = len(errors) - _MAX_TAG_ERRORS_LISTED
+        errors = errors[:_MAX_TAG_ERRORS_LISTED] + [f"{field}: {more} more tag errors like these"]
+    return errors
+
+
+def _tag_entry_errors(field: str, tags: Mapping[str, str]) -> list[str]:
     errors = []
     for key, value in tags.items():
         if not isinstance(key, str) or not isinstance(value, str):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -109,6 +110,11 @@ def _docdb_elastic() -> Any:
     """One client per container, made on first use: a Delete that retains never needs it."""
     global _client
     if _client is None:
+        if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
+            raise SnapshotFailed(
+                "The function has no AWS region (AWS_REGION is not set), so it cannot call "
+                "docdb-elastic. To fix: run the handler in Lambda, or set AWS_REGION"
+            )
         _client = boto3.client("docdb-elastic", config=_CLIENT_CONFIG)
     return _client
 

@@ -11,8 +11,7 @@ from typing import Any
 
 from . import contract
 from .api import Api, RetryPolicy
-from .contract import Prop
-from .properties import InvalidProperties, SnapshotProperties, parse_properties, removal_policy_of
+from .properties import Home, parse_properties, removal_policy_of
 from .snapshots import Snapshots, attributes, is_snapshot_arn, request_token
 
 logger = logging.getLogger(__name__)
@@ -23,24 +22,12 @@ RESPONSE_RESERVE_SECONDS = 15.0
 ClientFactory = Callable[[], Any]
 
 
-def _check_cluster_is_local(props: SnapshotProperties, context: Any) -> None:
-    """A snapshot is taken in the function's own partition, account and region."""
-    cluster = props.cluster_arn.split(":")
+def home_of(context: Any) -> Home:
+    """The function's own partition, region and account, from its ARN and environment."""
     function = str(getattr(context, "invoked_function_arn", "")).split(":")
-    expected = {
-        "partition": function[1] if len(function) > 4 else "",
-        "region": os.environ.get("AWS_REGION", ""),
-        "account": function[4] if len(function) > 4 else "",
-    }
-    actual = {"partition": cluster[1], "region": cluster[3], "account": cluster[4]}
-    errors = [
-        f"{Prop.CLUSTER_ARN}: the cluster must be in the stack's {part} {expected[part]} "
-        f"(got {actual[part]})"
-        for part in ("partition", "region", "account")
-        if expected[part] and actual[part] != expected[part]
-    ]
-    if errors:
-        raise InvalidProperties(errors)
+    if len(function) < 5:
+        return Home(region=os.environ.get("AWS_REGION", ""))
+    return Home(partition=function[1], region=os.environ.get("AWS_REGION", ""), account=function[4])
 
 
 def _deadline(context: Any, clock: Callable[[], float], limit_seconds: float | None = None) -> float:
@@ -57,8 +44,7 @@ def create_or_update(
     retry_policy: RetryPolicy = RetryPolicy(),
 ) -> tuple[str, dict[str, str]]:
     """Take a new snapshot (an Update never reuses the old one); return (PhysicalResourceId, Data)."""
-    props = parse_properties(event.get("ResourceProperties"))
-    _check_cluster_is_local(props, context)
+    props = parse_properties(event.get("ResourceProperties"), home_of(context))
     deadline = _deadline(context, clock, float(props.timeout_seconds))
     snapshots = Snapshots(Api(client_factory(), deadline, retry_policy, clock=clock))
     token = request_token(str(event["StackId"]), str(event["LogicalResourceId"]), str(event["RequestId"]))

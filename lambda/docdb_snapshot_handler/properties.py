@@ -82,16 +82,38 @@ def _tags(props: Mapping[str, Any], errors: list[str]) -> dict[str, str]:
     return tags
 
 
-def parse_properties(props: Mapping[str, Any] | None) -> SnapshotProperties:
+@dataclass(frozen=True)
+class Home:
+    """Where the function runs: a snapshot can only be taken of a cluster there."""
+
+    partition: str = ""
+    region: str = ""
+    account: str = ""
+
+
+def _location_errors(cluster_arn: str, home: Home) -> list[str]:
+    parts = cluster_arn.split(":")
+    actual = {"partition": parts[1], "region": parts[3], "account": parts[4]}
+    return [
+        f"{Prop.CLUSTER_ARN}: the cluster must be in the stack's {name} {expected} (got {actual[name]})"
+        for name, expected in (("partition", home.partition), ("region", home.region), ("account", home.account))
+        if expected and actual[name] != expected
+    ]
+
+
+def parse_properties(props: Mapping[str, Any] | None, home: Home = Home()) -> SnapshotProperties:
     """Parse and validate; raise InvalidProperties listing every broken rule."""
-    props = props or {}
+    if props is None:
+        props = {}
+    if not isinstance(props, Mapping):
+        raise InvalidProperties([f"ResourceProperties: must be an object (got {type(props).__name__})"])
     errors: list[str] = []
 
-    unknown = sorted(set(props) - contract.OUR_PROPS - contract.CLOUDFORMATION_PROPS)
+    unknown = sorted(str(key) for key in set(props) - contract.OUR_PROPS - contract.CLOUDFORMATION_PROPS)
     if unknown:
+        listed = ", ".join(repr(key[:40]) for key in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
         errors.append(
-            f"unknown properties {', '.join(unknown)}: expected only "
-            f"{', '.join(sorted(contract.OUR_PROPS))}"
+            f"unknown properties {listed}: expected only {', '.join(sorted(contract.OUR_PROPS))}"
         )
 
     cluster_arn = _optional_str(props, Prop.CLUSTER_ARN, errors)
@@ -100,7 +122,8 @@ def parse_properties(props: Mapping[str, Any] | None) -> SnapshotProperties:
             errors.append(f"{Prop.CLUSTER_ARN}: is required")
         cluster_arn = ""
     else:
-        errors.extend(contract.cluster_arn_errors(Prop.CLUSTER_ARN, cluster_arn))
+        arn_errors = contract.cluster_arn_errors(Prop.CLUSTER_ARN, cluster_arn)
+        errors.extend(arn_errors or _location_errors(cluster_arn, home))
 
     name = _optional_str(props, Prop.SNAPSHOT_NAME, errors)
     prefix = _optional_str(props, Prop.SNAPSHOT_NAME_PREFIX, errors)

@@ -40,6 +40,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     reset: bool = False
     delay: float = 0.0
+    body: dict[str, Any] | None = None
 
     @classmethod
     def throttle(cls, retry_after: int | None = None) -> Fault:
@@ -57,6 +58,11 @@ class Fault:
     @classmethod
     def slow(cls, seconds: float) -> Fault:
         return cls(delay=seconds)
+
+    @classmethod
+    def malformed(cls) -> Fault:
+        """A 200 answer without the members the API promises."""
+        return cls(200, body={})
 
 
 class ConnectionReset(Exception):
@@ -199,6 +205,8 @@ class DocDbElasticStandIn:
                 raise ConnectionReset()
             if fault.delay:
                 time.sleep(fault.delay)
+            elif fault.body is not None:
+                return fault.status, fault.body, {}
             else:
                 return fault.status, {"message": fault.message}, {"x-amzn-ErrorType": fault.code, **fault.headers}
         try:

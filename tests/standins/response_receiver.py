@@ -25,6 +25,7 @@ SECRET_QUERY = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDSECRETCRED
 class Received:
     path: str
     body: dict[str, Any]
+    size: int
 
 
 class ResponseReceiver:
@@ -45,11 +46,12 @@ class ResponseReceiver:
 
             def do_PUT(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
+                raw = self.rfile.read(length)
+                body = json.loads(raw or b"{}")
                 with receiver.lock:
                     status = receiver.statuses.popleft() if receiver.statuses else 200
                     if status == 200:
-                        receiver.received.append(Received(self.path, body))
+                        receiver.received.append(Received(self.path, body, len(raw)))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -68,9 +70,12 @@ class ResponseReceiver:
         return f"https://localhost:{self.port}/cfn-response/{token}?{SECRET_QUERY}{token}"
 
     def responses_for(self, url: str) -> list[dict[str, Any]]:
+        return [item.body for item in self.received_for(url)]
+
+    def received_for(self, url: str) -> list[Received]:
         path = url.split(str(self.port), 1)[1]
         with self.lock:
-            return [item.body for item in self.received if item.path == path]
+            return [item for item in self.received if item.path == path]
 
     def __enter__(self) -> ResponseReceiver:
         self.thread.start()
