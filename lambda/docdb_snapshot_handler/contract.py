@@ -26,6 +26,11 @@ class Prop:
     WAIT_FOR_COMPLETION: Final = "WaitForCompletion"
     TIMEOUT_SECONDS: Final = "TimeoutSeconds"
     REMOVAL_POLICY: Final = "RemovalPolicy"
+    MODE: Final = "Mode"
+    CLUSTER_NAME: Final = "ClusterName"
+    OWNER: Final = "Owner"
+    RETAIN_LAST: Final = "RetainLast"
+    ON_CLUSTER_NOT_ACTIVE: Final = "OnClusterNotActive"
 
 
 OUR_PROPS: Final = frozenset(
@@ -45,6 +50,34 @@ class Attr:
     CLUSTER_ARN: Final = "ClusterArn"
     KMS_KEY_ID: Final = "KmsKeyId"
     SNAPSHOT_TYPE: Final = "SnapshotType"
+    # Empty when a snapshot was taken; otherwise why none was (first deploy, cluster stopped...).
+    SKIPPED_REASON: Final = "SkippedReason"
+
+
+class Mode:
+    """What a resource protects: one snapshot, the cluster before each change, or at its end."""
+
+    SNAPSHOT: Final = "snapshot"
+    BEFORE_CHANGE: Final = "before-change"
+    FINAL: Final = "final"
+
+
+MODES: Final = (Mode.SNAPSHOT, Mode.BEFORE_CHANGE, Mode.FINAL)
+
+
+class ClusterNotActive:
+    """What SnapshotBeforeChange does when the cluster cannot be snapshotted right now."""
+
+    FAIL: Final = "fail"
+    SKIP: Final = "skip"
+
+
+CLUSTER_NOT_ACTIVE_CHOICES: Final = (ClusterNotActive.FAIL, ClusterNotActive.SKIP)
+RETAIN_LAST_MAX: Final = 1000
+# A FinalSnapshot's physical id: its Delete takes the snapshot only behind such an id, never
+# after a Create that failed.
+FINAL_PHYSICAL_ID_PREFIX: Final = "final-snapshot-"
+NO_SNAPSHOT_PHYSICAL_ID_PREFIX: Final = "no-snapshot-"
 
 
 class RemovalPolicy:
@@ -68,7 +101,10 @@ TAGS_MAX_COUNT: Final = 50
 # snapshot, so a retried request adopts its own snapshot and never someone else's.
 RESERVED_TAG_PREFIX: Final = "docdb-elastic-snapshot:"
 REQUEST_TAG_KEY: Final = RESERVED_TAG_PREFIX + "request"
-RESERVED_TAG_KEYS: Final = (REQUEST_TAG_KEY,)
+# Which construct instance (stack id + construct path) took a snapshot: retention prunes only
+# snapshots that carry its own owner tag.
+OWNER_TAG_KEY: Final = RESERVED_TAG_PREFIX + "owner"
+RESERVED_TAG_KEYS: Final = (REQUEST_TAG_KEY, OWNER_TAG_KEY)
 USER_TAGS_MAX_COUNT: Final = TAGS_MAX_COUNT - len(RESERVED_TAG_KEYS)
 TAG_KEY_MIN_LENGTH: Final = 1
 TAG_KEY_MAX_LENGTH: Final = 128
@@ -186,6 +222,12 @@ def timeout_errors(field: str, seconds: int) -> list[str]:
             f"{field}: must be between {TIMEOUT_MIN_SECONDS} seconds and "
             f"{TIMEOUT_MAX_SECONDS // 60} minutes (got {seconds} seconds)"
         ]
+    return []
+
+
+def retain_last_errors(field: str, value: int) -> list[str]:
+    if not 1 <= value <= RETAIN_LAST_MAX:
+        return [f"{field}: must be between 1 and {RETAIN_LAST_MAX} (got {value})"]
     return []
 
 

@@ -1,4 +1,13 @@
-"""What each CloudFormation request type does, independent of crhelper and of boto3's set-up."""
+"""What each CloudFormation request type does, per mode, independent of crhelper and of boto3's
+set-up.
+
+- snapshot: Create and Update take a new snapshot of ClusterArn; Delete keeps it unless DESTROY.
+- before-change: the cluster depends on this resource, so its Create/Update runs before the
+  cluster changes: it snapshots the cluster (found by name, as it is now) if it exists.
+- final: this resource depends on the cluster, so its Delete runs before the cluster's: it
+  snapshots the cluster and waits. An Update that moves to a new cluster (a replacement)
+  snapshots the old one, which CloudFormation deletes in its clean-up.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +15,30 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
 from . import contract
 from .api import Api, RetryPolicy
-from .properties import Home, parse_properties, removal_policy_of
-from .snapshots import Snapshots, attributes, is_snapshot_arn, request_token
+from .contract import Mode
+from .properties import (
+    Home,
+    SnapshotProperties,
+    parse_properties,
+    previous_cluster_arn,
+    previous_cluster_name,
+    removal_policy_of,
+)
+from .snapshots import (
+    ACTIVE,
+    SnapshotFailed,
+    Snapshots,
+    attributes,
+    is_snapshot_arn,
+    owner_token,
+    request_token,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +46,7 @@ logger = logging.getLogger(__name__)
 RESPONSE_RESERVE_SECONDS = 15.0
 
 ClientFactory = Callable[[], Any]
+Result = tuple[str, dict[str, str]]
 
 
 def home_of(context: Any) -> Home:
@@ -35,6 +62,55 @@ def _deadline(context: Any, clock: Callable[[], float], limit_seconds: float | N
     return clock() + (remaining if limit_seconds is None else min(limit_seconds, remaining))
 
 
+class _Request:
+    """One CloudFormation request: its parsed properties and the means to act on them."""
+
+    def __init__(
+        self,
+        event: dict[str, Any],
+        context: Any,
+        client_factory: ClientFactory,
+        clock: Callable[[], float],
+        now: Callable[[], datetime],
+        retry_policy: RetryPolicy,
+    ) -> None:
+        self.event = event
+        self.props = parse_properties(event.get("ResourceProperties"), home_of(context))
+        self.deadline = _deadline(context, clock, float(self.props.timeout_seconds))
+        self.clock = clock
+        self.now = now
+        self.snapshots = Snapshots(Api(client_factory(), self.deadline, retry_policy, clock=clock))
+        self.token = request_token(str(event["StackId"]), str(event["LogicalResourceId"]), str(event["RequestId"]))
+        self.owner = owner_token(str(event["StackId"]), self.props.owner) if self.props.owner else None
+
+    def snapshot_of(self, cluster_arn: str, wait: bool) -> dict[str, Any]:
+        props = self.props if cluster_arn == self.props.cluster_arn else _with_cluster(self.props, cluster_arn)
+        snapshot = self.snapshots.take(props, self.token, self.now(), self.owner)
+        if wait:
+            snapshot = self.snapshots.wait_until_active(snapshot, self.deadline, clock=self.clock)
+            self._apply_retention(cluster_arn, snapshot["snapshotArn"])
+        return snapshot
+
+    def _apply_retention(self, cluster_arn: str, newest_arn: str) -> None:
+        props = self.props
+        if props.retain_last is None or self.owner is None or props.snapshot_name_prefix is None:
+            return
+        try:
+            self.snapshots.prune(cluster_arn, props.snapshot_name_prefix, self.owner, props.retain_last, newest_arn)
+        except SnapshotFailed as error:
+            # The new snapshot is safe; a failed clean-up must not roll the stack back.
+            logger.error("retention could not be applied", extra={"reason": str(error)})
+
+    def skipped(self, reason: str) -> Result:
+        logger.info("no snapshot taken", extra={"skipped_reason": reason})
+        physical_id = self.event.get("PhysicalResourceId") or contract.NO_SNAPSHOT_PHYSICAL_ID_PREFIX + self.token[:24]
+        return str(physical_id), attributes({}, skipped_reason=reason)
+
+
+def _with_cluster(props: SnapshotProperties, cluster_arn: str) -> SnapshotProperties:
+    return replace(props, cluster_arn=cluster_arn)
+
+
 def create_or_update(
     event: dict[str, Any],
     context: Any,
@@ -42,17 +118,65 @@ def create_or_update(
     clock: Callable[[], float] = time.monotonic,
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     retry_policy: RetryPolicy = RetryPolicy(),
-) -> tuple[str, dict[str, str]]:
-    """Take a new snapshot (an Update never reuses the old one); return (PhysicalResourceId, Data)."""
-    props = parse_properties(event.get("ResourceProperties"), home_of(context))
-    deadline = _deadline(context, clock, float(props.timeout_seconds))
-    snapshots = Snapshots(Api(client_factory(), deadline, retry_policy, clock=clock))
-    token = request_token(str(event["StackId"]), str(event["LogicalResourceId"]), str(event["RequestId"]))
-
-    snapshot = snapshots.take(props, token, now())
-    if props.wait_for_completion:
-        snapshot = snapshots.wait_until_active(snapshot, deadline, clock=clock)
+) -> Result:
+    """Return (PhysicalResourceId, Data)."""
+    request = _Request(event, context, client_factory, clock, now, retry_policy)
+    mode = request.props.mode
+    if mode == Mode.BEFORE_CHANGE:
+        return _before_change(request)
+    if mode == Mode.FINAL:
+        return _final_on_update(request)
+    snapshot = request.snapshot_of(request.props.cluster_arn, request.props.wait_for_completion)
     return str(snapshot["snapshotArn"]), attributes(snapshot)
+
+
+def _before_change(request: _Request) -> Result:
+    props = request.props
+    assert props.cluster_name is not None
+    # On Update the cluster still has its old definition, possibly its old name.
+    name = (
+        previous_cluster_name(request.event.get("OldResourceProperties"), props.cluster_name)
+        if request.event["RequestType"] == "Update"
+        else props.cluster_name
+    )
+    cluster = request.snapshots.find_cluster(name)
+    if cluster is None:
+        return request.skipped(f"Cluster {name} does not exist yet: there is nothing to protect")
+    status = cluster.get("status")
+    if status != ACTIVE:
+        message = f"Cluster {name} ({cluster['clusterArn']}) is {status}, so no snapshot can be taken before the change"
+        if props.on_cluster_not_active == contract.ClusterNotActive.SKIP:
+            return request.skipped(message)
+        raise SnapshotFailed(
+            f"{message}. To fix: deploy again once it is ACTIVE (start it if it is STOPPED), or set "
+            "on_cluster_not_active=ClusterNotActive.SKIP to change it without a snapshot"
+        )
+    snapshot = request.snapshot_of(cluster["clusterArn"], props.wait_for_completion)
+    return str(snapshot["snapshotArn"]), attributes(snapshot)
+
+
+def _final_on_update(request: _Request) -> Result:
+    event = request.event
+    old_arn = previous_cluster_arn(event.get("OldResourceProperties"))
+    if event["RequestType"] == "Update" and old_arn and old_arn != request.props.cluster_arn:
+        snapshot = _final_snapshot(request, old_arn)
+        if snapshot is not None:
+            return str(event["PhysicalResourceId"]), attributes(snapshot)
+    physical_id = event.get("PhysicalResourceId") or contract.FINAL_PHYSICAL_ID_PREFIX + request.token[:24]
+    return str(physical_id), attributes(
+        {}, skipped_reason="A final snapshot is taken when the cluster is deleted or replaced"
+    )
+
+
+def _final_snapshot(request: _Request, cluster_arn: str) -> dict[str, Any] | None:
+    """Snapshot a cluster about to be deleted, and wait: its data must be safe first."""
+    cluster = request.snapshots.get_cluster(cluster_arn)
+    if cluster is None:
+        logger.info("cluster already gone; no final snapshot to take", extra={"cluster_arn": cluster_arn})
+        return None
+    if cluster.get("status") != ACTIVE:
+        raise SnapshotFailed(f"Cluster {cluster_arn} is {cluster.get('status')}, so no final snapshot can be taken")
+    return request.snapshot_of(cluster_arn, wait=True)
 
 
 def delete(
@@ -60,15 +184,30 @@ def delete(
     context: Any,
     client_factory: ClientFactory,
     clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     retry_policy: RetryPolicy = RetryPolicy(),
 ) -> str:
-    """Retain by default; DESTROY deletes. Return the PhysicalResourceId unchanged."""
+    """Snapshot modes retain by default and delete with DESTROY; final mode takes the final
+    snapshot. Return the PhysicalResourceId unchanged."""
     physical_id = str(event.get("PhysicalResourceId", ""))
+    properties = event.get("ResourceProperties")
+    mode = properties.get(contract.Prop.MODE) if isinstance(properties, dict) else None
+    if mode == Mode.FINAL and physical_id.startswith(contract.FINAL_PHYSICAL_ID_PREFIX):
+        request = _Request(event, context, client_factory, clock, now, retry_policy)
+        try:
+            _final_snapshot(request, request.props.cluster_arn)
+        except SnapshotFailed as error:
+            raise SnapshotFailed(
+                f"The final snapshot failed, so the cluster was not deleted: {error}. To proceed: fix "
+                "the cause and delete again; or, to delete the cluster without a final snapshot, "
+                f"delete the stack with --retain-resources {event.get('LogicalResourceId')}"
+            ) from error
+        return physical_id
     if not is_snapshot_arn(physical_id):
-        # A Create that failed answered with a placeholder id: there is nothing to delete.
+        # A Create that failed, or a protection that took no snapshot: nothing to delete.
         logger.info("no snapshot behind this resource; nothing to delete")
         return physical_id
-    if removal_policy_of(event.get("ResourceProperties")) != contract.RemovalPolicy.DESTROY:
+    if removal_policy_of(properties) != contract.RemovalPolicy.DESTROY:
         logger.info("snapshot retained", extra={"snapshot_arn": physical_id})
         return physical_id
     Snapshots(Api(client_factory(), _deadline(context, clock), retry_policy, clock=clock)).delete(physical_id)

@@ -26,6 +26,11 @@ class InvalidProperties(ValueError):
 @dataclass(frozen=True)
 class SnapshotProperties:
     cluster_arn: str
+    mode: str = contract.Mode.SNAPSHOT
+    cluster_name: str | None = None
+    owner: str | None = None
+    retain_last: int | None = None
+    on_cluster_not_active: str = contract.ClusterNotActive.FAIL
     snapshot_name: str | None = None
     snapshot_name_prefix: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
@@ -58,16 +63,27 @@ def _bool(props: Mapping[str, Any], key: str, default: bool, errors: list[str]) 
     return default
 
 
-def _seconds(props: Mapping[str, Any], key: str, errors: list[str]) -> int | None:
+def _seconds(
+    props: Mapping[str, Any], key: str, errors: list[str], what: str = "a whole number of seconds"
+) -> int | None:
     """None when absent or malformed (the error is recorded)."""
     value = props.get(key)
     if value is None:
         return None
     text = str(value).strip()
     if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,9}", text):
-        errors.append(f"{key}: must be a whole number of seconds (got {str(value)[:40]!r})")
+        errors.append(f"{key}: must be {what} (got {str(value)[:40]!r})")
         return None
     return int(text)
+
+
+def _choice(props: Mapping[str, Any], key: str, choices: tuple[str, ...], errors: list[str]) -> str:
+    """One of `choices`; the first is the default."""
+    value = props.get(key, choices[0])
+    if value not in choices:
+        errors.append(f"{key}: must be one of {', '.join(choices)} (got {str(value)[:40]!r})")
+        return choices[0]
+    return str(value)
 
 
 def _tags(props: Mapping[str, Any], errors: list[str]) -> dict[str, str]:
@@ -116,14 +132,16 @@ def parse_properties(props: Mapping[str, Any] | None, home: Home = Home()) -> Sn
             f"unknown properties {listed}: expected only {', '.join(sorted(contract.OUR_PROPS))}"
         )
 
+    mode = _choice(props, Prop.MODE, contract.MODES, errors)
     cluster_arn = _optional_str(props, Prop.CLUSTER_ARN, errors)
-    if cluster_arn is None:
-        if Prop.CLUSTER_ARN not in props:
-            errors.append(f"{Prop.CLUSTER_ARN}: is required")
-        cluster_arn = ""
-    else:
+    if cluster_arn is not None:
         arn_errors = contract.cluster_arn_errors(Prop.CLUSTER_ARN, cluster_arn)
         errors.extend(arn_errors or _location_errors(cluster_arn, home))
+    elif mode != contract.Mode.BEFORE_CHANGE and Prop.CLUSTER_ARN not in props:
+        errors.append(f"{Prop.CLUSTER_ARN}: is required")
+    cluster_name = _optional_str(props, Prop.CLUSTER_NAME, errors)
+    if mode == contract.Mode.BEFORE_CHANGE and props.get(Prop.CLUSTER_NAME) in (None, ""):
+        errors.append(f"{Prop.CLUSTER_NAME}: is required to find the cluster before it changes")
 
     name = _optional_str(props, Prop.SNAPSHOT_NAME, errors)
     prefix = _optional_str(props, Prop.SNAPSHOT_NAME_PREFIX, errors)
@@ -133,6 +151,9 @@ def parse_properties(props: Mapping[str, Any] | None, home: Home = Home()) -> Sn
         )
     if name is not None:
         errors.extend(contract.snapshot_name_errors(Prop.SNAPSHOT_NAME, name))
+        if mode != contract.Mode.SNAPSHOT:
+            errors.append(f"{Prop.SNAPSHOT_NAME}: a {mode} snapshot is taken many times, so it needs "
+                          f"{Prop.SNAPSHOT_NAME_PREFIX} instead")
     if prefix is not None:
         errors.extend(contract.snapshot_name_prefix_errors(Prop.SNAPSHOT_NAME_PREFIX, prefix))
     if name is None and prefix is None:
@@ -142,15 +163,29 @@ def parse_properties(props: Mapping[str, Any] | None, home: Home = Home()) -> Sn
     if timeout_seconds is not None:
         errors.extend(contract.timeout_errors(Prop.TIMEOUT_SECONDS, timeout_seconds))
 
-    removal_policy = props.get(Prop.REMOVAL_POLICY, contract.RemovalPolicy.RETAIN)
-    if removal_policy not in contract.REMOVAL_POLICIES:
-        errors.append(
-            f"{Prop.REMOVAL_POLICY}: must be one of {', '.join(contract.REMOVAL_POLICIES)} "
-            f"(got {str(removal_policy)[:40]!r})"
-        )
+    removal_policy = _choice(props, Prop.REMOVAL_POLICY, contract.REMOVAL_POLICIES, errors)
+    if mode != contract.Mode.SNAPSHOT and removal_policy != contract.RemovalPolicy.RETAIN:
+        errors.append(f"{Prop.REMOVAL_POLICY}: a {mode} snapshot is always retained")
+
+    owner = _optional_str(props, Prop.OWNER, errors)
+    retain_last = _seconds(props, Prop.RETAIN_LAST, errors, what="a whole number")
+    if retain_last is not None:
+        errors.extend(contract.retain_last_errors(Prop.RETAIN_LAST, retain_last))
+        if mode == contract.Mode.FINAL:
+            errors.append(f"{Prop.RETAIN_LAST}: a final snapshot is never pruned")
+        if not owner or prefix is None:
+            errors.append(f"{Prop.RETAIN_LAST}: needs {Prop.OWNER} and {Prop.SNAPSHOT_NAME_PREFIX}, "
+                          "which recognise the snapshots this construct took")
 
     parsed = SnapshotProperties(
-        cluster_arn=cluster_arn,
+        cluster_arn=cluster_arn or "",
+        mode=mode,
+        cluster_name=cluster_name,
+        owner=owner,
+        retain_last=retain_last,
+        on_cluster_not_active=_choice(
+            props, Prop.ON_CLUSTER_NOT_ACTIVE, contract.CLUSTER_NOT_ACTIVE_CHOICES, errors
+        ),
         snapshot_name=name,
         snapshot_name_prefix=prefix,
         tags=_tags(props, errors),
@@ -159,11 +194,28 @@ def parse_properties(props: Mapping[str, Any] | None, home: Home = Home()) -> Sn
         timeout_seconds=(
             contract.TIMEOUT_MAX_SECONDS if timeout_seconds is None else timeout_seconds
         ),
-        removal_policy=str(removal_policy),
+        removal_policy=removal_policy,
     )
     if errors:
         raise InvalidProperties(errors)
     return parsed
+
+
+def previous_cluster_name(old_props: Any, current: str) -> str:
+    """The cluster name before this change (an Update's OldResourceProperties), leniently."""
+    if isinstance(old_props, Mapping):
+        old = old_props.get(Prop.CLUSTER_NAME)
+        if isinstance(old, str) and old:
+            return old
+    return current
+
+
+def previous_cluster_arn(old_props: Any) -> str | None:
+    if isinstance(old_props, Mapping):
+        old = old_props.get(Prop.CLUSTER_ARN)
+        if isinstance(old, str) and not contract.cluster_arn_errors(Prop.CLUSTER_ARN, old):
+            return old
+    return None
 
 
 def removal_policy_of(props: Mapping[str, Any] | None) -> str:

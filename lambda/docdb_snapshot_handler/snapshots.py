@@ -86,9 +86,15 @@ def generate_snapshot_name(prefix: str, token: str, now: datetime) -> str:
     return f"{prefix}-{now.astimezone(timezone.utc):%Y%m%d%H%M%S}-{token[:6]}"
 
 
-def attributes(snapshot: Mapping[str, Any]) -> dict[str, str]:
+def owner_token(stack_id: str, owner: str) -> str:
+    """Identifies one construct instance: its stack and its construct path."""
+    return hashlib.sha256(f"{stack_id}|{owner}".encode()).hexdigest()[:32]
+
+
+def attributes(snapshot: Mapping[str, Any], skipped_reason: str = "") -> dict[str, str]:
     """The response Data: every attribute present, as strings, so Fn::GetAtt always resolves."""
     return {
+        Attr.SKIPPED_REASON: skipped_reason,
         Attr.SNAPSHOT_ARN: str(snapshot.get("snapshotArn", "")),
         Attr.SNAPSHOT_NAME: str(snapshot.get("snapshotName", "")),
         Attr.STATUS: str(snapshot.get("status", "")),
@@ -127,12 +133,39 @@ class Snapshots:
                 return
             params["nextToken"] = page["nextToken"]
 
-    def _taken_by(self, snapshot_arn: str, token: str) -> bool:
+    def _tags(self, snapshot_arn: str) -> dict[str, str]:
         try:
-            tags = self.api.call("ListTagsForResource", resourceArn=snapshot_arn).get("tags", {})
+            tags: dict[str, str] = self.api.call("ListTagsForResource", resourceArn=snapshot_arn).get("tags", {})
         except ApiError as error:
             raise explain(error, snapshot_arn) from error
-        return bool(tags.get(contract.REQUEST_TAG_KEY) == token)
+        return tags
+
+    def _taken_by(self, snapshot_arn: str, token: str) -> bool:
+        return self._tags(snapshot_arn).get(contract.REQUEST_TAG_KEY) == token
+
+    def find_cluster(self, name: str) -> dict[str, Any] | None:
+        """The cluster with this name in the function's account and region, if any."""
+        params: dict[str, Any] = {"maxResults": 100}
+        while True:
+            try:
+                page = self.api.call("ListClusters", **params)
+            except ApiError as error:
+                raise explain(error, f"cluster {name}") from error
+            for cluster in page.get("clusters", []):
+                if cluster.get("clusterName") == name:
+                    return dict(cluster)
+            if not page.get("nextToken"):
+                return None
+            params["nextToken"] = page["nextToken"]
+
+    def get_cluster(self, cluster_arn: str) -> dict[str, Any] | None:
+        try:
+            cluster: dict[str, Any] = self.api.call("GetCluster", clusterArn=cluster_arn)["cluster"]
+        except ApiError as error:
+            if error.code == "ResourceNotFoundException":
+                return None
+            raise explain(error, cluster_arn) from error
+        return cluster
 
     def get(self, snapshot_arn: str) -> dict[str, Any]:
         try:
@@ -150,9 +183,11 @@ class Snapshots:
                 return summary
         return None
 
-    def take(self, props: SnapshotProperties, token: str, now: datetime) -> dict[str, Any]:
-        """CreateClusterSnapshot once per request: a repeated delivery adopts the snapshot its
-        first delivery took, never one taken by anyone else."""
+    def take(
+        self, props: SnapshotProperties, token: str, now: datetime, owner: str | None = None
+    ) -> dict[str, Any]:
+        """CreateClusterSnapshot of props.cluster_arn once per request: a repeated delivery
+        adopts the snapshot its first delivery took, never one taken by anyone else."""
         if props.snapshot_name is not None:
             name = props.snapshot_name
         else:
@@ -166,7 +201,11 @@ class Snapshots:
         request: dict[str, Any] = {
             "clusterArn": props.cluster_arn,
             "snapshotName": name,
-            "tags": {**props.tags, contract.REQUEST_TAG_KEY: token},
+            "tags": {
+                **props.tags,
+                contract.REQUEST_TAG_KEY: token,
+                **({contract.OWNER_TAG_KEY: owner} if owner else {}),
+            },
         }
         try:
             snapshot: dict[str, Any] = self.api.call("CreateClusterSnapshot", **request)["snapshot"]
@@ -223,6 +262,23 @@ class Snapshots:
             sleep(min(next(delays), remaining))
             polls += 1
             snapshot = self.get(arn)
+
+    def prune(self, cluster_arn: str, prefix: str, owner: str, keep: int, newest_arn: str) -> list[str]:
+        """Delete the oldest ACTIVE snapshots of this cluster that carry `owner`'s tag, beyond
+        the newest `keep`. A name only nominates a candidate; the owner tag decides."""
+        generated = re.compile(rf"^{re.escape(prefix)}-[0-9]{{14}}-[0-9a-f]{{6}}$")
+        ours = [
+            summary for summary in self._list(cluster_arn)
+            if generated.match(summary.get("snapshotName", ""))
+            and (summary.get("status") == ACTIVE or summary["snapshotArn"] == newest_arn)
+            and self._tags(summary["snapshotArn"]).get(contract.OWNER_TAG_KEY) == owner
+        ]
+        ours.sort(key=lambda s: (s.get("snapshotCreationTime", ""), s.get("snapshotName", "")))
+        excess = [s["snapshotArn"] for s in ours[: max(0, len(ours) - keep)] if s["snapshotArn"] != newest_arn]
+        for arn in excess:
+            self.delete(arn)
+        logger.info("retention applied", extra={"kept": len(ours) - len(excess), "deleted": excess})
+        return excess
 
     def delete(self, snapshot_arn: str) -> None:
         """Delete; a snapshot that is already gone is success."""

@@ -32,10 +32,3 @@ def test_a_generated_name_from_the_longest_prefix_is_still_a_valid_name():
     name = generate_snapshot_name(prefix, "request-1", datetime(2026, 11, 28, tzinfo=timezone.utc))
     assert len(name) == contract.SNAPSHOT_NAME_MAX_LENGTH
     assert contract.snapshot_name_errors("name", name) == []
-
-
-def test_the_contracts_properties_are_the_ones_the_handler_accepts():
-    assert contract.OUR_PROPS == {
-        "ClusterArn", "SnapshotName", "SnapshotNamePrefix", "Tags", "Trigger",
-        "WaitForCompletion", "TimeoutSeconds", "RemovalPolicy",
-    }

@@ -48,10 +48,11 @@ def test_create_takes_a_snapshot_waits_until_active_and_returns_its_arn(receiver
     assert snapshot.cluster_arn == cluster
     assert snapshot.tags == {"team": "data", REQUEST_TAG_KEY: snapshot.tags[REQUEST_TAG_KEY]}
     assert response["Data"] == {
+        Attr.SKIPPED_REASON: "",
         Attr.SNAPSHOT_ARN: arn,
         Attr.SNAPSHOT_NAME: snapshot.name,
         Attr.STATUS: "ACTIVE",
-        Attr.SNAPSHOT_CREATION_TIME: "2026-11-28T07:00:00Z",
+        Attr.SNAPSHOT_CREATION_TIME: snapshot.creation_time,
         Attr.CLUSTER_ARN: cluster,
         Attr.KMS_KEY_ID: "AWS_OWNED_KMS_KEY",
         Attr.SNAPSHOT_TYPE: "MANUAL",

@@ -124,6 +124,16 @@ def _validate(shape: Any, value: Any, path: str) -> None:
 
 
 @dataclass
+class Cluster:
+    arn: str
+    name: str
+    status: str = "ACTIVE"
+
+    def summary(self) -> dict[str, Any]:
+        return {"clusterArn": self.arn, "clusterName": self.name, "status": self.status}
+
+
+@dataclass
 class Snapshot:
     arn: str
     name: str
@@ -133,6 +143,7 @@ class Snapshot:
     snapshot_type: str = "MANUAL"
     final_status: str = "ACTIVE"
     delay: float = 0.0
+    creation_time: str = "2026-11-28T07:00:00Z"
 
     def status(self) -> str:
         return "CREATING" if time.monotonic() - self.created < self.delay else self.final_status
@@ -144,7 +155,7 @@ class Snapshot:
             "clusterCreationTime": "2026-01-01T00:00:00Z",
             "kmsKeyId": "AWS_OWNED_KMS_KEY",
             "snapshotArn": self.arn,
-            "snapshotCreationTime": "2026-11-28T07:00:00Z",
+            "snapshotCreationTime": self.creation_time,
             "snapshotName": self.name,
             "snapshotType": self.snapshot_type,
             "status": self.status(),
@@ -162,7 +173,8 @@ class DocDbElasticStandIn:
 
     def reset(self) -> None:
         with self.lock:
-            self.clusters: set[str] = set()
+            self.clusters: dict[str, Cluster] = {}
+            self._sequence = 0
             self.snapshots: dict[str, Snapshot] = {}
             self.calls: list[Call] = []
             self.faults: dict[str, deque[Fault]] = {}
@@ -171,11 +183,16 @@ class DocDbElasticStandIn:
             self.page_size_cap = 100
 
     # --- test controls -------------------------------------------------------------------
-    def add_cluster(self, name: str = "orders") -> str:
+    def add_cluster(self, name: str = "orders", status: str = "ACTIVE") -> str:
         arn = cluster_arn_for(name)
         with self.lock:
-            self.clusters.add(arn)
+            self.clusters[arn] = Cluster(arn, name, status)
         return arn
+
+    def _next_creation_time(self) -> str:
+        """Creation times that increase with every snapshot, a second apart."""
+        self._sequence += 1
+        return f"2026-11-28T07:{self._sequence // 60:02d}:{self._sequence % 60:02d}Z"
 
     def inject(self, operation: str, *faults: Fault) -> None:
         with self.lock:
@@ -192,7 +209,7 @@ class DocDbElasticStandIn:
         arn = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster-snapshot/{uuid.uuid4().hex}"
         with self.lock:
             self.snapshots[arn] = Snapshot(arn, name, cluster_arn, dict(tags or {}), time.monotonic(),
-                                           snapshot_type=snapshot_type)
+                                           snapshot_type=snapshot_type, creation_time=self._next_creation_time())
         return arn
 
     def handle(self, operation: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -223,15 +240,20 @@ class DocDbElasticStandIn:
         return status, {"message": message, **extra}, {"x-amzn-ErrorType": code}
 
     def _CreateClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        if params["clusterArn"] not in self.clusters:
+        cluster = self.clusters.get(params["clusterArn"])
+        if cluster is None:
             return self._error(404, "ResourceNotFoundException", "Cluster not found",
+                               resourceId=params["clusterArn"], resourceType="cluster")
+        if cluster.status != "ACTIVE":
+            return self._error(409, "ConflictException", f"Cluster is {cluster.status}",
                                resourceId=params["clusterArn"], resourceType="cluster")
         if any(s.name == params["snapshotName"] for s in self.snapshots.values()):
             return self._error(409, "ConflictException", "Snapshot name already exists",
                                resourceId=params["snapshotName"], resourceType="cluster-snapshot")
         arn = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster-snapshot/{uuid.uuid4().hex}"
         snapshot = Snapshot(arn, params["snapshotName"], params["clusterArn"], dict(params.get("tags", {})),
-                            time.monotonic(), final_status=self.final_status, delay=self.snapshot_delay)
+                            time.monotonic(), final_status=self.final_status, delay=self.snapshot_delay,
+                            creation_time=self._next_creation_time())
         self.snapshots[arn] = snapshot
         return 200, {"snapshot": snapshot.describe()}, {}
 
@@ -267,6 +289,28 @@ class DocDbElasticStandIn:
             body["nextToken"] = str(start + size)
         return 200, body, {}
 
+    def _ListClusters(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        clusters = list(self.clusters.values())
+        start = int(params.get("nextToken", "0"))
+        size = min(int(params.get("maxResults", 100)), self.page_size_cap)
+        body: dict[str, Any] = {"clusters": [c.summary() for c in clusters[start:start + size]]}
+        if start + size < len(clusters):
+            body["nextToken"] = str(start + size)
+        return 200, body, {}
+
+    def _GetCluster(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        cluster = self.clusters.get(params["clusterArn"])
+        if cluster is None:
+            return self._error(404, "ResourceNotFoundException", "Cluster not found",
+                               resourceId=params["clusterArn"], resourceType="cluster")
+        return 200, {"cluster": {
+            **cluster.summary(), "adminUserName": "admin", "authType": "PLAIN_TEXT",
+            "clusterEndpoint": "orders.cluster.docdb-elastic.amazonaws.com", "createTime": "2026-01-01T00:00:00Z",
+            "shardCapacity": 2, "shardCount": 1, "subnetIds": ["subnet-0123456789abcdef0"],
+            "vpcSecurityGroupIds": ["sg-0123456789abcdef0"], "kmsKeyId": "AWS_OWNED_KMS_KEY",
+            "preferredMaintenanceWindow": "sun:03:00-sun:03:30",
+        }}, {}
+
     def _ListTagsForResource(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         snapshot = self.snapshots.get(params["resourceArn"])
         if snapshot is None:
@@ -279,7 +323,7 @@ def _routes() -> list[tuple[str, re.Pattern[str], str]]:
     """Routes made from the model's request URIs: /cluster-snapshot/{snapshotArn} and the like."""
     routes = []
     for name in ("CreateClusterSnapshot", "GetClusterSnapshot", "DeleteClusterSnapshot",
-                 "ListClusterSnapshots", "ListTagsForResource"):
+                 "ListClusterSnapshots", "ListTagsForResource", "ListClusters", "GetCluster"):
         http = MODEL.operation_model(name).http
         pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(http["requestUri"]))
         routes.append((http["method"], re.compile(f"^{pattern}$"), name))
