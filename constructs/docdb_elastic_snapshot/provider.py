@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Token, Validations
+from aws_cdk import Acknowledgment, CustomResource, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda
 from aws_cdk import aws_logs as logs
@@ -22,7 +22,13 @@ FUNCTION_TIMEOUT = Duration.minutes(15)
 
 
 class SnapshotProvider(Construct):
-    """Use ``SnapshotProvider.of(scope)``; never construct it directly."""
+    """Use ``SnapshotProvider.of(scope)``; never construct it directly.
+
+    Two policies keep dependency cycles out: the function depends on ``Policy``, which never
+    names a cluster of the stack (a SnapshotBeforeChange's cluster depends on the function);
+    grants on specific clusters go to ``ClusterPolicy``, on which only the resources that need
+    them depend.
+    """
 
     @classmethod
     def of(cls, scope: Construct) -> SnapshotProvider:
@@ -35,10 +41,12 @@ class SnapshotProvider(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        self._cluster_arns: set[str] = set()
-        self._can_delete = False
+        self._granted: set[tuple[str, str]] = set()
         self._snapshot_arns = stack.format_arn(
             service="docdb-elastic", resource="cluster-snapshot", resource_name="*"
+        )
+        self._any_cluster_arn = stack.format_arn(
+            service="docdb-elastic", resource="cluster", resource_name="*"
         )
 
         self.log_group = logs.LogGroup(
@@ -63,6 +71,7 @@ class SnapshotProvider(Construct):
             # took it, and reads that tag back to recognise a repeated delivery.
             iam.PolicyStatement(
                 actions=[
+                    "docdb-elastic:CreateClusterSnapshot",
                     "docdb-elastic:GetClusterSnapshot",
                     "docdb-elastic:ListTagsForResource",
                     "docdb-elastic:TagResource",
@@ -72,10 +81,7 @@ class SnapshotProvider(Construct):
             # A List action: it has no resource type to scope it to.
             iam.PolicyStatement(actions=["docdb-elastic:ListClusterSnapshots"], resources=["*"]),
         )
-        self._create_statement = iam.PolicyStatement(
-            actions=["docdb-elastic:CreateClusterSnapshot"], resources=[self._snapshot_arns]
-        )
-        self._policy.add_statements(self._create_statement)
+        self._cluster_policy: iam.Policy | None = None
 
         self.function = aws_lambda.Function(
             self,
@@ -92,47 +98,58 @@ class SnapshotProvider(Construct):
             environment={"LOG_LEVEL": "INFO"},
         )
         self.function.node.add_dependency(self._policy)
-        self._acknowledge_findings()
+        self._acknowledge(
+            "AwsSolutions-IAM5[Resource::*]",
+            "ListClusterSnapshots and ListClusters are List actions without resource-level "
+            "permissions; they return names, ARNs and statuses, which the handler needs to find "
+            "a cluster by name and a snapshot taken by an earlier delivery of the same request.",
+        )
+        self._acknowledge(
+            f"AwsSolutions-IAM5[Resource::{_as_nag_text(stack.resolve(self._snapshot_arns))}]",
+            "Snapshot ARNs are chosen by the service when a snapshot is created, so they cannot "
+            "be known at synth time. The wildcard covers only snapshots of this account and "
+            "region; CreateClusterSnapshot also needs the cluster, granted separately.",
+        )
 
     @property
     def service_token(self) -> str:
         return self.function.function_arn
 
-    def allow_snapshots_of(self, cluster_arn: str) -> None:
-        if cluster_arn not in self._cluster_arns:
-            self._cluster_arns.add(cluster_arn)
-            self._create_statement.add_resources(cluster_arn)
+    def _grant_once(self, policy: iam.Policy, action: str, resource: str) -> None:
+        if (action, resource) not in self._granted:
+            self._granted.add((action, resource))
+            policy.add_statements(iam.PolicyStatement(actions=[f"docdb-elastic:{action}"], resources=[resource]))
+
+    def _cluster_grants(self) -> iam.Policy:
+        if self._cluster_policy is None:
+            self._cluster_policy = iam.Policy(self, "ClusterPolicy", roles=[self.role])
+        return self._cluster_policy
+
+    def allow_snapshots_of(self, resource: CustomResource, cluster_arn: str, read_cluster: bool = False) -> None:
+        """Let `resource` snapshot one cluster (and read it, for a final snapshot)."""
+        policy = self._cluster_grants()
+        self._grant_once(policy, "CreateClusterSnapshot", cluster_arn)
+        if read_cluster:
+            self._grant_once(policy, "GetCluster", cluster_arn)
+        resource.node.add_dependency(policy)
+
+    def allow_snapshots_of_clusters_found_by_name(self) -> None:
+        """SnapshotBeforeChange finds its cluster by name at deploy time: its ARN cannot be
+        referenced without a dependency cycle."""
+        self._grant_once(self._policy, "CreateClusterSnapshot", self._any_cluster_arn)
+        self._grant_once(self._policy, "ListClusters", "*")
+        self._acknowledge(
+            f"AwsSolutions-IAM5[Resource::{_as_nag_text(Stack.of(self).resolve(self._any_cluster_arn))}]",
+            "SnapshotBeforeChange must run before its cluster changes, so the cluster depends on "
+            "it and its ARN cannot be referenced here; the handler finds the cluster by name and "
+            "only snapshots it. Limited to clusters of this account and region.",
+        )
 
     def allow_deletion(self) -> None:
-        if not self._can_delete:
-            self._can_delete = True
-            self._policy.add_statements(
-                iam.PolicyStatement(
-                    actions=["docdb-elastic:DeleteClusterSnapshot"], resources=[self._snapshot_arns]
-                )
-            )
+        self._grant_once(self._policy, "DeleteClusterSnapshot", self._snapshot_arns)
 
-    def _acknowledge_findings(self) -> None:
-        finding = f"AwsSolutions-IAM5[Resource::{_as_nag_text(Stack.of(self).resolve(self._snapshot_arns))}]"
-        Validations.of(self._policy).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::*]",
-                reason=(
-                    "docdb-elastic:ListClusterSnapshots is a List action without resource-level "
-                    "permissions; it returns only names and ARNs, which the handler needs to "
-                    "recognise a snapshot taken by an earlier delivery of the same request."
-                ),
-            ),
-            Acknowledgment(
-                id=finding,
-                reason=(
-                    "Snapshot ARNs are chosen by the service when a snapshot is created, so they "
-                    "cannot be known at synth time. The wildcard covers only snapshots of this "
-                    "account and region; CreateClusterSnapshot is also limited to the clusters "
-                    "this stack snapshots."
-                ),
-            )
-        )
+    def _acknowledge(self, rule: str, reason: str) -> None:
+        Validations.of(self._policy).acknowledge(Acknowledgment(id=rule, reason=reason))
 
 
 def _as_nag_text(value: object) -> str:

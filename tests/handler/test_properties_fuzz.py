@@ -53,13 +53,13 @@ def name_field(max_length: int) -> st.SearchStrategy[Field]:
 
 valid_tag_key = st.text(TAG_KEY_CHARS, min_size=1, max_size=128).filter(
     lambda k: not k.startswith(("aws:", RESERVED_TAG_PREFIX)))
-valid_tags = st.dictionaries(valid_tag_key, st.text(max_size=256), max_size=49)
+valid_tags = st.dictionaries(valid_tag_key, st.text(max_size=256), max_size=48)
 invalid_tags = st.one_of(
     st.builds(lambda tags, key: {**tags, key: "x"}, valid_tags,
               st.one_of(st.just("aws:owner"), st.just(RESERVED_TAG_PREFIX + "request"), st.just("team name"),
                         st.text(TAG_KEY_CHARS, min_size=129, max_size=140), st.just("ünïcode"))),
     st.builds(lambda tags, value: {**tags, "team": value}, valid_tags, st.text(min_size=257, max_size=300)),
-    st.dictionaries(st.text(string.ascii_lowercase, min_size=8, max_size=8), st.just("v"), min_size=50, max_size=55),
+    st.dictionaries(st.text(string.ascii_lowercase, min_size=8, max_size=8), st.just("v"), min_size=49, max_size=55),
     st.lists(st.text(), max_size=3),
 )
 bool_field = st.one_of(

@@ -1,0 +1,175 @@
+"""Data protection CloudFormation lacks for elastic clusters: a snapshot before every change to
+a cluster, and a final snapshot before it is deleted or replaced."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import jsii
+from aws_cdk import Duration, IResolvable, IResolveContext, RemovalPolicy, Stack, Token
+from aws_cdk import aws_docdbelastic as docdbelastic
+from constructs import Construct
+from docdb_snapshot_handler import contract
+from docdb_snapshot_handler.contract import Prop
+
+from .resource import DEFAULT_TIMEOUT, SnapshotResource
+from .validation import InvalidPropsError, common_errors
+
+
+class ClusterNotActive(enum.Enum):
+    """What SnapshotBeforeChange does when the cluster is not ACTIVE (stopped, updating...)."""
+
+    #: Fail the deployment, naming the cluster and its status: nothing changes unprotected.
+    FAIL = contract.ClusterNotActive.FAIL
+    #: Let the change go ahead without a snapshot; skipped_reason says why.
+    SKIP = contract.ClusterNotActive.SKIP
+
+
+@jsii.implements(IResolvable)
+class ClusterDefinitionDigest:
+    """A digest of a CfnCluster's resolved properties, computed at synth time, after aspects
+    such as Tags have run: stable while the definition is unchanged, new when it changes.
+    (Raw property overrides are not seen.)"""
+
+    def __init__(self, cluster: docdbelastic.CfnCluster) -> None:
+        self._cluster = cluster
+
+    @property
+    def creation_stack(self) -> list[str]:
+        return []
+
+    @property
+    def type_hint(self) -> None:
+        return None
+
+    def resolve(self, _context: IResolveContext) -> str:
+        definition: Any = Stack.of(self._cluster).resolve(self._cluster._cfn_properties)
+        return hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
+
+    def to_string(self) -> str:
+        return Token.as_string(self)
+
+
+def _cluster_name_errors(cluster: docdbelastic.CfnCluster) -> list[str]:
+    if not cluster.cluster_name:
+        return ["cluster: the CfnCluster must have a cluster_name, by which it is found at deploy time"]
+    return []
+
+
+class SnapshotBeforeChange(SnapshotResource):
+    """Snapshots a cluster before each change CloudFormation makes to it.
+
+    The cluster depends on this resource, so on a stack update CloudFormation snapshots the
+    cluster as it is, then changes it. The cluster is found at deploy time by name (its ARN
+    would be a dependency cycle). A new snapshot is taken exactly when the cluster's definition
+    changes (its trigger is a digest of the cluster's properties). On the first deploy the
+    cluster does not exist yet: no snapshot, and ``skipped_reason`` says so. A rename or a
+    replacement snapshots the old cluster, from the old properties. Snapshots are always
+    retained when this construct is removed.
+
+    :param cluster: the CfnCluster to protect; it must have a ``cluster_name``.
+    :param retain_last: keep only the newest N snapshots this construct took. Default: keep all.
+    :param tags: tags of each snapshot, at most 48. Default: none.
+    :param snapshot_name_prefix: prefix of snapshot names, at most 41 characters. Default: the
+        stack name and construct id, sanitised.
+    :param on_cluster_not_active: FAIL (default) fails the deployment when the cluster is not
+        ACTIVE; SKIP lets the change proceed without a snapshot.
+    :param timeout: longest wait for the snapshot to be ACTIVE, 30 seconds to 14 minutes.
+        Default: 14 minutes.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cluster: docdbelastic.CfnCluster,
+        retain_last: int | None = None,
+        tags: Mapping[str, str] | None = None,
+        snapshot_name_prefix: str | None = None,
+        on_cluster_not_active: ClusterNotActive = ClusterNotActive.FAIL,
+        timeout: Duration | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        timeout = timeout or DEFAULT_TIMEOUT
+        errors = _cluster_name_errors(cluster) + common_errors(
+            snapshot_name_prefix=snapshot_name_prefix, tags=tags, timeout=timeout, retain_last=retain_last
+        )
+        if not isinstance(on_cluster_not_active, ClusterNotActive):
+            errors.append("on_cluster_not_active: must be ClusterNotActive.FAIL or ClusterNotActive.SKIP")
+        if errors:
+            raise InvalidPropsError(type(self).__name__, self.node.path, errors)
+
+        resource = self._create(
+            {
+                Prop.MODE: contract.Mode.BEFORE_CHANGE,
+                Prop.CLUSTER_NAME: cluster.cluster_name,
+                Prop.SNAPSHOT_NAME_PREFIX: snapshot_name_prefix or self._default_prefix,
+                Prop.TRIGGER: ClusterDefinitionDigest(cluster).to_string(),
+                Prop.WAIT_FOR_COMPLETION: True,
+                Prop.REMOVAL_POLICY: contract.RemovalPolicy.RETAIN,
+                Prop.ON_CLUSTER_NOT_ACTIVE: on_cluster_not_active.value,
+            },
+            timeout=timeout,
+            tags=tags,
+            retain_last=retain_last,
+        )
+        self._provider.allow_snapshots_of_clusters_found_by_name()
+        cluster.add_dependency(self.resource)
+
+
+class FinalSnapshot(SnapshotResource):
+    """Snapshots a cluster before CloudFormation deletes or replaces it, and waits until the
+    snapshot is ACTIVE, so the cluster is only deleted once its data is safe.
+
+    This resource depends on the cluster, so CloudFormation deletes it first: its Delete takes
+    the snapshot. When the cluster is replaced, the Update that follows snapshots the old
+    cluster before CloudFormation's clean-up deletes it. Create and other updates take no
+    snapshot. If the final snapshot fails, the deletion fails and the cluster is kept; the
+    Reason says how to proceed. Final snapshots are never deleted by this construct.
+    Removing the construct from the app also takes a final snapshot.
+
+    :param cluster: the CfnCluster to protect.
+    :param tags: tags of the final snapshot, at most 48. Default: none.
+    :param snapshot_name_prefix: prefix of snapshot names, at most 41 characters. Default: the
+        stack name and construct id, sanitised.
+    :param timeout: longest wait for the snapshot to be ACTIVE, 30 seconds to 14 minutes.
+        Default: 14 minutes.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cluster: docdbelastic.CfnCluster,
+        tags: Mapping[str, str] | None = None,
+        snapshot_name_prefix: str | None = None,
+        timeout: Duration | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        timeout = timeout or DEFAULT_TIMEOUT
+        errors = common_errors(snapshot_name_prefix=snapshot_name_prefix, tags=tags, timeout=timeout, retain_last=None)
+        if errors:
+            raise InvalidPropsError(type(self).__name__, self.node.path, errors)
+
+        resource = self._create(
+            {
+                Prop.MODE: contract.Mode.FINAL,
+                Prop.CLUSTER_ARN: cluster.attr_cluster_arn,
+                Prop.SNAPSHOT_NAME_PREFIX: snapshot_name_prefix or self._default_prefix,
+                Prop.WAIT_FOR_COMPLETION: True,
+                Prop.REMOVAL_POLICY: contract.RemovalPolicy.RETAIN,
+            },
+            timeout=timeout,
+            tags=tags,
+            retain_last=None,
+            # CloudFormation must send Delete: that is when the final snapshot is taken. The
+            # snapshot itself is never deleted (the handler's RemovalPolicy is retain).
+            deletion_policy=RemovalPolicy.DESTROY,
+        )
+        self._provider.allow_snapshots_of(resource, cluster.attr_cluster_arn, read_cluster=True)

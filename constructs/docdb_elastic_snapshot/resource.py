@@ -1,0 +1,129 @@
+"""What every snapshot construct shares: the custom resource on the stack's provider, and its
+attributes as typed properties."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from aws_cdk import CfnDeletionPolicy, CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Token
+from constructs import Construct
+from docdb_snapshot_handler import contract
+from docdb_snapshot_handler.contract import Attr, Prop
+
+from .provider import SnapshotProvider
+
+# CloudFormation waits this much longer than the handler may wait, for the cold start and the
+# answer; with the longest timeout this equals the function's 15 minutes.
+SERVICE_TIMEOUT_MARGIN = Duration.minutes(1)
+DEFAULT_TIMEOUT = Duration.seconds(contract.TIMEOUT_MAX_SECONDS)
+
+
+def default_name_prefix(stack_name: str, construct_id: str) -> str:
+    """A valid prefix from the stack name and construct id: letters, digits, single hyphens."""
+    base = construct_id if Token.is_unresolved(stack_name) else f"{stack_name}-{construct_id}"
+    prefix = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9]", "-", base)).strip("-")
+    if not prefix or not prefix[0].isalpha():
+        prefix = "snapshot-" + prefix
+    return prefix[: contract.SNAPSHOT_NAME_PREFIX_MAX_LENGTH].rstrip("-")
+
+
+def whole_seconds(duration: Duration) -> int:
+    return int(duration.to_milliseconds() // 1000)
+
+
+class SnapshotResource(Construct):
+    """Base of the snapshot constructs: subclasses validate their props, then call _create."""
+
+    _resource: CustomResource
+
+    def _create(
+        self,
+        properties: Mapping[str, object],
+        *,
+        timeout: Duration,
+        tags: Mapping[str, str] | None,
+        retain_last: int | None,
+        deletion_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> CustomResource:
+        props: dict[str, object] = {
+            **properties,
+            Prop.TIMEOUT_SECONDS: whole_seconds(timeout),
+            # Identifies this construct instance for retention (with the stack id, at deploy time).
+            Prop.OWNER: self.node.path,
+        }
+        if tags:
+            props[Prop.TAGS] = dict(tags)
+        if retain_last is not None:
+            props[Prop.RETAIN_LAST] = retain_last
+        provider = SnapshotProvider.of(self)
+        if retain_last is not None:
+            provider.allow_deletion()
+        self._resource = CustomResource(
+            self,
+            "Resource",
+            service_token=provider.service_token,
+            resource_type=contract.RESOURCE_TYPE,
+            properties=props,
+            removal_policy=deletion_policy,
+            service_timeout=timeout.plus(SERVICE_TIMEOUT_MARGIN),
+        )
+        # An update may answer with a new physical id, which CloudFormation treats as a
+        # replacement: never let that delete anything.
+        cfn = self._resource.node.default_child
+        assert isinstance(cfn, CfnResource)
+        cfn.cfn_options.update_replace_policy = CfnDeletionPolicy.RETAIN
+        return self._resource
+
+    @property
+    def _provider(self) -> SnapshotProvider:
+        return SnapshotProvider.of(self)
+
+    @property
+    def _default_prefix(self) -> str:
+        return default_name_prefix(Stack.of(self).stack_name, self.node.id)
+
+    @property
+    def resource(self) -> CfnResource:
+        """The underlying CloudFormation resource (for dependencies and overrides)."""
+        cfn = self._resource.node.default_child
+        assert isinstance(cfn, CfnResource)
+        return cfn
+
+    def _attribute(self, name: str) -> str:
+        return self._resource.get_att_string(name)
+
+    @property
+    def snapshot_arn(self) -> str:
+        """ARN of the snapshot taken by the latest create or update ('' when none was taken)."""
+        return self._attribute(Attr.SNAPSHOT_ARN)
+
+    @property
+    def snapshot_name(self) -> str:
+        return self._attribute(Attr.SNAPSHOT_NAME)
+
+    @property
+    def snapshot_status(self) -> str:
+        """ACTIVE when waiting; CREATING when wait_for_completion is False."""
+        return self._attribute(Attr.STATUS)
+
+    @property
+    def snapshot_creation_time(self) -> str:
+        return self._attribute(Attr.SNAPSHOT_CREATION_TIME)
+
+    @property
+    def cluster_arn(self) -> str:
+        return self._attribute(Attr.CLUSTER_ARN)
+
+    @property
+    def kms_key_id(self) -> str:
+        return self._attribute(Attr.KMS_KEY_ID)
+
+    @property
+    def snapshot_type(self) -> str:
+        return self._attribute(Attr.SNAPSHOT_TYPE)
+
+    @property
+    def skipped_reason(self) -> str:
+        """Why no snapshot was taken ('' when one was): first deploy, cluster not ACTIVE..."""
+        return self._attribute(Attr.SKIPPED_REASON)
