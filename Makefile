@@ -7,6 +7,7 @@ CDK    := node_modules/.bin/cdk
 STAMP  := $(VENV)/.installed
 RUN    := PATH="$(CURDIR)/$(BIN):$$PATH"
 CLUSTER_ARN ?=
+STACK ?= DocDbElasticSnapshotStack
 TRIGGER ?=
 CDK_CONTEXT := $(if $(CLUSTER_ARN),-c clusterArn=$(CLUSTER_ARN)) $(if $(TRIGGER),-c snapshotTrigger=$(TRIGGER))
 
@@ -31,13 +32,13 @@ synth: setup
 	$(RUN) $(CDK) synth $(CDK_CONTEXT)
 
 diff: setup
-	$(RUN) $(CDK) diff $(CDK_CONTEXT)
+	$(RUN) $(CDK) diff $(STACK) $(CDK_CONTEXT)
 
 deploy: setup
-	$(RUN) $(CDK) deploy $(CDK_CONTEXT)
+	$(RUN) $(CDK) deploy $(STACK) $(CDK_CONTEXT)
 
 destroy: setup
-	$(RUN) $(CDK) destroy $(CDK_CONTEXT)
+	$(RUN) $(CDK) destroy $(STACK) $(CDK_CONTEXT)
 
 test: setup
 	$(RUN) $(BIN)/python -m pytest

@@ -1,15 +1,26 @@
 #!/usr/bin/env python3
-"""Sample app: snapshot an existing DocumentDB elastic cluster on every deploy that changes it.
+"""Sample app, two independent stacks:
 
-    make synth                                      # placeholder cluster, synthesizes anywhere
-    make deploy CLUSTER_ARN=arn:aws:docdb-elastic:…  # a real cluster in your account and region
+- DocDbElasticSnapshotStack snapshots an existing cluster (-c clusterArn=...) on every deploy
+  that changes it.
+- DocDbElasticProtectedClusterDemo creates a cluster of its own (VPC, security group, admin
+  password in Secrets Manager) with every protection: a snapshot before each change (keeping
+  the last few), a final snapshot on delete or replacement, and a release snapshot.
+
+    make synth                                         # both stacks, no AWS account needed
+    make deploy CLUSTER_ARN=arn:aws:docdb-elastic:...  # the existing-cluster stack
+    make deploy STACK=DocDbElasticProtectedClusterDemo # the demo (creates a billable cluster)
 """
 
 import aws_cdk as cdk
 from aws_cdk import Duration
+from aws_cdk import aws_docdbelastic as docdbelastic
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from docdb_elastic_snapshot import ElasticClusterSnapshot
+from docdb_elastic_snapshot import ClusterNotActive, ElasticClusterSnapshot, FinalSnapshot, SnapshotBeforeChange
 
 # Obviously not a real cluster: `cdk synth` works out of the box, a deploy fails fast on it.
 PLACEHOLDER_CLUSTER_ARN = (
@@ -33,6 +44,100 @@ class ExistingClusterSnapshotStack(cdk.Stack):
         cdk.CfnOutput(self, "SnapshotName", value=snapshot.snapshot_name)
 
 
+class ProtectedClusterDemoStack(cdk.Stack):
+    """A cluster with every protection. Context knobs, to try the protections out:
+    demoClusterName (renaming replaces the cluster), demoShardCount (a change in place),
+    beforeChangeRetainLast (how many before-change snapshots to keep), releaseTrigger."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        context = self.node.try_get_context
+        vpc_cidr = "10.20.0.0/16"
+        vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(vpc_cidr),
+            max_azs=2,
+            nat_gateways=0,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name="cluster", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+            ],
+        )
+        vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(
+                logs.LogGroup(self, "FlowLogs", retention=logs.RetentionDays.ONE_MONTH)
+            ),
+        )
+        security_group = ec2.SecurityGroup(
+            self, "ClusterSecurityGroup", vpc=vpc, description="DocumentDB elastic cluster", allow_all_outbound=False
+        )
+        security_group.add_ingress_rule(ec2.Peer.ipv4(vpc_cidr), ec2.Port.tcp(27017), "MongoDB clients in the VPC")
+        admin_password = secretsmanager.Secret(
+            self,
+            "AdminPassword",
+            description="Admin password of the demo DocumentDB elastic cluster",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                exclude_characters="\"@/\\ '", password_length=32
+            ),
+        )
+        cdk.Validations.of(admin_password).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-SMG4",
+                reason="Demo cluster: rotating an elastic cluster's admin password needs a rotation "
+                "function of its own, which this sample does not ship; rotate it by hand.",
+            )
+        )
+
+        self.cluster = docdbelastic.CfnCluster(
+            self,
+            "Cluster",
+            cluster_name=context("demoClusterName") or "orders-demo",
+            admin_user_name="orders_admin",
+            auth_type="PLAIN_TEXT",
+            # A dynamic reference: CloudFormation reads the secret at deploy time, so the
+            # password is never in the template.
+            admin_user_password=admin_password.secret_value.unsafe_unwrap(),
+            shard_capacity=2,
+            shard_count=int(context("demoShardCount") or 1),
+            subnet_ids=vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED).subnet_ids,
+            vpc_security_group_ids=[security_group.security_group_id],
+            backup_retention_period=7,
+            preferred_backup_window="02:00-02:30",
+            preferred_maintenance_window="sun:03:00-sun:03:30",
+        )
+
+        before_change = SnapshotBeforeChange(
+            self,
+            "BeforeChange",
+            cluster=self.cluster,
+            retain_last=int(context("beforeChangeRetainLast") or 5),
+            tags={"protection": "before-change"},
+            on_cluster_not_active=ClusterNotActive.FAIL,
+        )
+        final = FinalSnapshot(self, "Final", cluster=self.cluster, tags={"protection": "final"})
+        release = ElasticClusterSnapshot(
+            self,
+            "Release",
+            cluster_arn=self.cluster.attr_cluster_arn,
+            trigger=context("releaseTrigger"),
+            retain_last=3,
+            tags={"protection": "release"},
+        )
+
+        cdk.CfnOutput(self, "ClusterArn", value=self.cluster.attr_cluster_arn)
+        cdk.CfnOutput(self, "ClusterEndpoint", value=self.cluster.attr_cluster_endpoint)
+        cdk.CfnOutput(self, "AdminPasswordSecretArn", value=admin_password.secret_arn)
+        cdk.CfnOutput(self, "BeforeChangeSnapshotArn", value=before_change.snapshot_arn)
+        cdk.CfnOutput(self, "BeforeChangeSkippedReason", value=before_change.skipped_reason)
+        cdk.CfnOutput(self, "FinalSnapshotNote", value=final.skipped_reason)
+        cdk.CfnOutput(self, "ReleaseSnapshotArn", value=release.snapshot_arn)
+
+
+def build_demo(app: cdk.App) -> cdk.Stack:
+    return ProtectedClusterDemoStack(app, "DocDbElasticProtectedClusterDemo")
+
+
 def build(app: cdk.App) -> cdk.Stack:
     cluster_arn = app.node.try_get_context("clusterArn") or PLACEHOLDER_CLUSTER_ARN
     arn_parts = cluster_arn.split(":")
@@ -48,4 +153,5 @@ def build(app: cdk.App) -> cdk.Stack:
 if __name__ == "__main__":
     app = cdk.App()
     build(app)
+    build_demo(app)
     app.synth()

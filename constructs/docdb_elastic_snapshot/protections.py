@@ -119,7 +119,7 @@ class SnapshotBeforeChange(SnapshotResource):
             retain_last=retain_last,
         )
         self._provider.allow_snapshots_of_clusters_found_by_name()
-        cluster.add_dependency(self.resource)
+        cluster.add_resource_dependency(self.resource)
 
 
 class FinalSnapshot(SnapshotResource):

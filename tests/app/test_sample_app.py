@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+import json
 from pathlib import Path
 from types import ModuleType
 
@@ -27,7 +28,7 @@ def sample_app_module() -> ModuleType:
 
 def test_cdk_synth_works_out_of_the_box_with_a_clearly_named_placeholder(placeholder_synth: Path):
     # GIVEN `cdk synth` with no context (placeholder_synth)
-    (template,) = templates(placeholder_synth).values()
+    template = templates(placeholder_synth)["DocDbElasticSnapshotStack.template.json"]
     # THEN the stack snapshots the placeholder cluster and outputs the snapshot's ARN
     (snapshot,) = [r for r in template["Resources"].values() if r["Type"] == RESOURCE_TYPE]
     assert "placeholder" in snapshot["Properties"][Prop.CLUSTER_ARN]
@@ -38,7 +39,7 @@ def test_cdk_synth_works_out_of_the_box_with_a_clearly_named_placeholder(placeho
 
 def test_cfn_lint_finds_nothing_in_the_synthesized_templates(placeholder_synth: Path, standin_synth: Path):
     files = [str(p) for d in (placeholder_synth, standin_synth) for p in d.glob("*.template.json")]
-    assert len(files) == 2
+    assert len(files) == 4  # the existing-cluster stack and the demo, twice
     # W3005: the redundant DependsOn that CDK itself emits for a function's role.
     result = subprocess.run(
         [str(Path(sys.executable).parent / "cfn-lint"), "--ignore-checks", "W3005", "--", *files],
@@ -60,6 +61,23 @@ def test_the_sample_app_passes_cdk_nag_aws_solutions():
     app = recommended_app()
     sample_app_module().build(app)
     nag_clean(app)
+
+
+def test_the_demo_stack_passes_cdk_nag_aws_solutions():
+    app = recommended_app()
+    sample_app_module().build_demo(app)
+    nag_clean(app)
+
+
+def test_the_demo_has_every_protection_and_outputs(placeholder_synth: Path):
+    template = templates(placeholder_synth)["DocDbElasticProtectedClusterDemo.template.json"]
+    modes = sorted(r["Properties"][Prop.MODE] for r in template["Resources"].values() if r["Type"] == RESOURCE_TYPE)
+    assert modes == ["before-change", "final", "snapshot"]
+    types = {r["Type"] for r in template["Resources"].values()}
+    assert {"AWS::EC2::VPC", "AWS::EC2::SecurityGroup", "AWS::SecretsManager::Secret", "AWS::DocDBElastic::Cluster",
+            "AWS::EC2::FlowLog"} <= types
+    assert {"ClusterArn", "BeforeChangeSnapshotArn", "ReleaseSnapshotArn"} <= set(template["Outputs"])
+    assert "SecretString" not in json.dumps(template["Outputs"])
 
 
 def test_a_users_app_using_every_option_passes_cdk_nag_without_acknowledging_anything():

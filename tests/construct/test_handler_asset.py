@@ -40,7 +40,7 @@ def asset_key(*path_first: Path) -> str:
 
 
 def test_the_asset_holds_the_handler_package_and_crhelper_and_nothing_else(placeholder_synth: Path):
-    (template,) = templates(placeholder_synth).values()
+    template = templates(placeholder_synth)["DocDbElasticSnapshotStack.template.json"]
     asset = asset_dir_of_function(placeholder_synth, template)
     files = sorted(str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file())
     assert {f.split("/")[0] for f in files} == {"docdb_snapshot_handler", "crhelper"}

@@ -39,7 +39,7 @@ class DeployedApp:
     """The synthesized sample app, driven as CloudFormation would drive it."""
 
     def __init__(self, outdir: Path, receiver: ResponseReceiver, aws_env: dict[str, str]) -> None:
-        (self.template,) = templates(outdir).values()
+        self.template = templates(outdir)["DocDbElasticSnapshotStack.template.json"]
         self.asset = asset_dir_of_function(outdir, self.template)
         (function,) = [r for r in self.template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
         self.handler = function["Properties"]["Handler"]
