@@ -108,6 +108,7 @@ def test_at_debug_level_on_every_logger_no_line_carries_the_presigned_url(cluste
     lines = [json.loads(line) for line in text.splitlines()]
     assert {"botocore", "crhelper"} <= {line["logger"].split(".")[0] for line in lines}
     assert all({"aws_request_id", "logical_resource_id", "request_type"} <= set(line) for line in lines)
+    assert {line["cfn_request_id"] for line in lines} == {create["RequestId"], delete["RequestId"]}
     for event in (create, delete):
         assert event["ResponseURL"].split("?", 1)[1] not in text
     assert SECRET_QUERY not in text and "X-Amz-Signature" not in text

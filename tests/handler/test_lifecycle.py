@@ -3,20 +3,17 @@ are read from the loopback ResponseURL receiver."""
 
 from __future__ import annotations
 
-import io
-import json
-import logging
 import re
 from typing import Any
 
 import pytest
 
-from docdb_snapshot_handler import entrypoint, logs
+from docdb_snapshot_handler import entrypoint
 from docdb_snapshot_handler.contract import REQUEST_TAG_KEY, Attr
 from standins.docdb_elastic import ACCOUNT, DocDbElasticStandIn
 from standins.events import cfn_event
 from standins.lambda_context import FakeLambdaContext
-from standins.response_receiver import SECRET_QUERY, ResponseReceiver
+from standins.response_receiver import ResponseReceiver
 
 
 def invoke(receiver: ResponseReceiver, event: dict[str, Any], budget: float = 900.0) -> dict[str, Any]:
@@ -174,29 +171,3 @@ def test_delete_after_a_failed_create_succeeds_without_an_api_call(receiver, doc
                       physical_id=failed["PhysicalResourceId"])
     assert invoke(receiver, event)["Status"] == "SUCCESS"
     assert docdb.calls == []
-
-
-def test_no_log_line_contains_the_response_url_query_string(receiver, docdb, cluster):
-    # GIVEN Lambda's root log handler, set up as at import, at the most verbose level
-    root = logging.getLogger()
-    stream = io.StringIO()
-    lambda_handler = logging.StreamHandler(stream)
-    root.addHandler(lambda_handler)
-    logs.setup()
-    root.setLevel(logging.DEBUG)
-    try:
-        # WHEN a Create is handled (crhelper logs the whole event at DEBUG)
-        event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster})
-        invoke(receiver, event)
-    finally:
-        root.removeHandler(lambda_handler)
-        root.setLevel(logging.INFO)
-    # THEN every line is one JSON object tagged with the request, and none has the credential
-    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
-    messages = [line["message"] for line in lines]
-    assert "request received" in messages and "response sent" in messages
-    assert any(line["logger"] == "crhelper.resource_helper" for line in lines)
-    assert all(line["cfn_request_id"] == event["RequestId"] for line in lines)
-    assert all(line["logical_resource_id"] == event["LogicalResourceId"] for line in lines)
-    assert SECRET_QUERY not in stream.getvalue()
-    assert event["ResponseURL"].split("?")[1] not in stream.getvalue()
