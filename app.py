@@ -38,7 +38,8 @@ class ExistingClusterSnapshotStack(cdk.Stack):
             tags={"created-by": "docdb-elastic-snapshot-sample"},
             # Change the value (-c snapshotTrigger=...) to take a new snapshot on the next deploy.
             trigger=self.node.try_get_context("snapshotTrigger"),
-            timeout=Duration.minutes(14),
+            # Large clusters take long: wait up to CloudFormation's limit (the default).
+            timeout=Duration.minutes(60),
         )
         cdk.CfnOutput(self, "SnapshotArn", value=snapshot.snapshot_arn)
         cdk.CfnOutput(self, "SnapshotName", value=snapshot.snapshot_name)

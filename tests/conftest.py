@@ -34,6 +34,8 @@ def aws_env(standin_server: StandInServer, receiver: ResponseReceiver) -> Iterat
         "AWS_ACCESS_KEY_ID": "AKIDTESTINGONLY",
         "AWS_SECRET_ACCESS_KEY": "testing-only-secret",
         "AWS_ENDPOINT_URL_DOCDB_ELASTIC": standin_server.endpoint,
+        # Nothing listens here: a test that needs Lambda starts its stand-in (test_long_waits).
+        "AWS_ENDPOINT_URL_LAMBDA": "http://127.0.0.1:9",
         "SSL_CERT_FILE": str(receiver.ca_file),
     }
     with pytest.MonkeyPatch.context() as patch:

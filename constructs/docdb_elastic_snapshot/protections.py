@@ -78,8 +78,8 @@ class SnapshotBeforeChange(SnapshotResource):
         stack name and construct id, sanitised.
     :param on_cluster_not_active: FAIL (default) fails the deployment when the cluster is not
         ACTIVE; SKIP lets the change proceed without a snapshot.
-    :param timeout: longest wait for the snapshot to be ACTIVE, 30 seconds to 14 minutes.
-        Default: 14 minutes.
+    :param timeout: longest wait for the snapshot to be ACTIVE, 30 seconds to 60 minutes.
+        Default: 60 minutes.
     """
 
     def __init__(
@@ -137,8 +137,8 @@ class FinalSnapshot(SnapshotResource):
     :param tags: tags of the final snapshot, at most 48. Default: none.
     :param snapshot_name_prefix: prefix of snapshot names, at most 41 characters. Default: the
         stack name and construct id, sanitised.
-    :param timeout: longest wait for the snapshot to be ACTIVE, 30 seconds to 14 minutes.
-        Default: 14 minutes.
+    :param timeout: longest wait for the snapshot to be ACTIVE, 30 seconds to 60 minutes.
+        Default: 60 minutes.
     """
 
     def __init__(

@@ -17,7 +17,7 @@ from constructs import Construct
 from .handler_asset import HANDLER_ENTRY_POINT, handler_code
 
 PROVIDER_ID = "DocDbElasticSnapshotProvider"
-# The whole wait happens inside one invocation, so the function gets Lambda's maximum.
+# A wait longer than this continues in a new invocation of the same function.
 FUNCTION_TIMEOUT = Duration.minutes(15)
 
 
@@ -82,6 +82,7 @@ class SnapshotProvider(Construct):
             iam.PolicyStatement(actions=["docdb-elastic:ListClusterSnapshots"], resources=["*"]),
         )
         self._cluster_policy: iam.Policy | None = None
+        self._invoke_policy: iam.Policy | None = None
 
         self.function = aws_lambda.Function(
             self,
@@ -132,6 +133,20 @@ class SnapshotProvider(Construct):
         if read_cluster:
             self._grant_once(policy, "GetCluster", cluster_arn)
         resource.node.add_dependency(policy)
+
+    def allow_long_waits(self, resource: CustomResource) -> None:
+        """A wait longer than one invocation goes on in a new invocation of this same function:
+        it may invoke itself, and nothing else. (A policy of its own: it names the function.)"""
+        if self._invoke_policy is None:
+            self._invoke_policy = iam.Policy(
+                self,
+                "InvokeSelfPolicy",
+                roles=[self.role],
+                statements=[
+                    iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.function.function_arn])
+                ],
+            )
+        resource.node.add_dependency(self._invoke_policy)
 
     def allow_snapshots_of_clusters_found_by_name(self) -> None:
         """SnapshotBeforeChange finds its cluster by name at deploy time: its ARN cannot be

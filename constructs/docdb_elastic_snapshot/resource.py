@@ -13,10 +13,15 @@ from docdb_snapshot_handler.contract import Attr, Prop
 
 from .provider import SnapshotProvider
 
-# CloudFormation waits this much longer than the handler may wait, for the cold start and the
-# answer; with the longest timeout this equals the function's 15 minutes.
-SERVICE_TIMEOUT_MARGIN = Duration.minutes(1)
+# CloudFormation waits a minute longer than the handler may wait (the handler answers a minute
+# before CloudFormation's own one-hour limit when the timeout is an hour).
 DEFAULT_TIMEOUT = Duration.seconds(contract.TIMEOUT_MAX_SECONDS)
+
+
+def service_timeout_for(timeout: Duration) -> Duration:
+    return Duration.seconds(
+        min(whole_seconds(timeout) + contract.ANSWER_MARGIN_SECONDS, contract.CLOUDFORMATION_MAX_WAIT_SECONDS)
+    )
 
 
 def default_name_prefix(stack_name: str, construct_id: str) -> str:
@@ -66,13 +71,14 @@ class SnapshotResource(Construct):
             resource_type=contract.RESOURCE_TYPE,
             properties=props,
             removal_policy=deletion_policy,
-            service_timeout=timeout.plus(SERVICE_TIMEOUT_MARGIN),
+            service_timeout=service_timeout_for(timeout),
         )
         # An update may answer with a new physical id, which CloudFormation treats as a
         # replacement: never let that delete anything.
         cfn = self._resource.node.default_child
         assert isinstance(cfn, CfnResource)
         cfn.cfn_options.update_replace_policy = CfnDeletionPolicy.RETAIN
+        provider.allow_long_waits(self._resource)
         return self._resource
 
     @property

@@ -29,7 +29,8 @@ class ElasticClusterSnapshot(SnapshotResource):
         None, a snapshot only when another property changes.
     :param wait_for_completion: answer CloudFormation only once the snapshot is ACTIVE.
         Default: True.
-    :param timeout: longest wait for ACTIVE, 30 seconds to 14 minutes. Default: 14 minutes.
+    :param timeout: longest wait for ACTIVE, 30 seconds to 60 minutes.
+        Default: 60 minutes. Waits longer than one Lambda invocation continue in a new one.
     :param removal_policy: RETAIN keeps the snapshot when the resource is deleted; DESTROY
         deletes it. Default: RemovalPolicy.RETAIN.
     :param retain_last: after each new snapshot is ACTIVE, delete the oldest snapshots this

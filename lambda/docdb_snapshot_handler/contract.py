@@ -111,10 +111,15 @@ TAG_KEY_MAX_LENGTH: Final = 128
 TAG_KEY_PATTERN: Final = "^(?!aws:)[a-zA-Z+-=._:/]+$"
 TAG_VALUE_MAX_LENGTH: Final = 256
 
-# One Lambda invocation must hold the whole wait (15 minutes), with a minute to spare for the
-# cold start and the answer to CloudFormation.
+# CloudFormation waits at most an hour for a custom resource (ServiceTimeout). A wait longer
+# than one Lambda invocation continues in a new invocation of the same function.
 TIMEOUT_MIN_SECONDS: Final = 30
-TIMEOUT_MAX_SECONDS: Final = 14 * 60
+TIMEOUT_MAX_SECONDS: Final = 60 * 60
+CLOUDFORMATION_MAX_WAIT_SECONDS: Final = 60 * 60
+# The handler answers at least this long before CloudFormation's own limit.
+ANSWER_MARGIN_SECONDS: Final = 60
+# Added by the handler to the event it passes to its own next invocation.
+CONTINUATION_KEY: Final = "DocDbSnapshotContinuation"
 
 CLUSTER_ARN_PATTERN: Final = (
     r"^arn:aws[a-z-]*:docdb-elastic:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9-]+$"

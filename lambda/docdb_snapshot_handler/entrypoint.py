@@ -10,6 +10,7 @@ region).
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import threading
@@ -18,9 +19,10 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 from crhelper import CfnResource
 
-from . import lifecycle, logs, responder
+from . import contract, lifecycle, logs, responder
 from .properties import InvalidProperties
 from .snapshots import SnapshotFailed
 
@@ -55,12 +57,14 @@ class SnapshotResource(CfnResource):  # type: ignore[misc]
         self._sam_local = None
         self._ssl_verify = None
         self._answered = threading.Lock()
+        self._continued = False
         logs.setup()
 
     def _log_setup(self, event: dict[str, Any], context: Any) -> None:
         # First call of every invocation, before crhelper reads the event: reset what a previous
         # invocation left, so even a malformed event is answered at its own URL, exactly once.
         self._answered = threading.Lock()
+        self._continued = False
         event = event if isinstance(event, dict) else {}
         self._context = context
         self._response_url = str(event.get("ResponseURL", ""))
@@ -77,6 +81,16 @@ class SnapshotResource(CfnResource):  # type: ignore[misc]
             raise ValueError(
                 "Malformed CloudFormation event: missing or invalid " + ", ".join(missing or ["RequestType"])
             )
+
+    def continued(self) -> None:
+        """This invocation hands the request to the next one, which will answer."""
+        self._continued = True
+
+    def _cfn_response(self, event: dict[str, Any]) -> None:
+        if self._continued:
+            logger.info("waiting continues in a new invocation; no answer from this one")
+            return
+        super()._cfn_response(event)
 
     def _wait_for_cwlogs(self, sleep: Any = None) -> None:
         """crhelper sleeps up to 120 s on Delete so logs flush; Lambda flushes them itself."""
@@ -104,6 +118,7 @@ class SnapshotResource(CfnResource):  # type: ignore[misc]
 
 helper = SnapshotResource()
 _client: Any = None
+_lambda_client: Any = None
 
 
 def _docdb_elastic() -> Any:
@@ -127,7 +142,7 @@ def _explained(function: Callable[[dict[str, Any], Any], str]) -> Callable[[dict
     def wrapper(event: dict[str, Any], context: Any) -> str:
         try:
             return function(event, context)
-        except (InvalidProperties, SnapshotFailed):
+        except (InvalidProperties, SnapshotFailed, lifecycle.Continue):
             raise
         except Exception as error:
             logger.exception("unexpected error")
@@ -139,11 +154,40 @@ def _explained(function: Callable[[dict[str, Any], Any], str]) -> Callable[[dict
     return wrapper
 
 
+def _continue_in_new_invocation(event: dict[str, Any], context: Any, state: dict[str, Any]) -> str:
+    """Invoke this same function asynchronously with the event and the wait's state. The event
+    (with its ResponseURL) travels only in the invocation payload, never in a log."""
+    global _lambda_client
+    if _lambda_client is None:
+        _lambda_client = boto3.client("lambda", config=_CLIENT_CONFIG.merge(Config(retries={"total_max_attempts": 3})))
+    payload = {**event, contract.CONTINUATION_KEY: state}
+    try:
+        _lambda_client.invoke(
+            FunctionName=context.invoked_function_arn, InvocationType="Event", Payload=json.dumps(payload).encode()
+        )
+    except (BotoCoreError, ClientError) as error:
+        raise SnapshotFailed(
+            f"Snapshot {state.get('snapshotArn')} is not ACTIVE yet and the wait could not continue in a new "
+            f"invocation ({type(error).__name__}: {str(error)[:200]}). To fix: check that the provider's "
+            "role may invoke its own function, then deploy again"
+        ) from error
+    helper.continued()
+    logger.info("wait handed to a new invocation", extra={"snapshot_arn": state.get("snapshotArn"),
+                                                          "invocation": state.get("invocation")})
+    return str(event.get("PhysicalResourceId") or state.get("answerWith") or state.get("snapshotArn"))
+
+
 @helper.create  # type: ignore[misc]
 @helper.update  # type: ignore[misc]
 @_explained
 def _create_or_update(event: dict[str, Any], context: Any) -> str:
-    physical_id, data = lifecycle.create_or_update(event, context, _docdb_elastic)
+    try:
+        if contract.CONTINUATION_KEY in event:
+            physical_id, data = lifecycle.resume(event, context, _docdb_elastic)
+        else:
+            physical_id, data = lifecycle.create_or_update(event, context, _docdb_elastic)
+    except lifecycle.Continue as pending:
+        return _continue_in_new_invocation(event, context, pending.state)
     helper.Data.update(data)
     return physical_id
 
@@ -151,7 +195,12 @@ def _create_or_update(event: dict[str, Any], context: Any) -> str:
 @helper.delete  # type: ignore[misc]
 @_explained
 def _delete(event: dict[str, Any], context: Any) -> str:
-    return lifecycle.delete(event, context, _docdb_elastic)
+    try:
+        if contract.CONTINUATION_KEY in event:
+            return lifecycle.resume(event, context, _docdb_elastic)[0]
+        return lifecycle.delete(event, context, _docdb_elastic)
+    except lifecycle.Continue as pending:
+        return _continue_in_new_invocation(event, context, pending.state)
 
 
 def handler(event: dict[str, Any], context: Any) -> None:

@@ -34,6 +34,7 @@ from .snapshots import (
     ACTIVE,
     SnapshotFailed,
     Snapshots,
+    WaitPaused,
     attributes,
     is_snapshot_arn,
     owner_token,
@@ -62,8 +63,17 @@ def _deadline(context: Any, clock: Callable[[], float], limit_seconds: float | N
     return clock() + (remaining if limit_seconds is None else min(limit_seconds, remaining))
 
 
+class Continue(Exception):
+    """The wait goes on in a new invocation; `state` is what that invocation needs."""
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        super().__init__(state.get("snapshotArn"))
+        self.state = state
+
+
 class _Request:
-    """One CloudFormation request: its parsed properties and the means to act on them."""
+    """One CloudFormation request: its parsed properties and the means to act on them. Its wait
+    may span several invocations: the first one's start time travels in the continuation."""
 
     def __init__(
         self,
@@ -73,22 +83,48 @@ class _Request:
         clock: Callable[[], float],
         now: Callable[[], datetime],
         retry_policy: RetryPolicy,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.event = event
         self.props = parse_properties(event.get("ResourceProperties"), home_of(context))
-        self.deadline = _deadline(context, clock, float(self.props.timeout_seconds))
+        self.continuation: dict[str, Any] = dict(event.get(contract.CONTINUATION_KEY) or {})
+        self.started = float(self.continuation.get("startedAt", wall()))
+        wait_limit = min(
+            float(self.props.timeout_seconds),
+            contract.CLOUDFORMATION_MAX_WAIT_SECONDS - contract.ANSWER_MARGIN_SECONDS,
+        )
+        self.deadline = clock() + (self.started + wait_limit - wall())
+        self.pause_at = _deadline(context, clock)
         self.clock = clock
+        self.wall = wall
         self.now = now
-        self.snapshots = Snapshots(Api(client_factory(), self.deadline, retry_policy, clock=clock))
+        self.snapshots = Snapshots(Api(client_factory(), min(self.deadline, self.pause_at), retry_policy, clock=clock))
         self.token = request_token(str(event["StackId"]), str(event["LogicalResourceId"]), str(event["RequestId"]))
         self.owner = owner_token(str(event["StackId"]), self.props.owner) if self.props.owner else None
 
-    def snapshot_of(self, cluster_arn: str, wait: bool) -> dict[str, Any]:
+    def snapshot_of(self, cluster_arn: str, wait: bool, answer_with: str | None = None) -> dict[str, Any]:
         props = self.props if cluster_arn == self.props.cluster_arn else _with_cluster(self.props, cluster_arn)
         snapshot = self.snapshots.take(props, self.token, self.now(), self.owner)
-        if wait:
-            snapshot = self.snapshots.wait_until_active(snapshot, self.deadline, clock=self.clock)
-            self._apply_retention(cluster_arn, snapshot["snapshotArn"])
+        return self.wait(snapshot, cluster_arn, answer_with) if wait else snapshot
+
+    def wait(self, snapshot: dict[str, Any], cluster_arn: str, answer_with: str | None) -> dict[str, Any]:
+        requested = float(self.continuation.get("requestedAt", self.wall()))
+        try:
+            snapshot = self.snapshots.wait_until_active(
+                snapshot, self.deadline, clock=self.clock, pause_at=self.pause_at,
+                elapsed=lambda: self.wall() - requested,
+            )
+        except WaitPaused as paused:
+            raise Continue({
+                "snapshotArn": snapshot["snapshotArn"],
+                "clusterArn": cluster_arn,
+                "answerWith": answer_with,
+                "startedAt": self.started,
+                "requestedAt": requested,
+                "polls": int(self.continuation.get("polls", 0)) + paused.polls,
+                "invocation": int(self.continuation.get("invocation", 1)) + 1,
+            }) from None
+        self._apply_retention(cluster_arn, snapshot["snapshotArn"])
         return snapshot
 
     def _apply_retention(self, cluster_arn: str, newest_arn: str) -> None:
@@ -159,7 +195,7 @@ def _final_on_update(request: _Request) -> Result:
     event = request.event
     old_arn = previous_cluster_arn(event.get("OldResourceProperties"))
     if event["RequestType"] == "Update" and old_arn and old_arn != request.props.cluster_arn:
-        snapshot = _final_snapshot(request, old_arn)
+        snapshot = _final_snapshot(request, old_arn, answer_with=str(event["PhysicalResourceId"]))
         if snapshot is not None:
             return str(event["PhysicalResourceId"]), attributes(snapshot)
     physical_id = event.get("PhysicalResourceId") or contract.FINAL_PHYSICAL_ID_PREFIX + request.token[:24]
@@ -168,7 +204,7 @@ def _final_on_update(request: _Request) -> Result:
     )
 
 
-def _final_snapshot(request: _Request, cluster_arn: str) -> dict[str, Any] | None:
+def _final_snapshot(request: _Request, cluster_arn: str, answer_with: str) -> dict[str, Any] | None:
     """Snapshot a cluster about to be deleted, and wait: its data must be safe first."""
     cluster = request.snapshots.get_cluster(cluster_arn)
     if cluster is None:
@@ -176,7 +212,25 @@ def _final_snapshot(request: _Request, cluster_arn: str) -> dict[str, Any] | Non
         return None
     if cluster.get("status") != ACTIVE:
         raise SnapshotFailed(f"Cluster {cluster_arn} is {cluster.get('status')}, so no final snapshot can be taken")
-    return request.snapshot_of(cluster_arn, wait=True)
+    return request.snapshot_of(cluster_arn, wait=True, answer_with=answer_with)
+
+
+def resume(
+    event: dict[str, Any],
+    context: Any,
+    client_factory: ClientFactory,
+    clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    retry_policy: RetryPolicy = RetryPolicy(),
+) -> Result:
+    """Go on waiting for the snapshot an earlier invocation of this request took."""
+    request = _Request(event, context, client_factory, clock, now, retry_policy)
+    state = request.continuation
+    logger.info("waiting continues", extra={"snapshot_arn": state.get("snapshotArn"),
+                                           "invocation": state.get("invocation")})
+    snapshot = request.wait(request.snapshots.get(str(state["snapshotArn"])), str(state["clusterArn"]),
+                            state.get("answerWith"))
+    return str(state.get("answerWith") or snapshot["snapshotArn"]), attributes(snapshot)
 
 
 def delete(
@@ -195,7 +249,7 @@ def delete(
     if mode == Mode.FINAL and physical_id.startswith(contract.FINAL_PHYSICAL_ID_PREFIX):
         request = _Request(event, context, client_factory, clock, now, retry_policy)
         try:
-            _final_snapshot(request, request.props.cluster_arn)
+            _final_snapshot(request, request.props.cluster_arn, answer_with=physical_id)
         except SnapshotFailed as error:
             raise SnapshotFailed(
                 f"The final snapshot failed, so the cluster was not deleted: {error}. To proceed: fix "

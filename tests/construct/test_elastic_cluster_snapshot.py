@@ -62,7 +62,7 @@ def test_a_snapshot_is_a_custom_resource_with_string_safe_properties_and_retaine
     # delete and on replacement
     assert resource["Properties"] == {
         "ServiceToken": resource["Properties"]["ServiceToken"],
-        "ServiceTimeout": "900",
+        "ServiceTimeout": "3600",
         Prop.MODE: "snapshot",
         Prop.OWNER: "SnapshotStack/Orders",
         Prop.CLUSTER_ARN: CLUSTER,
@@ -70,7 +70,7 @@ def test_a_snapshot_is_a_custom_resource_with_string_safe_properties_and_retaine
         Prop.TAGS: {"team": "data"},
         Prop.TRIGGER: "1",
         Prop.WAIT_FOR_COMPLETION: True,
-        Prop.TIMEOUT_SECONDS: 840,
+        Prop.TIMEOUT_SECONDS: 3600,
         Prop.REMOVAL_POLICY: "retain",
     }
     assert "Fn::GetAtt" in resource["Properties"]["ServiceToken"]
@@ -95,8 +95,8 @@ def test_three_snapshots_share_one_function_role_policy_and_log_group():
     # THEN there is one provider, and all three resources use it
     for resource_type in ("AWS::Lambda::Function", "AWS::IAM::Role", "AWS::Logs::LogGroup"):
         template.resource_count_is(resource_type, 1)
-    # the provider's policy, and the one naming the clusters (see test_iam_has_no_cycles...)
-    template.resource_count_is("AWS::IAM::Policy", 2)
+    # the provider's policy, the one naming the clusters and the one naming the function
+    template.resource_count_is("AWS::IAM::Policy", 3)
     template.resource_count_is(RESOURCE_TYPE, 3)
     function_id = next(iter(template.find_resources("AWS::Lambda::Function")))
     tokens = {str(r["Properties"]["ServiceToken"]) for r in template.find_resources(RESOURCE_TYPE).values()}
@@ -130,6 +130,7 @@ def test_least_privilege_without_destroy():
         "logs:CreateLogStream", "logs:PutLogEvents",
         "docdb-elastic:CreateClusterSnapshot", "docdb-elastic:GetClusterSnapshot",
         "docdb-elastic:TagResource", "docdb-elastic:ListTagsForResource", "docdb-elastic:ListClusterSnapshots",
+        "lambda:InvokeFunction",  # itself only: see test_the_function_may_invoke_itself...
     }
     for action in ("GetClusterSnapshot", "TagResource", "ListTagsForResource"):
         assert actions[f"docdb-elastic:{action}"] == {SNAPSHOTS}, action
@@ -148,11 +149,28 @@ def test_deletion_is_granted_only_when_some_snapshot_uses_destroy():
     assert actions["docdb-elastic:DeleteClusterSnapshot"] == {SNAPSHOTS}
 
 
-def test_service_timeout_follows_the_wait_timeout_with_a_minute_to_spare():
+@pytest.mark.parametrize(("timeout", "service_timeout"), [(Duration.minutes(5), "360"), (Duration.minutes(59), "3600"),
+                                                          (Duration.minutes(60), "3600")])
+def test_service_timeout_follows_the_wait_timeout_with_a_minute_to_spare_up_to_an_hour(timeout, service_timeout):
     stack = new_stack()
-    ElasticClusterSnapshot(stack, "Orders", cluster_arn=CLUSTER, timeout=Duration.minutes(5))
+    ElasticClusterSnapshot(stack, "Orders", cluster_arn=CLUSTER, timeout=timeout)
     properties = only(Template.from_stack(stack), RESOURCE_TYPE)["Properties"]
-    assert properties[Prop.TIMEOUT_SECONDS] == 300 and properties["ServiceTimeout"] == "360"
+    assert properties[Prop.TIMEOUT_SECONDS] == timeout.to_seconds()
+    assert properties["ServiceTimeout"] == service_timeout
+
+
+def test_the_function_may_invoke_itself_and_nothing_else_to_continue_long_waits():
+    stack = new_stack()
+    ElasticClusterSnapshot(stack, "Orders", cluster_arn=CLUSTER)
+    template = Template.from_stack(stack)
+    function_id = next(iter(template.find_resources("AWS::Lambda::Function")))
+    invoke = [s for s in statements(template) if "lambda:" in json.dumps(s["Action"])]
+    assert invoke == [{"Action": "lambda:InvokeFunction", "Effect": "Allow",
+                       "Resource": {"Fn::GetAtt": [function_id, "Arn"]}}]
+    invoke_policy = next(k for k, p in template.find_resources("AWS::IAM::Policy").items()
+                         if "lambda:InvokeFunction" in json.dumps(p))
+    (resource,) = template.find_resources(RESOURCE_TYPE).values()
+    assert invoke_policy in resource["DependsOn"]
 
 
 def test_attributes_are_fn_getatt_of_the_response_data():
@@ -199,8 +217,8 @@ def test_tokens_are_left_for_the_handler_to_check_at_deploy_time():
         ({"tags": {"team name": "x"}}, "tags: tag key 'team name' must match"),
         ({"tags": {"k" * 129: "x"}}, "must be 1 to 128 characters (got 129)"),
         ({"tags": {"team": "v" * 257}}, "tags: the value of tag 'team' must be at most 256 characters (got 257)"),
-        ({"timeout": Duration.minutes(15)}, "timeout: must be between 30 seconds and 14 minutes (got 900 seconds)"),
-        ({"timeout": Duration.seconds(10)}, "timeout: must be between 30 seconds and 14 minutes (got 10 seconds)"),
+        ({"timeout": Duration.minutes(61)}, "timeout: must be between 30 seconds and 60 minutes (got 3660 seconds)"),
+        ({"timeout": Duration.seconds(10)}, "timeout: must be between 30 seconds and 60 minutes (got 10 seconds)"),
         ({"timeout": Duration.millis(60500)}, "timeout: must be a whole number of seconds"),
         ({"removal_policy": RemovalPolicy.SNAPSHOT}, "removal_policy: must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY"),
     ],
@@ -216,7 +234,7 @@ def test_every_broken_rule_is_reported_at_once_and_nothing_is_created():
     stack = new_stack()
     with pytest.raises(InvalidPropsError) as raised:
         ElasticClusterSnapshot(stack, "Orders", cluster_arn="not-an-arn", snapshot_name="9--",
-                               tags={"aws:x": "y"}, timeout=Duration.hours(1))
+                               tags={"aws:x": "y"}, timeout=Duration.hours(2))
     assert {e.split(":")[0] for e in raised.value.errors} == {"cluster_arn", "snapshot_name", "tags", "timeout"}
     assert "SnapshotStack/Orders" in str(raised.value)
     assert [c for c in stack.node.find_all() if isinstance(c, cdk.CfnResource)] == []

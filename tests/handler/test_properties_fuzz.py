@@ -67,8 +67,8 @@ bool_field = st.one_of(
     st.text(max_size=10).filter(lambda t: t.strip().lower() not in ("true", "false")).map(lambda v: (False, v)),
 )
 timeout_field = st.one_of(
-    st.integers(30, 840).map(lambda n: (True, str(n))),
-    st.one_of(st.integers(-100, 29), st.integers(841, 10**6)).map(lambda n: (False, str(n))),
+    st.integers(30, 3600).map(lambda n: (True, str(n))),
+    st.one_of(st.integers(-100, 29), st.integers(3601, 10**6)).map(lambda n: (False, str(n))),
     st.sampled_from(["", "60.5", "1e3", "forever", "0x3c"]).map(lambda v: (False, v)),
 )
 removal_field = st.one_of(

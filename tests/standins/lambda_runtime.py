@@ -1,7 +1,7 @@
 """Run a bundled Lambda handler in a fresh interpreter, roughly as the Python runtime does.
 
 Usage: python -S lambda_runtime.py ASSET_DIR BOTO_SITE_PACKAGES HANDLER < request.json
-request.json: {"event": {...}, "budget_seconds": 900}
+request.json: {"event": {...}, "budget_seconds": 900, "function_arn": "arn:aws:lambda:..."}
 
 -S keeps this project's own installation (and its .pth files) off sys.path: the handler and
 crhelper can only come from the asset; boto3 comes from a plain site-packages directory, as it
@@ -24,10 +24,9 @@ logging.getLogger().addHandler(logging.StreamHandler(sys.stderr))
 
 
 class Context:
-    function_name = "DocDbElasticSnapshotProvider"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:DocDbElasticSnapshotProvider"
-
-    def __init__(self, budget_seconds):
+    def __init__(self, budget_seconds, function_arn):
+        self.invoked_function_arn = function_arn
+        self.function_name = function_arn.rsplit(":", 1)[-1]
         self.aws_request_id = str(uuid.uuid4())
         self._deadline = time.monotonic() + budget_seconds
 
@@ -40,7 +39,10 @@ module_name, function_name = handler_name.rsplit(".", 1)
 started = time.perf_counter()
 module = importlib.import_module(module_name)
 imported = time.perf_counter()
-getattr(module, function_name)(request["event"], Context(request.get("budget_seconds", 900)))
+function_arn = request.get(
+    "function_arn", "arn:aws:lambda:us-east-1:123456789012:function:DocDbElasticSnapshotProvider"
+)
+getattr(module, function_name)(request["event"], Context(request.get("budget_seconds", 900), function_arn))
 print(json.dumps({
     "handler_file": module.__file__,
     "crhelper_file": sys.modules["crhelper"].__file__,

@@ -1,0 +1,124 @@
+"""Waits longer than one Lambda invocation: the handler hands its wait to a new invocation of
+itself (through a loopback Lambda stand-in that runs each one in a fresh process with a small
+time budget) until the snapshot is ACTIVE or the wait's own deadline passes."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from docdb_snapshot_handler import entrypoint
+from docdb_snapshot_handler.contract import CONTINUATION_KEY, Attr
+from standins.docdb_elastic import DocDbElasticStandIn
+from standins.events import cfn_event
+from standins.lambda_context import FakeLambdaContext
+from standins.lambda_service import LambdaStandIn
+from standins.response_receiver import SECRET_QUERY, ResponseReceiver
+
+REPO = Path(__file__).resolve().parents[2]
+# 15 s of each invocation are kept for the answer: 20 s leave 5 s of waiting per invocation.
+BUDGET = 20.0
+
+
+@pytest.fixture
+def lambda_service(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[LambdaStandIn]:
+    with LambdaStandIn(REPO / "lambda", "docdb_snapshot_handler.entrypoint.handler", {}, BUDGET) as service:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", service.endpoint)
+        service.env = {"AWS_ENDPOINT_URL_LAMBDA": service.endpoint}
+        entrypoint._lambda_client = None  # a client made by an earlier test points elsewhere
+        yield service
+        entrypoint._lambda_client = None
+
+
+def answers(receiver: ResponseReceiver, url: str, lambda_service: LambdaStandIn, within: float = 90) -> list[dict[str, Any]]:
+    """Wait for the invocation chain to finish, then return every answer CloudFormation got."""
+    end = time.monotonic() + within
+    while time.monotonic() < end and not (lambda_service.idle.is_set() and receiver.responses_for(url)):
+        time.sleep(0.2)
+    assert lambda_service.idle.wait(timeout=max(0.0, end - time.monotonic()))
+    return receiver.responses_for(url)
+
+
+def test_a_snapshot_slower_than_an_invocation_is_awaited_across_invocations(docdb: DocDbElasticStandIn,
+                                                                             receiver, lambda_service):
+    # GIVEN a snapshot that takes 12 s, and invocations that may wait 5 s each
+    cluster = docdb.add_cluster("orders")
+    docdb.snapshot_delay = 12
+    event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster, "TimeoutSeconds": "3600"})
+    # WHEN CloudFormation's Create is handled
+    entrypoint.handler(event, FakeLambdaContext(BUDGET))
+    # THEN the first invocation did not answer, later ones waited on, and one SUCCESS came back
+    (answer,) = answers(receiver, event["ResponseURL"], lambda_service)
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    assert answer["Data"][Attr.STATUS] == "ACTIVE" and list(docdb.snapshots) == [answer["PhysicalResourceId"]]
+    assert len(lambda_service.invocations) >= 2
+    assert all(i.invocation_type == "Event" and i.function == FakeLambdaContext.invoked_function_arn
+               for i in lambda_service.invocations)
+    assert [i.event[CONTINUATION_KEY]["invocation"] for i in lambda_service.invocations] == list(
+        range(2, len(lambda_service.invocations) + 2))
+    # AND nothing but Invoke was asked of Lambda: no rule, schedule or permission to clean up
+    assert lambda_service.other_requests == []
+    assert len(docdb.calls_to("CreateClusterSnapshot")) == 1
+    # AND no invocation logged the presigned URL
+    assert all(i.returncode == 0 for i in lambda_service.invocations)
+    assert not any(SECRET_QUERY in i.stderr for i in lambda_service.invocations)
+    assert all(json.loads(line) for i in lambda_service.invocations for line in i.stderr.splitlines())
+
+
+def test_the_wait_ends_with_failed_at_its_deadline_across_invocations(docdb: DocDbElasticStandIn, receiver,
+                                                                      lambda_service):
+    cluster = docdb.add_cluster("orders")
+    docdb.snapshot_delay = 600
+    event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster, "TimeoutSeconds": "30"})
+    started = time.monotonic()
+    entrypoint.handler(event, FakeLambdaContext(BUDGET))
+    (answer,) = answers(receiver, event["ResponseURL"], lambda_service)
+    assert answer["Status"] == "FAILED" and "still CREATING when the wait ended" in answer["Reason"]
+    assert len(lambda_service.invocations) >= 2
+    # answered before CloudFormation would give up (ServiceTimeout is the timeout plus a minute)
+    assert time.monotonic() - started < 30 + 60
+
+
+def test_a_final_snapshot_on_delete_is_awaited_across_invocations(docdb: DocDbElasticStandIn, receiver,
+                                                                  lambda_service):
+    cluster = docdb.add_cluster("orders")
+    docdb.snapshot_delay = 8
+    props = {"Mode": "final", "ClusterArn": cluster, "SnapshotNamePrefix": "orders-final", "Owner": "S/Final"}
+    event = cfn_event("Delete", receiver.new_url(), props, physical_id="final-snapshot-0123456789abcdef")
+    entrypoint.handler(event, FakeLambdaContext(BUDGET))
+    (answer,) = answers(receiver, event["ResponseURL"], lambda_service)
+    assert answer["Status"] == "SUCCESS" and answer["PhysicalResourceId"] == "final-snapshot-0123456789abcdef"
+    (snapshot,) = docdb.snapshots.values()
+    assert snapshot.status() == "ACTIVE" and len(lambda_service.invocations) >= 1
+
+
+def test_when_the_wait_cannot_continue_the_resource_fails_at_once(docdb: DocDbElasticStandIn, receiver,
+                                                                  lambda_service):
+    cluster = docdb.add_cluster("orders")
+    docdb.snapshot_delay = 60
+    lambda_service.refuse_with = (403, "AccessDeniedException")
+    event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster, "TimeoutSeconds": "3600"})
+    entrypoint.handler(event, FakeLambdaContext(BUDGET))
+    (answer,) = receiver.responses_for(event["ResponseURL"])
+    assert answer["Status"] == "FAILED"
+    assert "could not continue in a new invocation" in answer["Reason"] and "AccessDenied" in answer["Reason"]
+
+
+def test_a_continuation_past_the_deadline_fails_with_the_snapshot_named(docdb: DocDbElasticStandIn, receiver):
+    # GIVEN a continuation whose wait began 29 of its 30 seconds ago
+    cluster = docdb.add_cluster("orders")
+    docdb.snapshot_delay = 600
+    arn = docdb.add_snapshot(cluster, "orders-20260101000000-abcdef")
+    docdb.snapshots[arn].delay, docdb.snapshots[arn].created = 600, time.monotonic()
+    event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster, "TimeoutSeconds": "30"})
+    event[CONTINUATION_KEY] = {"snapshotArn": arn, "clusterArn": cluster, "answerWith": None,
+                               "startedAt": time.time() - 29, "requestedAt": time.time() - 29, "invocation": 3}
+    # WHEN that invocation runs, THEN it fails within its last second, naming the snapshot
+    entrypoint.handler(event, FakeLambdaContext(900))
+    (answer,) = receiver.responses_for(event["ResponseURL"])
+    assert answer["Status"] == "FAILED" and arn in answer["Reason"] and "still CREATING" in answer["Reason"]
