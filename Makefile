@@ -13,7 +13,7 @@ CDK_CONTEXT := $(if $(CLUSTER_ARN),-c clusterArn=$(CLUSTER_ARN)) $(if $(TRIGGER)
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
-.PHONY: setup synth deploy diff destroy test clean
+.PHONY: setup synth deploy diff destroy test bench clean
 
 setup: $(STAMP) $(CDK)
 
@@ -45,3 +45,6 @@ test: setup
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .hypothesis *.egg-info
+
+bench: setup
+	$(RUN) $(BIN)/python benchmarks/run.py

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import ssl
 import threading
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ class Received:
     path: str
     body: dict[str, Any]
     size: int
+    at: float  # time.monotonic() on receipt
 
 
 class ResponseReceiver:
@@ -51,7 +53,7 @@ class ResponseReceiver:
                 with receiver.lock:
                     status = receiver.statuses.popleft() if receiver.statuses else 200
                     if status == 200:
-                        receiver.received.append(Received(self.path, body, len(raw)))
+                        receiver.received.append(Received(self.path, body, len(raw), time.monotonic()))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

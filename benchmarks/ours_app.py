@@ -1,0 +1,16 @@
+"""The sample app's existing-cluster stack alone (app.py also builds the demo stack), so that
+`make bench` compares `cdk synth` of the same stack with ElasticClusterSnapshot and with
+AwsCustomResource (acr_app.py)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import aws_cdk as cdk  # noqa: E402
+
+from app import build  # noqa: E402
+
+app = cdk.App()
+build(app)
+app.synth()
