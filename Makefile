@@ -13,7 +13,7 @@ CDK_CONTEXT := $(if $(CLUSTER_ARN),-c clusterArn=$(CLUSTER_ARN)) $(if $(TRIGGER)
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
-.PHONY: setup synth deploy diff destroy test bench clean
+.PHONY: setup synth deploy diff destroy lint test bench dist integ clean
 
 setup: $(STAMP) $(CDK)
 
@@ -40,11 +40,20 @@ deploy: setup
 destroy: setup
 	$(RUN) $(CDK) destroy $(STACK) $(CDK_CONTEXT)
 
-test: setup
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy lambda/docdb_snapshot_handler constructs/docdb_elastic_snapshot
+
+test: lint
 	$(RUN) $(BIN)/python -m pytest
 
+dist: setup
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
+
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .hypothesis .mypy_cache .ruff_cache *.egg-info dist build
 
 bench: setup
 	$(RUN) $(BIN)/python benchmarks/run.py

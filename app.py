@@ -18,14 +18,12 @@ from aws_cdk import aws_docdbelastic as docdbelastic
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
-from constructs import Construct
-
 from docdb_elastic_snapshot import ClusterNotActive, ElasticClusterSnapshot, FinalSnapshot, SnapshotBeforeChange
 
+from constructs import Construct
+
 # Obviously not a real cluster: `cdk synth` works out of the box, a deploy fails fast on it.
-PLACEHOLDER_CLUSTER_ARN = (
-    "arn:aws:docdb-elastic:us-east-1:111111111111:cluster/placeholder-pass-clusterArn-context"
-)
+PLACEHOLDER_CLUSTER_ARN = "arn:aws:docdb-elastic:us-east-1:111111111111:cluster/placeholder-pass-clusterArn-context"
 
 
 class ExistingClusterSnapshotStack(cdk.Stack):
@@ -60,9 +58,7 @@ class ProtectedClusterDemoStack(cdk.Stack):
             ip_addresses=ec2.IpAddresses.cidr(vpc_cidr),
             max_azs=2,
             nat_gateways=0,
-            subnet_configuration=[
-                ec2.SubnetConfiguration(name="cluster", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-            ],
+            subnet_configuration=[ec2.SubnetConfiguration(name="cluster", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
         )
         vpc.add_flow_log(
             "FlowLog",

@@ -15,9 +15,15 @@ def handler(event, context):
     snapshot = client.create_cluster_snapshot(
         clusterArn=props["ClusterArn"], snapshotName=props["SnapshotNamePrefix"] + "-" + event["RequestId"][:8]
     )["snapshot"]
-    body = json.dumps({
-        "Status": "SUCCESS", "PhysicalResourceId": snapshot["snapshotArn"], "StackId": event["StackId"],
-        "RequestId": event["RequestId"], "LogicalResourceId": event["LogicalResourceId"], "Data": {},
-    }).encode()
+    body = json.dumps(
+        {
+            "Status": "SUCCESS",
+            "PhysicalResourceId": snapshot["snapshotArn"],
+            "StackId": event["StackId"],
+            "RequestId": event["RequestId"],
+            "LogicalResourceId": event["LogicalResourceId"],
+            "Data": {},
+        }
+    ).encode()
     request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT", headers={"Content-Type": ""})
     urllib.request.urlopen(request, timeout=10).close()

@@ -24,7 +24,6 @@ os.environ["LOG_LEVEL"] = "WARNING"
 import aws_cdk as cdk  # noqa: E402
 from aws_cdk import aws_docdbelastic as docdbelastic  # noqa: E402
 from aws_cdk import custom_resources as cr  # noqa: E402
-
 from docdb_elastic_snapshot import ElasticClusterSnapshot  # noqa: E402
 from standins.docdb_elastic import REGION, StandInServer  # noqa: E402
 from standins.events import cfn_event  # noqa: E402
@@ -52,10 +51,14 @@ def add_ours(stack: cdk.Stack, index: int) -> None:
 
 def add_aws_custom_resource(stack: cdk.Stack, index: int) -> None:
     cr.AwsCustomResource(
-        stack, f"S{index}",
-        on_create=cr.AwsSdkCall(service="DocDBElastic", action="createClusterSnapshot",
-                                parameters={"clusterArn": CLUSTER, "snapshotName": f"snapshot-{index}"},
-                                physical_resource_id=cr.PhysicalResourceId.from_response("snapshot.snapshotArn")),
+        stack,
+        f"S{index}",
+        on_create=cr.AwsSdkCall(
+            service="DocDBElastic",
+            action="createClusterSnapshot",
+            parameters={"clusterArn": CLUSTER, "snapshotName": f"snapshot-{index}"},
+            physical_resource_id=cr.PhysicalResourceId.from_response("snapshot.snapshotArn"),
+        ),
         policy=cr.AwsCustomResourcePolicy.from_sdk_calls(resources=[CLUSTER]),
         install_latest_aws_sdk=False,
     )
@@ -65,8 +68,11 @@ def add_native(stack: cdk.Stack, index: int) -> None:
     docdbelastic.CfnClusterSnapshot(stack, f"S{index}", cluster_arn=CLUSTER, snapshot_name=f"snapshot-{index}")
 
 
-PEERS = {"ElasticClusterSnapshot (ours)": add_ours, "AwsCustomResource": add_aws_custom_resource,
-         "CfnClusterSnapshot (native)": add_native}
+PEERS = {
+    "ElasticClusterSnapshot (ours)": add_ours,
+    "AwsCustomResource": add_aws_custom_resource,
+    "CfnClusterSnapshot (native)": add_native,
+}
 
 
 def synth(add, count: int, outdir: str | None = None) -> tuple[dict, cdk.App]:
@@ -86,8 +92,19 @@ def template_sizes() -> None:
             measured[count] = (len(json.dumps(template, separators=(",", ":"))), len(template["Resources"]))
         (bytes1, res1), (bytes50, res50) = measured[1], measured[50]
         rows.append([name, bytes1, res1, bytes50, res50, round((bytes50 - bytes1) / 49), round((res50 - res1) / 49, 2)])
-    table("1. Template size (minified JSON)", ["approach", "bytes, 1 snapshot", "resources, 1", "bytes, 50 snapshots",
-          "resources, 50", "bytes per extra snapshot", "resources per extra snapshot"], rows)
+    table(
+        "1. Template size (minified JSON)",
+        [
+            "approach",
+            "bytes, 1 snapshot",
+            "resources, 1",
+            "bytes, 50 snapshots",
+            "resources, 50",
+            "bytes per extra snapshot",
+            "resources per extra snapshot",
+        ],
+        rows,
+    )
 
 
 def directory_size(path: Path) -> tuple[int, int, int]:
@@ -118,8 +135,11 @@ def run_runtime(asset: Path, handler: str, event: dict, warm_events: list[dict],
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-S", str(RUNTIME), str(asset), sysconfig.get_paths()["purelib"], handler],
-        input=json.dumps({"event": event, "warm_events": warm_events}), capture_output=True, text=True,
-        timeout=120, env={**os.environ, **env},
+        input=json.dumps({"event": event, "warm_events": warm_events}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
     )
     wall = time.perf_counter() - started
     if result.returncode != 0:
@@ -132,11 +152,16 @@ def cold_start(ours_asset: Path, docdb, receiver: ResponseReceiver, env: dict) -
     cluster = docdb.add_cluster("bench")
     bare_dir = REPO / "benchmarks"
     measured: dict[str, dict[str, list[float]]] = {}
-    for name, asset, handler in (("ours", ours_asset, "docdb_snapshot_handler.entrypoint.handler"),
-                                 ("bare boto3", bare_dir, "bare_handler.handler")):
+    for name, asset, handler in (
+        ("ours", ours_asset, "docdb_snapshot_handler.entrypoint.handler"),
+        ("bare boto3", bare_dir, "bare_handler.handler"),
+    ):
         runs: dict[str, list[float]] = {"process": [], "import": [], "first": [], "warm": []}
+
+        def make() -> dict:
+            return cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster, "SnapshotNamePrefix": "bench"})
+
         for _ in range(REPEATS):
-            make = lambda: cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster, "SnapshotNamePrefix": "bench"})  # noqa: E731
             wall, timing = run_runtime(asset, handler, make(), [], env)
             runs["process"].append(wall)
             runs["import"].append(timing["import_seconds"])
@@ -146,26 +171,44 @@ def cold_start(ours_asset: Path, docdb, receiver: ResponseReceiver, env: dict) -
         measured[name] = {k: [statistics.median(v)] for k, v in runs.items()}
     ours, bare = measured["ours"], measured["bare boto3"]
     rows = []
-    for key, label in (("import", "import of the handler module"), ("first", "first invocation (Create answered)"),
-                       ("process", "whole fresh process (interpreter + import + Create)"), ("warm", "warm invocation")):
-        rows.append([label, f"{ours[key][0] * 1000:.0f}", f"{bare[key][0] * 1000:.0f}", f"{ours[key][0] / bare[key][0]:.2f}"])
-    table(f"3. Handler cold start and warm invocation (median of {REPEATS}, ms)",
-          ["", "ours", "bare boto3 handler", "ratio"], rows)
+    for key, label in (
+        ("import", "import of the handler module"),
+        ("first", "first invocation (Create answered)"),
+        ("process", "whole fresh process (interpreter + import + Create)"),
+        ("warm", "warm invocation"),
+    ):
+        rows.append(
+            [label, f"{ours[key][0] * 1000:.0f}", f"{bare[key][0] * 1000:.0f}", f"{ours[key][0] / bare[key][0]:.2f}"]
+        )
+    table(
+        f"3. Handler cold start and warm invocation (median of {REPEATS}, ms)",
+        ["", "ours", "bare boto3 handler", "ratio"],
+        rows,
+    )
     # Delete in RETAIN mode: no client, no call.
     from docdb_snapshot_handler import entrypoint
+
     times = []
     for _ in range(REPEATS):
-        event = cfn_event("Delete", receiver.new_url(), {"ClusterArn": cluster},
-                          physical_id="arn:aws:docdb-elastic:us-east-1:123456789012:cluster-snapshot/0123")
+        event = cfn_event(
+            "Delete",
+            receiver.new_url(),
+            {"ClusterArn": cluster},
+            physical_id="arn:aws:docdb-elastic:us-east-1:123456789012:cluster-snapshot/0123",
+        )
         before = time.perf_counter()
         entrypoint.handler(event, FakeLambdaContext())
         times.append(time.perf_counter() - before)
-    table("3b. Delete in RETAIN mode, in-process (ms)", ["median", "max"],
-          [[f"{statistics.median(times) * 1000:.1f}", f"{max(times) * 1000:.1f}"]])
+    table(
+        "3b. Delete in RETAIN mode, in-process (ms)",
+        ["median", "max"],
+        [[f"{statistics.median(times) * 1000:.1f}", f"{max(times) * 1000:.1f}"]],
+    )
 
 
 def readiness(docdb, receiver: ResponseReceiver) -> None:
     from docdb_snapshot_handler import entrypoint
+
     rows = []
     for delay in (2.0, 60.0):
         docdb.reset()
@@ -176,27 +219,52 @@ def readiness(docdb, receiver: ResponseReceiver) -> None:
         (received,) = receiver.received_for(event["ResponseURL"])
         (snapshot,) = docdb.snapshots.values()
         overhead = received.at - (snapshot.created + delay)
-        calls = {op: len(docdb.calls_to(op)) for op in ("ListClusterSnapshots", "CreateClusterSnapshot", "GetClusterSnapshot")}
+        calls = {
+            op: len(docdb.calls_to(op))
+            for op in ("ListClusterSnapshots", "CreateClusterSnapshot", "GetClusterSnapshot")
+        }
         rows.append([f"{delay:.0f} s", f"{overhead:.2f}", calls["GetClusterSnapshot"], sum(calls.values())])
-    table("4. Readiness: ACTIVE to CloudFormation answered", ["snapshot takes", "overhead (s)",
-          "GetClusterSnapshot calls", "all docdb-elastic calls"], rows)
+    table(
+        "4. Readiness: ACTIVE to CloudFormation answered",
+        ["snapshot takes", "overhead (s)", "GetClusterSnapshot calls", "all docdb-elastic calls"],
+        rows,
+    )
 
 
 def synth_times(workdir: Path) -> None:
     if not CDK_CLI.exists():
         print("\n(5. skipped: the CDK CLI is not installed; run `make bench`)")
         return
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "CDK_DISABLE_VERSION_CHECK": "1"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "CDK_DISABLE_VERSION_CHECK": "1",
+    }
     rows = []
-    for name, app in (("sample stack with ElasticClusterSnapshot", "python3 benchmarks/ours_app.py"),
-                      ("same stack with AwsCustomResource", "python3 benchmarks/acr_app.py")):
+    for name, app in (
+        ("sample stack with ElasticClusterSnapshot", "python3 benchmarks/ours_app.py"),
+        ("same stack with AwsCustomResource", "python3 benchmarks/acr_app.py"),
+    ):
         times = []
         for index in range(max(2, REPEATS // 2)):
             started = time.perf_counter()
-            subprocess.run([str(CDK_CLI), "synth", "--quiet", "--no-notices", "--app", app, "-o",
-                            str(workdir / f"synth-{name[:6]}-{index}")], cwd=REPO, env=env, check=True,
-                           capture_output=True, timeout=300)
+            subprocess.run(
+                [
+                    str(CDK_CLI),
+                    "synth",
+                    "--quiet",
+                    "--no-notices",
+                    "--app",
+                    app,
+                    "-o",
+                    str(workdir / f"synth-{name[:6]}-{index}"),
+                ],
+                cwd=REPO,
+                env=env,
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
             times.append(time.perf_counter() - started)
         rows.append([name, f"{statistics.median(times):.1f}", f"{min(times):.1f}"])
     table("5. `cdk synth` wall time (s)", ["app", "median", "best"], rows)
@@ -205,17 +273,26 @@ def synth_times(workdir: Path) -> None:
 def main() -> None:
     from importlib.metadata import version
 
-    print(f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, aws-cdk-lib {version('aws-cdk-lib')}, "
-          f"boto3 {version('boto3')}, crhelper {version('crhelper')}")
+    print(
+        f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, aws-cdk-lib {version('aws-cdk-lib')}, "
+        f"boto3 {version('boto3')}, crhelper {version('crhelper')}"
+    )
     with tempfile.TemporaryDirectory() as work:
         workdir = Path(work)
         template_sizes()
         ours_asset = asset_sizes(workdir)
         with StandInServer() as server, ResponseReceiver(workdir) as receiver:
-            env = {"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "AKIDBENCH",
-                   "AWS_SECRET_ACCESS_KEY": "bench", "AWS_ENDPOINT_URL_DOCDB_ELASTIC": server.endpoint,
-                   "AWS_ENDPOINT_URL_LAMBDA": "http://127.0.0.1:9", "SSL_CERT_FILE": str(receiver.ca_file),
-                   "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+            env = {
+                "AWS_REGION": REGION,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_ACCESS_KEY_ID": "AKIDBENCH",
+                "AWS_SECRET_ACCESS_KEY": "bench",
+                "AWS_ENDPOINT_URL_DOCDB_ELASTIC": server.endpoint,
+                "AWS_ENDPOINT_URL_LAMBDA": "http://127.0.0.1:9",
+                "SSL_CERT_FILE": str(receiver.ca_file),
+                "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            }
             os.environ.update(env)
             cold_start(ours_asset, server.service, receiver, env)
             readiness(server.service, receiver)

@@ -49,9 +49,12 @@ def templates(outdir: Path) -> dict[str, dict[str, Any]]:
 
 def asset_dir_of_function(outdir: Path, template: dict[str, Any]) -> Path:
     """The staged asset directory of the (single) Lambda function in a template."""
-    functions = [r for r in template["Resources"].values()
-                 if r["Type"] == "AWS::Lambda::Function"
-                 and r["Properties"].get("Handler") == "docdb_snapshot_handler.entrypoint.handler"]
+    functions = [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+        and r["Properties"].get("Handler") == "docdb_snapshot_handler.entrypoint.handler"
+    ]
     assert len(functions) == 1, functions
     asset_hash = functions[0]["Properties"]["Code"]["S3Key"].removesuffix(".zip")
     return outdir / f"asset.{asset_hash}"

@@ -12,9 +12,10 @@ from typing import Any
 import jsii
 from aws_cdk import Duration, IResolvable, IResolveContext, RemovalPolicy, Stack, Token
 from aws_cdk import aws_docdbelastic as docdbelastic
-from constructs import Construct
 from docdb_snapshot_handler import contract
 from docdb_snapshot_handler.contract import Prop
+
+from constructs import Construct
 
 from .resource import DEFAULT_TIMEOUT, SnapshotResource
 from .validation import InvalidPropsError, common_errors
@@ -104,7 +105,7 @@ class SnapshotBeforeChange(SnapshotResource):
         if errors:
             raise InvalidPropsError(type(self).__name__, self.node.path, errors)
 
-        resource = self._create(
+        self._create(
             {
                 Prop.MODE: contract.Mode.BEFORE_CHANGE,
                 Prop.CLUSTER_NAME: cluster.cluster_name,

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import Acknowledgment, CustomResource, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, CustomResource, Duration, RemovalPolicy, Stack, Validations, aws_lambda
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda
 from aws_cdk import aws_logs as logs
+
 from constructs import Construct
 
 from .handler_asset import HANDLER_ENTRY_POINT, handler_code
@@ -42,12 +42,8 @@ class SnapshotProvider(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self._granted: set[tuple[str, str]] = set()
-        self._snapshot_arns = stack.format_arn(
-            service="docdb-elastic", resource="cluster-snapshot", resource_name="*"
-        )
-        self._any_cluster_arn = stack.format_arn(
-            service="docdb-elastic", resource="cluster", resource_name="*"
-        )
+        self._snapshot_arns = stack.format_arn(service="docdb-elastic", resource="cluster-snapshot", resource_name="*")
+        self._any_cluster_arn = stack.format_arn(service="docdb-elastic", resource="cluster", resource_name="*")
 
         self.log_group = logs.LogGroup(
             self,
@@ -181,7 +177,7 @@ def _as_nag_text(value: object) -> str:
 
 def newest_python_runtime() -> aws_lambda.Runtime:
     """The newest Python runtime this aws-cdk-lib knows (determine_latest_python_runtime lags)."""
-    candidates = []
+    candidates: list[tuple[int, aws_lambda.Runtime]] = []
     for name in dir(aws_lambda.Runtime):
         match = re.fullmatch(r"PYTHON_3_(\d+)", name)
         if match:

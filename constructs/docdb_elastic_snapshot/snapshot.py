@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aws_cdk import Duration, RemovalPolicy, Stack
-from constructs import Construct
 from docdb_snapshot_handler import contract
 from docdb_snapshot_handler.contract import Prop
+
+from constructs import Construct
 
 from .resource import DEFAULT_TIMEOUT, SnapshotResource
 from .validation import SUPPORTED_REMOVAL_POLICIES, InvalidPropsError, common_errors, snapshot_props_errors
@@ -62,8 +63,9 @@ class ElasticClusterSnapshot(SnapshotResource):
             snapshot_name_prefix=snapshot_name_prefix,
             retain_last=retain_last,
             removal_policy=removal_policy,
-        ) + common_errors(snapshot_name_prefix=snapshot_name_prefix, tags=tags, timeout=timeout,
-                          retain_last=retain_last)
+        ) + common_errors(
+            snapshot_name_prefix=snapshot_name_prefix, tags=tags, timeout=timeout, retain_last=retain_last
+        )
         if errors:
             raise InvalidPropsError(type(self).__name__, self.node.path, errors)
 
@@ -80,8 +82,9 @@ class ElasticClusterSnapshot(SnapshotResource):
         if trigger is not None:
             properties[Prop.TRIGGER] = trigger
 
-        resource = self._create(properties, timeout=timeout, tags=tags, retain_last=retain_last,
-                                deletion_policy=removal_policy)
+        resource = self._create(
+            properties, timeout=timeout, tags=tags, retain_last=retain_last, deletion_policy=removal_policy
+        )
         self._provider.allow_snapshots_of(resource, cluster_arn)
         if removal_policy == RemovalPolicy.DESTROY:
             self._provider.allow_deletion()

@@ -84,7 +84,5 @@ def snapshot_props_errors(
     if snapshot_name is not None and retain_last is not None:
         errors.append("retain_last: needs generated names (snapshot_name_prefix), not an exact snapshot_name")
     if removal_policy not in SUPPORTED_REMOVAL_POLICIES:
-        errors.append(
-            f"removal_policy: must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY (got {removal_policy})"
-        )
+        errors.append(f"removal_policy: must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY (got {removal_policy})")
     return errors

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore import xform_name
-from botocore.exceptions import ClientError, ConnectionError as BotocoreConnectionError, HTTPClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ class RetryPolicy:
     max_attempts: int = 10
     base_delay: float = 0.25
     max_delay: float = 8.0
+
+
+DEFAULT_RETRY_POLICY = RetryPolicy()
 
 
 class ApiError(Exception):
@@ -59,7 +63,7 @@ class Api:
         self,
         client: Any,
         deadline: float,
-        policy: RetryPolicy = RetryPolicy(),
+        policy: RetryPolicy = DEFAULT_RETRY_POLICY,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[float, float], float] = random.uniform,
@@ -100,7 +104,11 @@ class Api:
                 raise failure
             logger.warning(
                 "transient API error, retrying",
-                extra={"operation": operation, "error": failure.code, "attempt": attempt, "wait_seconds": round(wait, 3)},
+                extra={
+                    "operation": operation,
+                    "error": failure.code,
+                    "attempt": attempt,
+                    "wait_seconds": round(wait, 3),
+                },
             )
             self.sleep(wait)
-

@@ -33,9 +33,7 @@ class Prop:
     ON_CLUSTER_NOT_ACTIVE: Final = "OnClusterNotActive"
 
 
-OUR_PROPS: Final = frozenset(
-    value for key, value in vars(Prop).items() if not key.startswith("_")
-)
+OUR_PROPS: Final = frozenset(value for key, value in vars(Prop).items() if not key.startswith("_"))
 # CloudFormation adds these itself; they are expected, never "unknown".
 CLOUDFORMATION_PROPS: Final = frozenset({"ServiceToken", "ServiceTimeout"})
 
@@ -121,12 +119,8 @@ ANSWER_MARGIN_SECONDS: Final = 60
 # Added by the handler to the event it passes to its own next invocation.
 CONTINUATION_KEY: Final = "DocDbSnapshotContinuation"
 
-CLUSTER_ARN_PATTERN: Final = (
-    r"^arn:aws[a-z-]*:docdb-elastic:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9-]+$"
-)
-SNAPSHOT_ARN_PATTERN: Final = (
-    r"^arn:aws[a-z-]*:docdb-elastic:[a-z0-9-]+:[0-9]{12}:cluster-snapshot/[A-Za-z0-9-]+$"
-)
+CLUSTER_ARN_PATTERN: Final = r"^arn:aws[a-z-]*:docdb-elastic:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9-]+$"
+SNAPSHOT_ARN_PATTERN: Final = r"^arn:aws[a-z-]*:docdb-elastic:[a-z0-9-]+:[0-9]{12}:cluster-snapshot/[A-Za-z0-9-]+$"
 
 
 def _name_rule_errors(field: str, value: str, max_length: int, what: str) -> list[str]:
@@ -186,7 +180,7 @@ def tag_entry_errors(field: str, tags: Mapping[str, str]) -> list[str]:
     errors = _tag_entry_errors(field, tags)
     if len(errors) > _MAX_TAG_ERRORS_LISTED:
         more = len(errors) - _MAX_TAG_ERRORS_LISTED
-        errors = errors[:_MAX_TAG_ERRORS_LISTED] + [f"{field}: {more} more tag errors like these"]
+        errors = [*errors[:_MAX_TAG_ERRORS_LISTED], f"{field}: {more} more tag errors like these"]
     return errors
 
 
@@ -209,10 +203,7 @@ def _tag_entry_errors(field: str, tags: Mapping[str, str]) -> list[str]:
                 "(reserved for this construct's own tags)"
             )
         elif not re.match(TAG_KEY_PATTERN, key):
-            errors.append(
-                f"{field}: tag key {key!r} must match {TAG_KEY_PATTERN} (letters, digits, "
-                "and + - = . _ : /)"
-            )
+            errors.append(f"{field}: tag key {key!r} must match {TAG_KEY_PATTERN} (letters, digits, and + - = . _ : /)")
         if len(value) > TAG_VALUE_MAX_LENGTH:
             errors.append(
                 f"{field}: the value of tag {key[:40]!r} must be at most {TAG_VALUE_MAX_LENGTH} "

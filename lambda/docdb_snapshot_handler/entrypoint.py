@@ -33,7 +33,7 @@ _CLIENT_CONFIG = Config(retries={"total_max_attempts": 1}, connect_timeout=3, re
 _REQUIRED_EVENT_KEYS = ("RequestType", "ResponseURL", "StackId", "RequestId", "LogicalResourceId")
 
 
-class SnapshotResource(CfnResource):  # type: ignore[misc]
+class SnapshotResource(CfnResource):
     """crhelper's CfnResource without polling clients, DEBUG logs, sleeps or endless retries."""
 
     def __init__(self) -> None:
@@ -90,7 +90,7 @@ class SnapshotResource(CfnResource):  # type: ignore[misc]
         if self._continued:
             logger.info("waiting continues in a new invocation; no answer from this one")
             return
-        super()._cfn_response(event)
+        super()._cfn_response(event)  # type: ignore[misc]  # private to crhelper, absent from its stubs
 
     def _wait_for_cwlogs(self, sleep: Any = None) -> None:
         """crhelper sleeps up to 120 s on Delete so logs flush; Lambda flushes them itself."""
@@ -172,13 +172,15 @@ def _continue_in_new_invocation(event: dict[str, Any], context: Any, state: dict
             "role may invoke its own function, then deploy again"
         ) from error
     helper.continued()
-    logger.info("wait handed to a new invocation", extra={"snapshot_arn": state.get("snapshotArn"),
-                                                          "invocation": state.get("invocation")})
+    logger.info(
+        "wait handed to a new invocation",
+        extra={"snapshot_arn": state.get("snapshotArn"), "invocation": state.get("invocation")},
+    )
     return str(event.get("PhysicalResourceId") or state.get("answerWith") or state.get("snapshotArn"))
 
 
-@helper.create  # type: ignore[misc]
-@helper.update  # type: ignore[misc]
+@helper.create
+@helper.update
 @_explained
 def _create_or_update(event: dict[str, Any], context: Any) -> str:
     try:
@@ -192,7 +194,7 @@ def _create_or_update(event: dict[str, Any], context: Any) -> str:
     return physical_id
 
 
-@helper.delete  # type: ignore[misc]
+@helper.delete
 @_explained
 def _delete(event: dict[str, Any], context: Any) -> str:
     try:

@@ -16,11 +16,11 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from . import contract
-from .api import Api, RetryPolicy
+from .api import DEFAULT_RETRY_POLICY, Api, RetryPolicy
 from .contract import Mode
 from .properties import (
     Home,
@@ -59,7 +59,7 @@ def home_of(context: Any) -> Home:
 
 
 def _deadline(context: Any, clock: Callable[[], float], limit_seconds: float | None = None) -> float:
-    remaining = context.get_remaining_time_in_millis() / 1000.0 - RESPONSE_RESERVE_SECONDS
+    remaining = float(context.get_remaining_time_in_millis()) / 1000.0 - RESPONSE_RESERVE_SECONDS
     return clock() + (remaining if limit_seconds is None else min(limit_seconds, remaining))
 
 
@@ -111,19 +111,24 @@ class _Request:
         requested = float(self.continuation.get("requestedAt", self.wall()))
         try:
             snapshot = self.snapshots.wait_until_active(
-                snapshot, self.deadline, clock=self.clock, pause_at=self.pause_at,
+                snapshot,
+                self.deadline,
+                clock=self.clock,
+                pause_at=self.pause_at,
                 elapsed=lambda: self.wall() - requested,
             )
         except WaitPaused as paused:
-            raise Continue({
-                "snapshotArn": snapshot["snapshotArn"],
-                "clusterArn": cluster_arn,
-                "answerWith": answer_with,
-                "startedAt": self.started,
-                "requestedAt": requested,
-                "polls": int(self.continuation.get("polls", 0)) + paused.polls,
-                "invocation": int(self.continuation.get("invocation", 1)) + 1,
-            }) from None
+            raise Continue(
+                {
+                    "snapshotArn": snapshot["snapshotArn"],
+                    "clusterArn": cluster_arn,
+                    "answerWith": answer_with,
+                    "startedAt": self.started,
+                    "requestedAt": requested,
+                    "polls": int(self.continuation.get("polls", 0)) + paused.polls,
+                    "invocation": int(self.continuation.get("invocation", 1)) + 1,
+                }
+            ) from None
         self._apply_retention(cluster_arn, snapshot["snapshotArn"])
         return snapshot
 
@@ -152,8 +157,8 @@ def create_or_update(
     context: Any,
     client_factory: ClientFactory,
     clock: Callable[[], float] = time.monotonic,
-    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-    retry_policy: RetryPolicy = RetryPolicy(),
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
 ) -> Result:
     """Return (PhysicalResourceId, Data)."""
     request = _Request(event, context, client_factory, clock, now, retry_policy)
@@ -220,16 +225,18 @@ def resume(
     context: Any,
     client_factory: ClientFactory,
     clock: Callable[[], float] = time.monotonic,
-    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-    retry_policy: RetryPolicy = RetryPolicy(),
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
 ) -> Result:
     """Go on waiting for the snapshot an earlier invocation of this request took."""
     request = _Request(event, context, client_factory, clock, now, retry_policy)
     state = request.continuation
-    logger.info("waiting continues", extra={"snapshot_arn": state.get("snapshotArn"),
-                                           "invocation": state.get("invocation")})
-    snapshot = request.wait(request.snapshots.get(str(state["snapshotArn"])), str(state["clusterArn"]),
-                            state.get("answerWith"))
+    logger.info(
+        "waiting continues", extra={"snapshot_arn": state.get("snapshotArn"), "invocation": state.get("invocation")}
+    )
+    snapshot = request.wait(
+        request.snapshots.get(str(state["snapshotArn"])), str(state["clusterArn"]), state.get("answerWith")
+    )
     return str(state.get("answerWith") or snapshot["snapshotArn"]), attributes(snapshot)
 
 
@@ -238,8 +245,8 @@ def delete(
     context: Any,
     client_factory: ClientFactory,
     clock: Callable[[], float] = time.monotonic,
-    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-    retry_policy: RetryPolicy = RetryPolicy(),
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
 ) -> str:
     """Snapshot modes retain by default and delete with DESTROY; final mode takes the final
     snapshot. Return the PhysicalResourceId unchanged."""

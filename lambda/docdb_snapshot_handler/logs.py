@@ -43,9 +43,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             **self.context,
         }
-        entry.update(
-            {key: value for key, value in vars(record).items() if key not in _STANDARD_ATTRS}
-        )
+        entry.update({key: value for key, value in vars(record).items() if key not in _STANDARD_ATTRS})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return redact(json.dumps(entry, default=str), self.secrets)

@@ -128,9 +128,7 @@ def parse_properties(props: Mapping[str, Any] | None, home: Home = Home()) -> Sn
     unknown = sorted(str(key) for key in set(props) - contract.OUR_PROPS - contract.CLOUDFORMATION_PROPS)
     if unknown:
         listed = ", ".join(repr(key[:40]) for key in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-        errors.append(
-            f"unknown properties {listed}: expected only {', '.join(sorted(contract.OUR_PROPS))}"
-        )
+        errors.append(f"unknown properties {listed}: expected only {', '.join(sorted(contract.OUR_PROPS))}")
 
     mode = _choice(props, Prop.MODE, contract.MODES, errors)
     cluster_arn = _optional_str(props, Prop.CLUSTER_ARN, errors)
@@ -146,14 +144,14 @@ def parse_properties(props: Mapping[str, Any] | None, home: Home = Home()) -> Sn
     name = _optional_str(props, Prop.SNAPSHOT_NAME, errors)
     prefix = _optional_str(props, Prop.SNAPSHOT_NAME_PREFIX, errors)
     if name is not None and prefix is not None:
-        errors.append(
-            f"{Prop.SNAPSHOT_NAME} and {Prop.SNAPSHOT_NAME_PREFIX}: give one or the other, not both"
-        )
+        errors.append(f"{Prop.SNAPSHOT_NAME} and {Prop.SNAPSHOT_NAME_PREFIX}: give one or the other, not both")
     if name is not None:
         errors.extend(contract.snapshot_name_errors(Prop.SNAPSHOT_NAME, name))
         if mode != contract.Mode.SNAPSHOT:
-            errors.append(f"{Prop.SNAPSHOT_NAME}: a {mode} snapshot is taken many times, so it needs "
-                          f"{Prop.SNAPSHOT_NAME_PREFIX} instead")
+            errors.append(
+                f"{Prop.SNAPSHOT_NAME}: a {mode} snapshot is taken many times, so it needs "
+                f"{Prop.SNAPSHOT_NAME_PREFIX} instead"
+            )
     if prefix is not None:
         errors.extend(contract.snapshot_name_prefix_errors(Prop.SNAPSHOT_NAME_PREFIX, prefix))
     if name is None and prefix is None:
@@ -174,8 +172,10 @@ def parse_properties(props: Mapping[str, Any] | None, home: Home = Home()) -> Sn
         if mode == contract.Mode.FINAL:
             errors.append(f"{Prop.RETAIN_LAST}: a final snapshot is never pruned")
         if not owner or prefix is None:
-            errors.append(f"{Prop.RETAIN_LAST}: needs {Prop.OWNER} and {Prop.SNAPSHOT_NAME_PREFIX}, "
-                          "which recognise the snapshots this construct took")
+            errors.append(
+                f"{Prop.RETAIN_LAST}: needs {Prop.OWNER} and {Prop.SNAPSHOT_NAME_PREFIX}, "
+                "which recognise the snapshots this construct took"
+            )
 
     parsed = SnapshotProperties(
         cluster_arn=cluster_arn or "",
@@ -183,17 +183,13 @@ def parse_properties(props: Mapping[str, Any] | None, home: Home = Home()) -> Sn
         cluster_name=cluster_name,
         owner=owner,
         retain_last=retain_last,
-        on_cluster_not_active=_choice(
-            props, Prop.ON_CLUSTER_NOT_ACTIVE, contract.CLUSTER_NOT_ACTIVE_CHOICES, errors
-        ),
+        on_cluster_not_active=_choice(props, Prop.ON_CLUSTER_NOT_ACTIVE, contract.CLUSTER_NOT_ACTIVE_CHOICES, errors),
         snapshot_name=name,
         snapshot_name_prefix=prefix,
         tags=_tags(props, errors),
         trigger=_optional_str(props, Prop.TRIGGER, errors),
         wait_for_completion=_bool(props, Prop.WAIT_FOR_COMPLETION, True, errors),
-        timeout_seconds=(
-            contract.TIMEOUT_MAX_SECONDS if timeout_seconds is None else timeout_seconds
-        ),
+        timeout_seconds=(contract.TIMEOUT_MAX_SECONDS if timeout_seconds is None else timeout_seconds),
         removal_policy=removal_policy,
     )
     if errors:
@@ -222,6 +218,6 @@ def removal_policy_of(props: Mapping[str, Any] | None) -> str:
     """The removal policy alone, for Delete: a Delete must not fail because some other property
     no longer passes validation. Anything but an exact 'destroy' keeps the snapshot."""
     value = (props or {}).get(Prop.REMOVAL_POLICY)
-    return contract.RemovalPolicy.DESTROY if value == contract.RemovalPolicy.DESTROY else (
-        contract.RemovalPolicy.RETAIN
+    return (
+        contract.RemovalPolicy.DESTROY if value == contract.RemovalPolicy.DESTROY else (contract.RemovalPolicy.RETAIN)
     )

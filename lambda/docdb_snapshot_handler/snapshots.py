@@ -11,7 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from . import contract
@@ -50,9 +50,7 @@ ADVICE = {
         "deploy again once the cluster is ACTIVE"
     ),
     "InternalServerException": "the service kept failing; deploy again later",
-    "ResourceNotFoundException": (
-        "{subject} does not exist in this account and region: check cluster_arn"
-    ),
+    "ResourceNotFoundException": ("{subject} does not exist in this account and region: check cluster_arn"),
     "ServiceQuotaExceededException": (
         "the account's quota of manual cluster snapshots is reached: delete old snapshots or "
         "request a higher quota in Service Quotas"
@@ -83,7 +81,7 @@ def request_token(stack_id: str, logical_id: str, request_id: str) -> str:
 
 def generate_snapshot_name(prefix: str, token: str, now: datetime) -> str:
     """PREFIX-YYYYMMDDhhmmss-xxxxxx: sorts by time; the last part names the request."""
-    return f"{prefix}-{now.astimezone(timezone.utc):%Y%m%d%H%M%S}-{token[:6]}"
+    return f"{prefix}-{now.astimezone(UTC):%Y%m%d%H%M%S}-{token[:6]}"
 
 
 def owner_token(stack_id: str, owner: str) -> str:
@@ -196,9 +194,7 @@ class Snapshots:
                 return summary
         return None
 
-    def take(
-        self, props: SnapshotProperties, token: str, now: datetime, owner: str | None = None
-    ) -> dict[str, Any]:
+    def take(self, props: SnapshotProperties, token: str, now: datetime, owner: str | None = None) -> dict[str, Any]:
         """CreateClusterSnapshot of props.cluster_arn once per request: a repeated delivery
         adopts the snapshot its first delivery took, never one taken by anyone else."""
         if props.snapshot_name is not None:
@@ -206,8 +202,9 @@ class Snapshots:
         else:
             earlier = self._earlier_delivery(props, token)
             if earlier is not None:
-                logger.info("request already took this snapshot; adopting it",
-                            extra={"snapshot_arn": earlier["snapshotArn"]})
+                logger.info(
+                    "request already took this snapshot; adopting it", extra={"snapshot_arn": earlier["snapshotArn"]}
+                )
                 return self.get(earlier["snapshotArn"])
             name = generate_snapshot_name(props.snapshot_name_prefix or "", token, now)
 
@@ -226,8 +223,9 @@ class Snapshots:
             if error.code == "ConflictException":
                 return self._resolve_conflict(props, name, token, error)
             raise explain(error, f"snapshot {name} of {props.cluster_arn}") from error
-        logger.info("snapshot requested", extra={"snapshot_arn": snapshot.get("snapshotArn"),
-                                                  "status": snapshot.get("status")})
+        logger.info(
+            "snapshot requested", extra={"snapshot_arn": snapshot.get("snapshotArn"), "status": snapshot.get("status")}
+        )
         return snapshot
 
     def _resolve_conflict(self, props: SnapshotProperties, name: str, token: str, error: ApiError) -> dict[str, Any]:
@@ -289,7 +287,8 @@ class Snapshots:
         the newest `keep`. A name only nominates a candidate; the owner tag decides."""
         generated = re.compile(rf"^{re.escape(prefix)}-[0-9]{{14}}-[0-9a-f]{{6}}$")
         ours = [
-            summary for summary in self._list(cluster_arn)
+            summary
+            for summary in self._list(cluster_arn)
             if generated.match(summary.get("snapshotName", ""))
             and (summary.get("status") == ACTIVE or summary["snapshotArn"] == newest_arn)
             and self._tags(summary["snapshotArn"]).get(contract.OWNER_TAG_KEY) == owner

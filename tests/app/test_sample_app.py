@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
-import json
 from pathlib import Path
 from types import ModuleType
 
 import aws_cdk as cdk
 from aws_cdk import RemovalPolicy
 from cdk_nag import AwsSolutionsChecks
-
 from docdb_elastic_snapshot import ElasticClusterSnapshot
 from docdb_snapshot_handler.contract import RESOURCE_TYPE, Prop
 from synth_support import REPO, recommended_app, templates
@@ -32,7 +31,7 @@ def test_cdk_synth_works_out_of_the_box_with_a_clearly_named_placeholder(placeho
     # THEN the stack snapshots the placeholder cluster and outputs the snapshot's ARN
     (snapshot,) = [r for r in template["Resources"].values() if r["Type"] == RESOURCE_TYPE]
     assert "placeholder" in snapshot["Properties"][Prop.CLUSTER_ARN]
-    assert sample_app_module().PLACEHOLDER_CLUSTER_ARN == snapshot["Properties"][Prop.CLUSTER_ARN]
+    assert snapshot["Properties"][Prop.CLUSTER_ARN] == sample_app_module().PLACEHOLDER_CLUSTER_ARN
     snapshot_id = next(k for k, r in template["Resources"].items() if r["Type"] == RESOURCE_TYPE)
     assert template["Outputs"]["SnapshotArn"]["Value"] == {"Fn::GetAtt": [snapshot_id, "SnapshotArn"]}
 
@@ -43,7 +42,9 @@ def test_cfn_lint_finds_nothing_in_the_synthesized_templates(placeholder_synth: 
     # W3005: the redundant DependsOn that CDK itself emits for a function's role.
     result = subprocess.run(
         [str(Path(sys.executable).parent / "cfn-lint"), "--ignore-checks", "W3005", "--", *files],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
 
@@ -74,8 +75,13 @@ def test_the_demo_has_every_protection_and_outputs(placeholder_synth: Path):
     modes = sorted(r["Properties"][Prop.MODE] for r in template["Resources"].values() if r["Type"] == RESOURCE_TYPE)
     assert modes == ["before-change", "final", "snapshot"]
     types = {r["Type"] for r in template["Resources"].values()}
-    assert {"AWS::EC2::VPC", "AWS::EC2::SecurityGroup", "AWS::SecretsManager::Secret", "AWS::DocDBElastic::Cluster",
-            "AWS::EC2::FlowLog"} <= types
+    assert {
+        "AWS::EC2::VPC",
+        "AWS::EC2::SecurityGroup",
+        "AWS::SecretsManager::Secret",
+        "AWS::DocDBElastic::Cluster",
+        "AWS::EC2::FlowLog",
+    } <= types
     assert {"ClusterArn", "BeforeChangeSnapshotArn", "ReleaseSnapshotArn"} <= set(template["Outputs"])
     assert "SecretString" not in json.dumps(template["Outputs"])
 
@@ -87,8 +93,9 @@ def test_a_users_app_using_every_option_passes_cdk_nag_without_acknowledging_any
         cluster = cdk.CfnParameter(stack, "ClusterArn").value_as_string
         ElasticClusterSnapshot(stack, "Plain", cluster_arn=cluster)
         ElasticClusterSnapshot(stack, "Tagged", cluster_arn=cluster, tags={"team": "data"}, trigger="1")
-        ElasticClusterSnapshot(stack, "Destroyed", cluster_arn=cluster, removal_policy=RemovalPolicy.DESTROY,
-                               wait_for_completion=False)
+        ElasticClusterSnapshot(
+            stack, "Destroyed", cluster_arn=cluster, removal_policy=RemovalPolicy.DESTROY, wait_for_completion=False
+        )
         nag_clean(app)
 
 
@@ -96,7 +103,9 @@ def test_the_construct_acknowledges_only_its_own_findings_each_with_a_specific_r
     app = recommended_app()
     sample_app_module().build(app)
     acknowledgments = [
-        entry.data for node in app.node.find_all() for entry in node.node.metadata
+        entry.data
+        for node in app.node.find_all()
+        for entry in node.node.metadata
         if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
     ]
     rules = {rule.removeprefix("Annotation::"): reason for data in acknowledgments for rule, reason in data.items()}

@@ -10,7 +10,6 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk.assertions import Template
-
 from docdb_elastic_snapshot import ElasticClusterSnapshot, InvalidPropsError
 from docdb_snapshot_handler.contract import RESOURCE_TYPE, Attr, Prop, snapshot_name_prefix_errors
 from synth_support import recommended_app
@@ -32,8 +31,11 @@ def only(template: Template, resource_type: str) -> dict[str, Any]:
 
 
 def statements(template: Template) -> list[dict[str, Any]]:
-    return [s for p in template.find_resources("AWS::IAM::Policy").values()
-            for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    return [
+        s
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
 
 
 def actions_of(template: Template) -> dict[str, set[str]]:
@@ -45,7 +47,8 @@ def actions_of(template: Template) -> dict[str, set[str]]:
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         for action in actions:
             result.setdefault(action, set()).update(
-                r if isinstance(r, str) else json.dumps(r, sort_keys=True) for r in resources)
+                r if isinstance(r, str) else json.dumps(r, sort_keys=True) for r in resources
+            )
     return result
 
 
@@ -110,8 +113,9 @@ def test_the_function_runs_the_newest_python_on_arm64_with_an_explicit_log_group
     ElasticClusterSnapshot(stack, "Orders", cluster_arn=CLUSTER)
     template = Template.from_stack(stack)
     function = only(template, "AWS::Lambda::Function")["Properties"]
-    newest = max(int(m.group(1)) for name in dir(cdk.aws_lambda.Runtime)
-                 if (m := re.fullmatch(r"PYTHON_3_(\d+)", name)))
+    newest = max(
+        int(m.group(1)) for name in dir(cdk.aws_lambda.Runtime) if (m := re.fullmatch(r"PYTHON_3_(\d+)", name))
+    )
     assert function["Runtime"] == f"python3.{newest}"
     assert function["Architectures"] == ["arm64"]
     assert function["Handler"] == "docdb_snapshot_handler.entrypoint.handler"
@@ -127,9 +131,13 @@ def test_least_privilege_without_destroy():
     template = Template.from_stack(stack)
     actions = actions_of(template)
     assert set(actions) == {
-        "logs:CreateLogStream", "logs:PutLogEvents",
-        "docdb-elastic:CreateClusterSnapshot", "docdb-elastic:GetClusterSnapshot",
-        "docdb-elastic:TagResource", "docdb-elastic:ListTagsForResource", "docdb-elastic:ListClusterSnapshots",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "docdb-elastic:CreateClusterSnapshot",
+        "docdb-elastic:GetClusterSnapshot",
+        "docdb-elastic:TagResource",
+        "docdb-elastic:ListTagsForResource",
+        "docdb-elastic:ListClusterSnapshots",
         "lambda:InvokeFunction",  # itself only: see test_the_function_may_invoke_itself...
     }
     for action in ("GetClusterSnapshot", "TagResource", "ListTagsForResource"):
@@ -149,8 +157,10 @@ def test_deletion_is_granted_only_when_some_snapshot_uses_destroy():
     assert actions["docdb-elastic:DeleteClusterSnapshot"] == {SNAPSHOTS}
 
 
-@pytest.mark.parametrize(("timeout", "service_timeout"), [(Duration.minutes(5), "360"), (Duration.minutes(59), "3600"),
-                                                          (Duration.minutes(60), "3600")])
+@pytest.mark.parametrize(
+    ("timeout", "service_timeout"),
+    [(Duration.minutes(5), "360"), (Duration.minutes(59), "3600"), (Duration.minutes(60), "3600")],
+)
 def test_service_timeout_follows_the_wait_timeout_with_a_minute_to_spare_up_to_an_hour(timeout, service_timeout):
     stack = new_stack()
     ElasticClusterSnapshot(stack, "Orders", cluster_arn=CLUSTER, timeout=timeout)
@@ -165,10 +175,12 @@ def test_the_function_may_invoke_itself_and_nothing_else_to_continue_long_waits(
     template = Template.from_stack(stack)
     function_id = next(iter(template.find_resources("AWS::Lambda::Function")))
     invoke = [s for s in statements(template) if "lambda:" in json.dumps(s["Action"])]
-    assert invoke == [{"Action": "lambda:InvokeFunction", "Effect": "Allow",
-                       "Resource": {"Fn::GetAtt": [function_id, "Arn"]}}]
-    invoke_policy = next(k for k, p in template.find_resources("AWS::IAM::Policy").items()
-                         if "lambda:InvokeFunction" in json.dumps(p))
+    assert invoke == [
+        {"Action": "lambda:InvokeFunction", "Effect": "Allow", "Resource": {"Fn::GetAtt": [function_id, "Arn"]}}
+    ]
+    invoke_policy = next(
+        k for k, p in template.find_resources("AWS::IAM::Policy").items() if "lambda:InvokeFunction" in json.dumps(p)
+    )
     (resource,) = template.find_resources(RESOURCE_TYPE).values()
     assert invoke_policy in resource["DependsOn"]
 
@@ -178,9 +190,12 @@ def test_attributes_are_fn_getatt_of_the_response_data():
     snapshot = ElasticClusterSnapshot(stack, "Orders", cluster_arn=CLUSTER)
     resource_id = next(iter(Template.from_stack(stack).find_resources(RESOURCE_TYPE)))
     readers = {
-        Attr.SNAPSHOT_ARN: snapshot.snapshot_arn, Attr.SNAPSHOT_NAME: snapshot.snapshot_name,
-        Attr.STATUS: snapshot.snapshot_status, Attr.SNAPSHOT_CREATION_TIME: snapshot.snapshot_creation_time,
-        Attr.CLUSTER_ARN: snapshot.cluster_arn, Attr.KMS_KEY_ID: snapshot.kms_key_id,
+        Attr.SNAPSHOT_ARN: snapshot.snapshot_arn,
+        Attr.SNAPSHOT_NAME: snapshot.snapshot_name,
+        Attr.STATUS: snapshot.snapshot_status,
+        Attr.SNAPSHOT_CREATION_TIME: snapshot.snapshot_creation_time,
+        Attr.CLUSTER_ARN: snapshot.cluster_arn,
+        Attr.KMS_KEY_ID: snapshot.kms_key_id,
         Attr.SNAPSHOT_TYPE: snapshot.snapshot_type,
     }
     for attribute, token in readers.items():
@@ -200,19 +215,43 @@ def test_tokens_are_left_for_the_handler_to_check_at_deploy_time():
 @pytest.mark.parametrize(
     ("props", "expected"),
     [
-        ({"cluster_arn": "arn:aws:rds:us-east-1:123456789012:cluster:x"}, "cluster_arn: must be a DocumentDB elastic cluster ARN"),
-        ({"cluster_arn": CLUSTER.replace("us-east-1", "eu-west-1")}, "cluster_arn: the cluster must be in the stack's region us-east-1"),
-        ({"cluster_arn": CLUSTER.replace("123456789012", "210987654321")}, "cluster_arn: the cluster must be in the stack's account"),
+        (
+            {"cluster_arn": "arn:aws:rds:us-east-1:123456789012:cluster:x"},
+            "cluster_arn: must be a DocumentDB elastic cluster ARN",
+        ),
+        (
+            {"cluster_arn": CLUSTER.replace("us-east-1", "eu-west-1")},
+            "cluster_arn: the cluster must be in the stack's region us-east-1",
+        ),
+        (
+            {"cluster_arn": CLUSTER.replace("123456789012", "210987654321")},
+            "cluster_arn: the cluster must be in the stack's account",
+        ),
         ({"snapshot_name": "a" * 64}, "snapshot_name: a snapshot name must be at most 63 characters (got 64)"),
         ({"snapshot_name": "1st"}, "snapshot_name: a snapshot name must start with a letter"),
-        ({"snapshot_name": "snap_shot"}, "snapshot_name: a snapshot name may contain only ASCII letters, digits and hyphens"),
+        (
+            {"snapshot_name": "snap_shot"},
+            "snapshot_name: a snapshot name may contain only ASCII letters, digits and hyphens",
+        ),
         ({"snapshot_name": "snap--shot"}, "snapshot_name: a snapshot name must not contain two consecutive hyphens"),
         ({"snapshot_name": "snapshot-"}, "snapshot_name: a snapshot name must not end with a hyphen"),
-        ({"snapshot_name_prefix": "p" * 42}, "snapshot_name_prefix: a snapshot name prefix (it leaves room for the generated suffix) must be at most 41 characters"),
-        ({"snapshot_name_prefix": "orders-"}, "snapshot_name_prefix: a snapshot name prefix must not end with a hyphen"),
-        ({"snapshot_name": "a", "snapshot_name_prefix": "b"}, "snapshot_name and snapshot_name_prefix: give one or the other, not both"),
+        (
+            {"snapshot_name_prefix": "p" * 42},
+            "snapshot_name_prefix: a snapshot name prefix (it leaves room for the generated suffix) must be at most 41 characters",
+        ),
+        (
+            {"snapshot_name_prefix": "orders-"},
+            "snapshot_name_prefix: a snapshot name prefix must not end with a hyphen",
+        ),
+        (
+            {"snapshot_name": "a", "snapshot_name_prefix": "b"},
+            "snapshot_name and snapshot_name_prefix: give one or the other, not both",
+        ),
         ({"tags": {f"k{i}": "v" for i in range(49)}}, "tags: at most 48 tags are allowed (got 49;"),
-        ({"tags": {"docdb-elastic-snapshot:request": "x"}}, "tags: tag key 'docdb-elastic-snapshot:request' must not start with"),
+        (
+            {"tags": {"docdb-elastic-snapshot:request": "x"}},
+            "tags: tag key 'docdb-elastic-snapshot:request' must not start with",
+        ),
         ({"tags": {"aws:team": "x"}}, "tags: tag key 'aws:team' must not start with 'aws:'"),
         ({"tags": {"team name": "x"}}, "tags: tag key 'team name' must match"),
         ({"tags": {"k" * 129: "x"}}, "must be 1 to 128 characters (got 129)"),
@@ -220,7 +259,10 @@ def test_tokens_are_left_for_the_handler_to_check_at_deploy_time():
         ({"timeout": Duration.minutes(61)}, "timeout: must be between 30 seconds and 60 minutes (got 3660 seconds)"),
         ({"timeout": Duration.seconds(10)}, "timeout: must be between 30 seconds and 60 minutes (got 10 seconds)"),
         ({"timeout": Duration.millis(60500)}, "timeout: must be a whole number of seconds"),
-        ({"removal_policy": RemovalPolicy.SNAPSHOT}, "removal_policy: must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY"),
+        (
+            {"removal_policy": RemovalPolicy.SNAPSHOT},
+            "removal_policy: must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY",
+        ),
     ],
 )
 def test_each_invalid_prop_is_rejected_at_synth_time_naming_the_prop_and_rule(props, expected):
@@ -233,8 +275,14 @@ def test_each_invalid_prop_is_rejected_at_synth_time_naming_the_prop_and_rule(pr
 def test_every_broken_rule_is_reported_at_once_and_nothing_is_created():
     stack = new_stack()
     with pytest.raises(InvalidPropsError) as raised:
-        ElasticClusterSnapshot(stack, "Orders", cluster_arn="not-an-arn", snapshot_name="9--",
-                               tags={"aws:x": "y"}, timeout=Duration.hours(2))
+        ElasticClusterSnapshot(
+            stack,
+            "Orders",
+            cluster_arn="not-an-arn",
+            snapshot_name="9--",
+            tags={"aws:x": "y"},
+            timeout=Duration.hours(2),
+        )
     assert {e.split(":")[0] for e in raised.value.errors} == {"cluster_arn", "snapshot_name", "tags", "timeout"}
     assert "SnapshotStack/Orders" in str(raised.value)
     assert [c for c in stack.node.find_all() if isinstance(c, cdk.CfnResource)] == []
@@ -250,5 +298,6 @@ def test_the_default_prefix_is_a_valid_prefix_even_for_awkward_ids():
 @pytest.mark.parametrize("construct_id", ["9lives", "--Snap__shot--", "a.b.c", "Ünïcode"])
 def test_the_default_prefix_starts_with_a_letter_whatever_the_construct_id(construct_id):
     from docdb_elastic_snapshot.resource import default_name_prefix
+
     prefix = default_name_prefix(cdk.Token.as_string(cdk.Aws.STACK_NAME), construct_id)
     assert snapshot_name_prefix_errors("prefix", prefix) == [], prefix

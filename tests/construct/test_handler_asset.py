@@ -10,7 +10,6 @@ from pathlib import Path
 
 import crhelper
 import pytest
-
 from synth_support import REPO, asset_dir_of_function, templates
 
 # Synthesizes a one-snapshot stack in a fresh interpreter and prints the function's asset key;
@@ -32,7 +31,10 @@ print(function["Properties"]["Code"]["S3Key"])
 def asset_key(*path_first: Path) -> str:
     result = subprocess.run(
         [sys.executable, "-c", SYNTH_ASSET_KEY, *map(str, path_first)],
-        capture_output=True, text=True, timeout=180, cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=REPO,
         env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
     )
     assert result.returncode == 0, result.stderr

@@ -9,7 +9,6 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_docdbelastic as docdbelastic
 from aws_cdk.assertions import Template
-
 from docdb_elastic_snapshot import (
     ClusterNotActive,
     ElasticClusterSnapshot,
@@ -26,15 +25,24 @@ ENV = cdk.Environment(account="123456789012", region="us-east-1")
 def cluster_stack(shard_count: int = 1, name: str = "orders") -> tuple[cdk.Stack, docdbelastic.CfnCluster]:
     stack = cdk.Stack(recommended_app(), "ProtectedStack", env=ENV)
     cluster = docdbelastic.CfnCluster(
-        stack, "Cluster", cluster_name=name, admin_user_name="admin", auth_type="PLAIN_TEXT",
-        admin_user_password="{{resolve:secretsmanager:pw}}", shard_capacity=2, shard_count=shard_count,
+        stack,
+        "Cluster",
+        cluster_name=name,
+        admin_user_name="admin",
+        auth_type="PLAIN_TEXT",
+        admin_user_password="{{resolve:secretsmanager:pw}}",
+        shard_capacity=2,
+        shard_count=shard_count,
     )
     return stack, cluster
 
 
 def resource_by_mode(template: dict[str, Any], mode: str) -> tuple[str, dict[str, Any]]:
-    (found,) = [(k, r) for k, r in template["Resources"].items()
-                if r["Type"] == RESOURCE_TYPE and r["Properties"][Prop.MODE] == mode]
+    (found,) = [
+        (k, r)
+        for k, r in template["Resources"].items()
+        if r["Type"] == RESOURCE_TYPE and r["Properties"][Prop.MODE] == mode
+    ]
     return found
 
 
@@ -64,7 +72,9 @@ def dependencies(template: dict[str, Any]) -> dict[str, set[str]]:
     graph = {}
     for logical_id, resource in resources.items():
         depends_on = resource.get("DependsOn", [])
-        graph[logical_id] = set([depends_on] if isinstance(depends_on, str) else depends_on) | refs(resource.get("Properties", {}))
+        graph[logical_id] = set([depends_on] if isinstance(depends_on, str) else depends_on) | refs(
+            resource.get("Properties", {})
+        )
     return graph
 
 
@@ -152,8 +162,11 @@ def test_final_snapshot_is_deleted_by_cloudformation_so_its_delete_can_take_the_
 
 
 def statements_by_policy(template: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    return {k: r["Properties"]["PolicyDocument"]["Statement"]
-            for k, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Policy"}
+    return {
+        k: r["Properties"]["PolicyDocument"]["Statement"]
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::IAM::Policy"
+    }
 
 
 def test_grants_naming_the_cluster_stay_out_of_the_policy_the_function_depends_on():
@@ -173,14 +186,30 @@ def test_grants_naming_the_cluster_stay_out_of_the_policy_the_function_depends_o
     assert "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/*" in text
 
 
-@pytest.mark.parametrize(("build", "expected"), [
-    (lambda s, c: SnapshotBeforeChange(s, "X", cluster=c, retain_last=0), "retain_last: must be between 1 and 1000 (got 0)"),
-    (lambda s, c: SnapshotBeforeChange(s, "X", cluster=c, snapshot_name_prefix="bad--prefix"), "snapshot_name_prefix:"),
-    (lambda s, c: SnapshotBeforeChange(s, "X", cluster=c, on_cluster_not_active="skip"), "on_cluster_not_active: must be"),
-    (lambda s, c: FinalSnapshot(s, "X", cluster=c, tags={"aws:x": "y"}), "tags: tag key 'aws:x'"),
-    (lambda s, c: ElasticClusterSnapshot(s, "X", cluster_arn=c.attr_cluster_arn, snapshot_name="once", retain_last=2),
-     "retain_last: needs generated names"),
-])
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        (
+            lambda s, c: SnapshotBeforeChange(s, "X", cluster=c, retain_last=0),
+            "retain_last: must be between 1 and 1000 (got 0)",
+        ),
+        (
+            lambda s, c: SnapshotBeforeChange(s, "X", cluster=c, snapshot_name_prefix="bad--prefix"),
+            "snapshot_name_prefix:",
+        ),
+        (
+            lambda s, c: SnapshotBeforeChange(s, "X", cluster=c, on_cluster_not_active="skip"),
+            "on_cluster_not_active: must be",
+        ),
+        (lambda s, c: FinalSnapshot(s, "X", cluster=c, tags={"aws:x": "y"}), "tags: tag key 'aws:x'"),
+        (
+            lambda s, c: ElasticClusterSnapshot(
+                s, "X", cluster_arn=c.attr_cluster_arn, snapshot_name="once", retain_last=2
+            ),
+            "retain_last: needs generated names",
+        ),
+    ],
+)
 def test_invalid_protection_props_are_rejected_naming_the_prop(build, expected):
     stack, cluster = cluster_stack()
     with pytest.raises(InvalidPropsError) as raised:

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from docdb_snapshot_handler.contract import RESOURCE_TYPE, Attr, Prop
 from standins.bundled_handler import BundledHandler, as_cloudformation_sends
 from standins.docdb_elastic import DocDbElasticStandIn, cluster_arn_for
@@ -19,8 +18,11 @@ from synth_support import templates
 def stack(standin_synth: Path, receiver: ResponseReceiver, aws_env: dict[str, str]):
     template = templates(standin_synth)["DocDbElasticSnapshotStack.template.json"]
     logical_id, resource = next((k, r) for k, r in template["Resources"].items() if r["Type"] == RESOURCE_TYPE)
-    return BundledHandler(standin_synth, template, receiver, aws_env), logical_id, as_cloudformation_sends(
-        resource["Properties"])
+    return (
+        BundledHandler(standin_synth, template, receiver, aws_env),
+        logical_id,
+        as_cloudformation_sends(resource["Properties"]),
+    )
 
 
 def test_create_update_delete_of_the_sample_stack_with_the_bundled_handler(stack, docdb: DocDbElasticStandIn):

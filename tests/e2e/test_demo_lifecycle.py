@@ -9,8 +9,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from docdb_snapshot_handler.contract import OWNER_TAG_KEY, RESOURCE_TYPE, Attr, Prop
 from standins.bundled_handler import BundledHandler, as_cloudformation_sends
 from standins.docdb_elastic import DocDbElasticStandIn, cluster_arn_for
@@ -42,8 +40,9 @@ class Deployment:
     def __init__(self, template: dict[str, Any], handler: BundledHandler) -> None:
         self.handler = handler
         self.template = template
-        self.ids = {MODES[r["Properties"][Prop.MODE]]: k for k, r in template["Resources"].items()
-                    if r["Type"] == RESOURCE_TYPE}
+        self.ids = {
+            MODES[r["Properties"][Prop.MODE]]: k for k, r in template["Resources"].items() if r["Type"] == RESOURCE_TYPE
+        }
         self.applied: dict[str, dict[str, Any]] = {}
         self.physical: dict[str, str] = {}
 
@@ -79,8 +78,9 @@ def state(docdb: DocDbElasticStandIn) -> dict[str, tuple[str, str, str]]:
     return result
 
 
-def test_demo_stack_lifecycle_create_update_replace_delete(tmp_path, receiver: ResponseReceiver, aws_env,
-                                                            docdb: DocDbElasticStandIn):
+def test_demo_stack_lifecycle_create_update_replace_delete(
+    tmp_path, receiver: ResponseReceiver, aws_env, docdb: DocDbElasticStandIn
+):
     docdb.snapshot_delay = 0.3
     docdb.retired = []
     v1 = synth_demo(tmp_path / "v1")
@@ -92,7 +92,11 @@ def test_demo_stack_lifecycle_create_update_replace_delete(tmp_path, receiver: R
 
     # STEP 1, create: before-change first (no cluster yet), then the cluster, then the others
     before = stack.apply(v1, "BeforeChange", old_arn)
-    assert before and before["Data"][Attr.SNAPSHOT_ARN] == "" and "does not exist yet" in before["Data"][Attr.SKIPPED_REASON]
+    assert (
+        before
+        and before["Data"][Attr.SNAPSHOT_ARN] == ""
+        and "does not exist yet" in before["Data"][Attr.SKIPPED_REASON]
+    )
     docdb.add_cluster("orders-demo")
     final = stack.apply(v1, "Final", old_arn)
     assert final and final["Data"][Attr.SNAPSHOT_ARN] == ""
@@ -103,8 +107,10 @@ def test_demo_stack_lifecycle_create_update_replace_delete(tmp_path, receiver: R
     assert stack.properties(v2, "Final", old_arn) == stack.applied["Final"]
     before_1 = stack.apply(v2, "BeforeChange", old_arn)["PhysicalResourceId"]
     assert stack.apply(v2, "Final", old_arn) is None and stack.apply(v2, "Release", old_arn) is None
-    assert state(docdb) == {release_1: ("release", "orders-demo", "ACTIVE"),
-                            before_1: ("before-change", "orders-demo", "ACTIVE")}
+    assert state(docdb) == {
+        release_1: ("release", "orders-demo", "ACTIVE"),
+        before_1: ("before-change", "orders-demo", "ACTIVE"),
+    }
 
     # STEP 3, rename: the old cluster is snapshotted before the change, the new cluster is
     # created, the final snapshot of the old one is taken before clean-up deletes it
@@ -126,16 +132,22 @@ def test_demo_stack_lifecycle_create_update_replace_delete(tmp_path, receiver: R
     # STEP 4, delete the stack, in reverse order of dependencies
     stack.delete("Release")
     final_new = stack.delete("Final")
-    assert any(s.cluster_arn == new_arn and s.tags["protection"] == "final" and s.status() == "ACTIVE"
-               for s in docdb.snapshots.values())  # before the cluster goes
+    assert any(
+        s.cluster_arn == new_arn and s.tags["protection"] == "final" and s.status() == "ACTIVE"
+        for s in docdb.snapshots.values()
+    )  # before the cluster goes
     docdb.retired.append(docdb.clusters.pop(new_arn))
     stack.delete("BeforeChange")
     final_states = state(docdb)
-    assert sorted(final_states.values()) == sorted([
-        ("release", "orders-demo", "ACTIVE"), ("before-change", "orders-demo", "ACTIVE"),
-        ("final", "orders-demo", "ACTIVE"), ("release", "orders-demo-v2", "ACTIVE"),
-        ("final", "orders-demo-v2", "ACTIVE"),
-    ])
+    assert sorted(final_states.values()) == sorted(
+        [
+            ("release", "orders-demo", "ACTIVE"),
+            ("before-change", "orders-demo", "ACTIVE"),
+            ("final", "orders-demo", "ACTIVE"),
+            ("release", "orders-demo-v2", "ACTIVE"),
+            ("final", "orders-demo-v2", "ACTIVE"),
+        ]
+    )
     assert final_new["Status"] == "SUCCESS"
     # Nothing was ever deleted but the before-change snapshot that retention pruned
     assert [c.params["snapshotArn"] for c in docdb.calls_to("DeleteClusterSnapshot")] == [before_1]

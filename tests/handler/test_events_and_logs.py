@@ -12,12 +12,11 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-
 from docdb_snapshot_handler import entrypoint, logs
 from standins.docdb_elastic import DocDbElasticStandIn, Fault
 from standins.events import cfn_event
 from standins.lambda_context import FakeLambdaContext
-from standins.response_receiver import SECRET_QUERY, ResponseReceiver
+from standins.response_receiver import SECRET_QUERY
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,14 +27,18 @@ def cluster(docdb: DocDbElasticStandIn) -> str:
     return docdb.add_cluster("orders")
 
 
-@pytest.mark.parametrize("broken", [
-    {"RequestType": "Dance"},
-    {"RequestType": None},
-    {"StackId": None},
-    {"LogicalResourceId": 42},
-    {"ResourceProperties": ["ClusterArn"]},
-    {"ResourceProperties": None},
-], ids=["unknown-type", "no-type", "no-stack", "bad-logical-id", "props-not-object", "no-props"])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"RequestType": "Dance"},
+        {"RequestType": None},
+        {"StackId": None},
+        {"LogicalResourceId": 42},
+        {"ResourceProperties": ["ClusterArn"]},
+        {"ResourceProperties": None},
+    ],
+    ids=["unknown-type", "no-type", "no-stack", "bad-logical-id", "props-not-object", "no-props"],
+)
 def test_a_malformed_event_is_answered_once_with_failed(broken, cluster, docdb, receiver):
     event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster})
     event.update(broken)
@@ -60,9 +63,19 @@ def test_no_region_fails_the_resource_with_a_reason_instead_of_crashing(cluster,
     event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster})
     runtime = REPO / "tests" / "standins" / "lambda_runtime.py"
     result = subprocess.run(
-        [sys.executable, "-S", str(runtime), str(REPO / "lambda"), sysconfig.get_paths()["purelib"],
-         "docdb_snapshot_handler.entrypoint.handler"],
-        input=json.dumps({"event": event}), capture_output=True, text=True, timeout=60, env=env,
+        [
+            sys.executable,
+            "-S",
+            str(runtime),
+            str(REPO / "lambda"),
+            sysconfig.get_paths()["purelib"],
+            "docdb_snapshot_handler.entrypoint.handler",
+        ],
+        input=json.dumps({"event": event}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     (answer,) = receiver.responses_for(event["ResponseURL"])
@@ -104,7 +117,7 @@ def test_at_debug_level_on_every_logger_no_line_carries_the_presigned_url(cluste
         entrypoint.handler(delete, FakeLambdaContext())
     finally:
         root.removeHandler(lambda_handler)
-        for logger, level in zip(loggers, levels):
+        for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
     # THEN there were DEBUG lines from botocore and crhelper, each a JSON object, none secret
     text = stream.getvalue()

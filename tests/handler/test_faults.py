@@ -13,7 +13,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-
 from docdb_snapshot_handler import lifecycle
 from docdb_snapshot_handler.api import Api, ApiError, RetryPolicy
 from docdb_snapshot_handler.entrypoint import _CLIENT_CONFIG
@@ -41,8 +40,9 @@ def client(read_timeout: float = 10) -> Any:
     return boto3.client("docdb-elastic", config=config)
 
 
-def create(cluster: str, receiver: ResponseReceiver, factory=client, policy=FAST, budget=900.0,
-           **props: Any) -> tuple[str, dict[str, str]]:
+def create(
+    cluster: str, receiver: ResponseReceiver, factory=client, policy=FAST, budget=900.0, **props: Any
+) -> tuple[str, dict[str, str]]:
     event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster, **props})
     return lifecycle.create_or_update(event, FakeLambdaContext(budget), factory, retry_policy=policy)
 
@@ -57,7 +57,8 @@ def cluster(docdb: DocDbElasticStandIn) -> str:
 @pytest.mark.parametrize("operation", CREATE_PATH)
 @pytest.mark.parametrize("kind", sorted(TRANSIENT))
 def test_five_consecutive_transient_faults_on_any_call_still_give_one_snapshot(
-        operation, kind, cluster, docdb, receiver):
+    operation, kind, cluster, docdb, receiver
+):
     docdb.snapshot_delay = 0.2 if operation == "GetClusterSnapshot" else 0.0
     # GIVEN the next five calls of one operation fail transiently
     docdb.inject(operation, *(TRANSIENT[kind]() for _ in range(5)))
@@ -70,8 +71,15 @@ def test_five_consecutive_transient_faults_on_any_call_still_give_one_snapshot(
 
 
 def test_a_mixed_sequence_of_faults_is_absorbed(cluster, docdb, receiver):
-    docdb.inject("CreateClusterSnapshot", Fault.throttle(), Fault.internal(), Fault.connection_reset(),
-                 Fault.throttle(retry_after=0), Fault(503, "ServiceUnavailable"), Fault(502, "BadGateway"))
+    docdb.inject(
+        "CreateClusterSnapshot",
+        Fault.throttle(),
+        Fault.internal(),
+        Fault.connection_reset(),
+        Fault.throttle(retry_after=0),
+        Fault(503, "ServiceUnavailable"),
+        Fault(502, "BadGateway"),
+    )
     arn, _ = create(cluster, receiver)
     assert list(docdb.snapshots) == [arn] and len(docdb.calls_to("CreateClusterSnapshot")) == 7
 
@@ -87,8 +95,9 @@ def test_a_response_slower_than_the_read_timeout_is_retried(cluster, docdb, rece
 def test_delete_absorbs_transient_faults(kind, cluster, docdb, receiver):
     arn, _ = create(cluster, receiver, RemovalPolicy="destroy")
     docdb.inject("DeleteClusterSnapshot", *(TRANSIENT[kind]() for _ in range(5)))
-    event = cfn_event("Delete", receiver.new_url(), {"ClusterArn": cluster, "RemovalPolicy": "destroy"},
-                      physical_id=arn)
+    event = cfn_event(
+        "Delete", receiver.new_url(), {"ClusterArn": cluster, "RemovalPolicy": "destroy"}, physical_id=arn
+    )
     assert lifecycle.delete(event, FakeLambdaContext(), client, retry_policy=FAST) == arn
     assert docdb.snapshots == {}
 
@@ -97,8 +106,13 @@ def test_retry_after_is_honoured(cluster, docdb, aws_env):
     # GIVEN a throttle that asks for 3 seconds, then one that names none
     docdb.inject("ListClusterSnapshots", Fault.throttle(retry_after=3), Fault.throttle())
     waits: list[float] = []
-    api = Api(client(), deadline=time.monotonic() + 60, policy=RetryPolicy(base_delay=0.5, max_delay=8),
-              sleep=waits.append, jitter=lambda low, high: high)
+    api = Api(
+        client(),
+        deadline=time.monotonic() + 60,
+        policy=RetryPolicy(base_delay=0.5, max_delay=8),
+        sleep=waits.append,
+        jitter=lambda low, high: high,
+    )
     # WHEN the call is made, THEN it waits as asked, then backs off exponentially
     api.call("ListClusterSnapshots", clusterArn=cluster)
     assert waits == [3.0, 1.0]
@@ -112,8 +126,9 @@ def test_backoff_is_capped_and_jittered(cluster, docdb, aws_env):
         ceilings.append(high)
         return low
 
-    Api(client(), time.monotonic() + 60, RetryPolicy(base_delay=0.5, max_delay=4), sleep=lambda _: None,
-        jitter=jitter).call("ListClusterSnapshots", clusterArn=cluster)
+    Api(
+        client(), time.monotonic() + 60, RetryPolicy(base_delay=0.5, max_delay=4), sleep=lambda _: None, jitter=jitter
+    ).call("ListClusterSnapshots", clusterArn=cluster)
     assert ceilings == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
 
 
@@ -163,6 +178,7 @@ def test_the_entry_point_absorbs_faults_with_the_production_policy(cluster, docd
     receiver.statuses.append(503)
     event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster})
     from docdb_snapshot_handler import entrypoint
+
     entrypoint.handler(event, FakeLambdaContext())
     # THEN exactly one SUCCESS reached CloudFormation, for the one snapshot
     (response,) = receiver.responses_for(event["ResponseURL"])
@@ -174,6 +190,7 @@ def test_a_malformed_service_answer_fails_as_an_unexpected_error(cluster, docdb,
     docdb.inject("CreateClusterSnapshot", Fault.malformed())
     event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster})
     from docdb_snapshot_handler import entrypoint
+
     entrypoint.handler(event, FakeLambdaContext())
     (response,) = receiver.responses_for(event["ResponseURL"])
     assert response["Status"] == "FAILED" and response["PhysicalResourceId"]

@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 import pytest
-
 from docdb_snapshot_handler import entrypoint
 from docdb_snapshot_handler.contract import REQUEST_TAG_KEY, Attr
 from standins.docdb_elastic import ACCOUNT, DocDbElasticStandIn
@@ -75,8 +74,13 @@ def test_update_takes_a_new_snapshot_and_keeps_the_old_one(receiver, docdb, clus
     # GIVEN a snapshot taken on Create
     first = created(receiver, cluster)
     # WHEN a property changes and CloudFormation sends Update
-    event = cfn_event("Update", receiver.new_url(), {"ClusterArn": cluster, "Trigger": "2"},
-                      {"ClusterArn": cluster}, physical_id=first["PhysicalResourceId"])
+    event = cfn_event(
+        "Update",
+        receiver.new_url(),
+        {"ClusterArn": cluster, "Trigger": "2"},
+        {"ClusterArn": cluster},
+        physical_id=first["PhysicalResourceId"],
+    )
     second = invoke(receiver, event)
     # THEN a second snapshot exists, with a new physical id, and the first is still there
     assert second["Status"] == "SUCCESS", second["Reason"]
@@ -102,10 +106,18 @@ def test_a_status_that_cannot_become_active_fails_the_resource(receiver, docdb, 
 
 
 def test_properties_arrive_as_strings_and_bad_ones_fail_naming_each_property(receiver, docdb, cluster):
-    event = cfn_event("Create", receiver.new_url(), {
-        "ClusterArn": cluster, "WaitForCompletion": "yes", "TimeoutSeconds": "9000",
-        "SnapshotNamePrefix": "9-lives-", "Tags": {"aws:owner": "x"}, "Colour": "blue",
-    })
+    event = cfn_event(
+        "Create",
+        receiver.new_url(),
+        {
+            "ClusterArn": cluster,
+            "WaitForCompletion": "yes",
+            "TimeoutSeconds": "9000",
+            "SnapshotNamePrefix": "9-lives-",
+            "Tags": {"aws:owner": "x"},
+            "Colour": "blue",
+        },
+    )
     response = invoke(receiver, event)
     assert response["Status"] == "FAILED"
     for field in ("WaitForCompletion", "TimeoutSeconds", "SnapshotNamePrefix", "Tags", "Colour"):
@@ -146,8 +158,9 @@ def test_delete_in_retain_mode_keeps_the_snapshot_without_calling_the_api(receiv
 def test_delete_in_destroy_mode_deletes_and_a_second_delete_still_succeeds(receiver, docdb, cluster):
     arn = created(receiver, cluster, RemovalPolicy="destroy")["PhysicalResourceId"]
     for _ in range(2):
-        event = cfn_event("Delete", receiver.new_url(),
-                          {"ClusterArn": cluster, "RemovalPolicy": "destroy"}, physical_id=arn)
+        event = cfn_event(
+            "Delete", receiver.new_url(), {"ClusterArn": cluster, "RemovalPolicy": "destroy"}, physical_id=arn
+        )
         assert invoke(receiver, event)["Status"] == "SUCCESS"
     assert arn not in docdb.snapshots
     assert len(docdb.calls_to("DeleteClusterSnapshot")) == 2
@@ -156,7 +169,11 @@ def test_delete_in_destroy_mode_deletes_and_a_second_delete_still_succeeds(recei
 def test_delete_after_a_failed_create_succeeds_without_an_api_call(receiver, docdb, cluster):
     failed = created(receiver, cluster, SnapshotNamePrefix="-bad")
     assert failed["Status"] == "FAILED" and failed["PhysicalResourceId"]
-    event = cfn_event("Delete", receiver.new_url(), {"ClusterArn": cluster, "RemovalPolicy": "destroy"},
-                      physical_id=failed["PhysicalResourceId"])
+    event = cfn_event(
+        "Delete",
+        receiver.new_url(),
+        {"ClusterArn": cluster, "RemovalPolicy": "destroy"},
+        physical_id=failed["PhysicalResourceId"],
+    )
     assert invoke(receiver, event)["Status"] == "SUCCESS"
     assert docdb.calls == []

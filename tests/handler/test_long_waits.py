@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from docdb_snapshot_handler import entrypoint
 from docdb_snapshot_handler.contract import CONTINUATION_KEY, Attr
 from standins.docdb_elastic import DocDbElasticStandIn
@@ -35,7 +34,9 @@ def lambda_service(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> 
         entrypoint._lambda_client = None
 
 
-def answers(receiver: ResponseReceiver, url: str, lambda_service: LambdaStandIn, within: float = 90) -> list[dict[str, Any]]:
+def answers(
+    receiver: ResponseReceiver, url: str, lambda_service: LambdaStandIn, within: float = 90
+) -> list[dict[str, Any]]:
     """Wait for the invocation chain to finish, then return every answer CloudFormation got."""
     end = time.monotonic() + within
     while time.monotonic() < end and not (lambda_service.idle.is_set() and receiver.responses_for(url)):
@@ -44,8 +45,9 @@ def answers(receiver: ResponseReceiver, url: str, lambda_service: LambdaStandIn,
     return receiver.responses_for(url)
 
 
-def test_a_snapshot_slower_than_an_invocation_is_awaited_across_invocations(docdb: DocDbElasticStandIn,
-                                                                             receiver, lambda_service):
+def test_a_snapshot_slower_than_an_invocation_is_awaited_across_invocations(
+    docdb: DocDbElasticStandIn, receiver, lambda_service
+):
     # GIVEN a snapshot that takes 12 s, and invocations that may wait 5 s each
     cluster = docdb.add_cluster("orders")
     docdb.snapshot_delay = 12
@@ -57,10 +59,13 @@ def test_a_snapshot_slower_than_an_invocation_is_awaited_across_invocations(docd
     assert answer["Status"] == "SUCCESS", answer["Reason"]
     assert answer["Data"][Attr.STATUS] == "ACTIVE" and list(docdb.snapshots) == [answer["PhysicalResourceId"]]
     assert len(lambda_service.invocations) >= 2
-    assert all(i.invocation_type == "Event" and i.function == FakeLambdaContext.invoked_function_arn
-               for i in lambda_service.invocations)
+    assert all(
+        i.invocation_type == "Event" and i.function == FakeLambdaContext.invoked_function_arn
+        for i in lambda_service.invocations
+    )
     assert [i.event[CONTINUATION_KEY]["invocation"] for i in lambda_service.invocations] == list(
-        range(2, len(lambda_service.invocations) + 2))
+        range(2, len(lambda_service.invocations) + 2)
+    )
     # AND nothing but Invoke was asked of Lambda: no rule, schedule or permission to clean up
     assert lambda_service.other_requests == []
     assert len(docdb.calls_to("CreateClusterSnapshot")) == 1
@@ -70,8 +75,9 @@ def test_a_snapshot_slower_than_an_invocation_is_awaited_across_invocations(docd
     assert all(json.loads(line) for i in lambda_service.invocations for line in i.stderr.splitlines())
 
 
-def test_the_wait_ends_with_failed_at_its_deadline_across_invocations(docdb: DocDbElasticStandIn, receiver,
-                                                                      lambda_service):
+def test_the_wait_ends_with_failed_at_its_deadline_across_invocations(
+    docdb: DocDbElasticStandIn, receiver, lambda_service
+):
     cluster = docdb.add_cluster("orders")
     docdb.snapshot_delay = 600
     event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster, "TimeoutSeconds": "30"})
@@ -84,8 +90,7 @@ def test_the_wait_ends_with_failed_at_its_deadline_across_invocations(docdb: Doc
     assert time.monotonic() - started < 30 + 60
 
 
-def test_a_final_snapshot_on_delete_is_awaited_across_invocations(docdb: DocDbElasticStandIn, receiver,
-                                                                  lambda_service):
+def test_a_final_snapshot_on_delete_is_awaited_across_invocations(docdb: DocDbElasticStandIn, receiver, lambda_service):
     cluster = docdb.add_cluster("orders")
     docdb.snapshot_delay = 8
     props = {"Mode": "final", "ClusterArn": cluster, "SnapshotNamePrefix": "orders-final", "Owner": "S/Final"}
@@ -97,8 +102,7 @@ def test_a_final_snapshot_on_delete_is_awaited_across_invocations(docdb: DocDbEl
     assert snapshot.status() == "ACTIVE" and len(lambda_service.invocations) >= 1
 
 
-def test_when_the_wait_cannot_continue_the_resource_fails_at_once(docdb: DocDbElasticStandIn, receiver,
-                                                                  lambda_service):
+def test_when_the_wait_cannot_continue_the_resource_fails_at_once(docdb: DocDbElasticStandIn, receiver, lambda_service):
     cluster = docdb.add_cluster("orders")
     docdb.snapshot_delay = 60
     lambda_service.refuse_with = (403, "AccessDeniedException")
@@ -116,8 +120,14 @@ def test_a_continuation_past_the_deadline_fails_with_the_snapshot_named(docdb: D
     arn = docdb.add_snapshot(cluster, "orders-20260101000000-abcdef")
     docdb.snapshots[arn].delay, docdb.snapshots[arn].created = 600, time.monotonic()
     event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster, "TimeoutSeconds": "30"})
-    event[CONTINUATION_KEY] = {"snapshotArn": arn, "clusterArn": cluster, "answerWith": None,
-                               "startedAt": time.time() - 29, "requestedAt": time.time() - 29, "invocation": 3}
+    event[CONTINUATION_KEY] = {
+        "snapshotArn": arn,
+        "clusterArn": cluster,
+        "answerWith": None,
+        "startedAt": time.time() - 29,
+        "requestedAt": time.time() - 29,
+        "invocation": 3,
+    }
     # WHEN that invocation runs, THEN it fails within its last second, naming the snapshot
     entrypoint.handler(event, FakeLambdaContext(900))
     (answer,) = receiver.responses_for(event["ResponseURL"])

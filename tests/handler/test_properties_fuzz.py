@@ -8,11 +8,10 @@ from __future__ import annotations
 import string
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from docdb_snapshot_handler import entrypoint
 from docdb_snapshot_handler.contract import RESERVED_TAG_PREFIX
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from standins.docdb_elastic import ACCOUNT, DocDbElasticStandIn, cluster_arn_for
 from standins.events import cfn_event
 from standins.lambda_context import FakeLambdaContext
@@ -20,8 +19,18 @@ from standins.response_receiver import ResponseReceiver
 
 ALNUM = string.ascii_letters + string.digits
 TAG_KEY_CHARS = string.ascii_letters + "".join(chr(c) for c in range(ord("+"), ord("=") + 1)) + "._:/"
-OUR_KEYS = {"ClusterArn", "SnapshotName", "SnapshotNamePrefix", "Tags", "Trigger",
-            "WaitForCompletion", "TimeoutSeconds", "RemovalPolicy", "ServiceToken", "ServiceTimeout"}
+OUR_KEYS = {
+    "ClusterArn",
+    "SnapshotName",
+    "SnapshotNamePrefix",
+    "Tags",
+    "Trigger",
+    "WaitForCompletion",
+    "TimeoutSeconds",
+    "RemovalPolicy",
+    "ServiceToken",
+    "ServiceTimeout",
+}
 
 Field = tuple[bool, Any]  # (valid, value)
 
@@ -30,7 +39,9 @@ def valid_name(max_length: int) -> st.SearchStrategy[str]:
     segment = st.text(ALNUM, min_size=1, max_size=12)
     return st.builds(
         lambda first, head, segments: first + head + "".join("-" + s for s in segments),
-        st.sampled_from(string.ascii_letters), st.text(ALNUM, max_size=20), st.lists(segment, max_size=4),
+        st.sampled_from(string.ascii_letters),
+        st.text(ALNUM, max_size=20),
+        st.lists(segment, max_size=4),
     ).filter(lambda name: len(name) <= max_length)
 
 
@@ -38,26 +49,42 @@ def invalid_name(max_length: int) -> st.SearchStrategy[str]:
     return st.one_of(
         st.just(""),
         st.integers(max_length + 1, max_length + 40).flatmap(
-            lambda n: st.text(ALNUM, min_size=n - 1, max_size=n - 1).map(lambda t: "a" + t)),
+            lambda n: st.text(ALNUM, min_size=n - 1, max_size=n - 1).map(lambda t: "a" + t)
+        ),
         st.builds(lambda c, name: c + name[: max_length - 1], st.sampled_from(string.digits + "-é"), valid_name(20)),
-        st.builds(lambda name, c, pos: name[:pos] + c + name[pos:], valid_name(max_length - 1),
-                  st.characters(blacklist_characters=ALNUM + "-"), st.integers(1, 5)).filter(lambda n: len(n) > 1),
+        st.builds(
+            lambda name, c, pos: name[:pos] + c + name[pos:],
+            valid_name(max_length - 1),
+            st.characters(blacklist_characters=ALNUM + "-"),
+            st.integers(1, 5),
+        ).filter(lambda n: len(n) > 1),
         valid_name(max_length - 3).map(lambda name: name[:1] + "--" + name[1:]),
         valid_name(max_length - 1).map(lambda name: name + "-"),
     )
 
 
 def name_field(max_length: int) -> st.SearchStrategy[Field]:
-    return st.one_of(valid_name(max_length).map(lambda v: (True, v)), invalid_name(max_length).map(lambda v: (False, v)))
+    return st.one_of(
+        valid_name(max_length).map(lambda v: (True, v)), invalid_name(max_length).map(lambda v: (False, v))
+    )
 
 
 valid_tag_key = st.text(TAG_KEY_CHARS, min_size=1, max_size=128).filter(
-    lambda k: not k.startswith(("aws:", RESERVED_TAG_PREFIX)))
+    lambda k: not k.startswith(("aws:", RESERVED_TAG_PREFIX))
+)
 valid_tags = st.dictionaries(valid_tag_key, st.text(max_size=256), max_size=48)
 invalid_tags = st.one_of(
-    st.builds(lambda tags, key: {**tags, key: "x"}, valid_tags,
-              st.one_of(st.just("aws:owner"), st.just(RESERVED_TAG_PREFIX + "request"), st.just("team name"),
-                        st.text(TAG_KEY_CHARS, min_size=129, max_size=140), st.just("ünïcode"))),
+    st.builds(
+        lambda tags, key: {**tags, key: "x"},
+        valid_tags,
+        st.one_of(
+            st.just("aws:owner"),
+            st.just(RESERVED_TAG_PREFIX + "request"),
+            st.just("team name"),
+            st.text(TAG_KEY_CHARS, min_size=129, max_size=140),
+            st.just("ünïcode"),
+        ),
+    ),
     st.builds(lambda tags, value: {**tags, "team": value}, valid_tags, st.text(min_size=257, max_size=300)),
     st.dictionaries(st.text(string.ascii_lowercase, min_size=8, max_size=8), st.just("v"), min_size=49, max_size=55),
     st.lists(st.text(), max_size=3),
@@ -77,25 +104,35 @@ removal_field = st.one_of(
 )
 cluster_field = st.one_of(
     st.just((True, cluster_arn_for("orders"))),
-    st.sampled_from([
-        "", "orders", cluster_arn_for("orders").replace("docdb-elastic", "rds"),
-        cluster_arn_for("orders").replace("us-east-1", "eu-west-1"),
-        cluster_arn_for("orders").replace(ACCOUNT, "999999999999"),
-        cluster_arn_for("orders").replace(":cluster/", ":cluster-snapshot/"),
-    ]).map(lambda v: (False, v)),
+    st.sampled_from(
+        [
+            "",
+            "orders",
+            cluster_arn_for("orders").replace("docdb-elastic", "rds"),
+            cluster_arn_for("orders").replace("us-east-1", "eu-west-1"),
+            cluster_arn_for("orders").replace(ACCOUNT, "999999999999"),
+            cluster_arn_for("orders").replace(":cluster/", ":cluster-snapshot/"),
+        ]
+    ).map(lambda v: (False, v)),
     st.text(max_size=80).map(lambda v: (False, v)),
 )
-extra_keys = st.dictionaries(st.text(min_size=1, max_size=60).filter(lambda k: k not in OUR_KEYS),
-                             st.text(max_size=20), max_size=3)
+extra_keys = st.dictionaries(
+    st.text(min_size=1, max_size=60).filter(lambda k: k not in OUR_KEYS), st.text(max_size=20), max_size=3
+)
 
 
 @st.composite
 def resource_properties(draw: st.DrawFn) -> tuple[dict[str, Any], set[str]]:
     """Properties, and the keys that break a rule."""
-    props: dict[str, Any] = {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f", "ServiceTimeout": "900"}
+    props: dict[str, Any] = {
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "ServiceTimeout": "900",
+    }
     invalid: set[str] = set()
     fields = {
-        "ClusterArn": cluster_field, "WaitForCompletion": bool_field, "TimeoutSeconds": timeout_field,
+        "ClusterArn": cluster_field,
+        "WaitForCompletion": bool_field,
+        "TimeoutSeconds": timeout_field,
         "RemovalPolicy": removal_field,
         "Tags": st.one_of(valid_tags.map(lambda v: (True, v)), invalid_tags.map(lambda v: (False, v))),
         "Trigger": st.text(max_size=30).map(lambda v: (True, v)),
@@ -124,7 +161,8 @@ def resource_properties(draw: st.DrawFn) -> tuple[dict[str, Any], set[str]]:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=resource_properties(), request_type=st.sampled_from(["Create", "Update"]))
 def test_any_properties_get_exactly_one_bounded_answer_naming_every_broken_field(
-        case, request_type, docdb: DocDbElasticStandIn, receiver: ResponseReceiver):
+    case, request_type, docdb: DocDbElasticStandIn, receiver: ResponseReceiver
+):
     props, invalid = case
     docdb.reset()
     docdb.add_cluster("orders")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from docdb_snapshot_handler import entrypoint
 from docdb_snapshot_handler.contract import OWNER_TAG_KEY, Attr
 from standins.docdb_elastic import DocDbElasticStandIn, cluster_arn_for
@@ -14,8 +13,14 @@ from standins.events import cfn_event
 from standins.lambda_context import FakeLambdaContext
 from standins.response_receiver import ResponseReceiver
 
-BEFORE = {"Mode": "before-change", "ClusterArn": None, "ClusterName": "orders", "SnapshotNamePrefix": "orders-before",
-          "Owner": "Demo/BeforeChange", "Trigger": "digest-1"}
+BEFORE = {
+    "Mode": "before-change",
+    "ClusterArn": None,
+    "ClusterName": "orders",
+    "SnapshotNamePrefix": "orders-before",
+    "Owner": "Demo/BeforeChange",
+    "Trigger": "digest-1",
+}
 
 
 def final_props(cluster_arn: str) -> dict[str, Any]:
@@ -27,11 +32,18 @@ def quick_snapshots(docdb: DocDbElasticStandIn) -> None:
     docdb.snapshot_delay = 0.0
 
 
-def send(receiver: ResponseReceiver, request_type: str, props: dict[str, Any], old: dict[str, Any] | None = None,
-         physical_id: str | None = None) -> dict[str, Any]:
+def send(
+    receiver: ResponseReceiver,
+    request_type: str,
+    props: dict[str, Any],
+    old: dict[str, Any] | None = None,
+    physical_id: str | None = None,
+) -> dict[str, Any]:
     event = cfn_event(request_type, receiver.new_url(), props, old, physical_id)
     if old is not None:
-        event["OldResourceProperties"] = {k: v for k, v in {**event["ResourceProperties"], **old}.items() if v is not None}
+        event["OldResourceProperties"] = {
+            k: v for k, v in {**event["ResourceProperties"], **old}.items() if v is not None
+        }
     entrypoint.handler(event, FakeLambdaContext())
     (answer,) = receiver.responses_for(event["ResponseURL"])
     return answer
@@ -42,6 +54,7 @@ def snapshots_of(docdb: DocDbElasticStandIn, cluster_arn: str) -> list[str]:
 
 
 # --- SnapshotBeforeChange --------------------------------------------------------------------
+
 
 def test_first_deploy_succeeds_without_a_snapshot_and_says_why(docdb, receiver):
     answer = send(receiver, "Create", BEFORE)
@@ -55,8 +68,9 @@ def test_a_change_snapshots_the_cluster_as_it_is_before_the_change(docdb, receiv
     cluster = docdb.add_cluster("orders")
     created = send(receiver, "Create", BEFORE)
     assert created["Data"][Attr.STATUS] == "ACTIVE"  # added to a stack whose cluster exists
-    changed = send(receiver, "Update", {**BEFORE, "Trigger": "digest-2"}, old=BEFORE,
-                   physical_id=created["PhysicalResourceId"])
+    changed = send(
+        receiver, "Update", {**BEFORE, "Trigger": "digest-2"}, old=BEFORE, physical_id=created["PhysicalResourceId"]
+    )
     assert changed["Status"] == "SUCCESS" and changed["Data"][Attr.CLUSTER_ARN] == cluster
     assert changed["PhysicalResourceId"] != created["PhysicalResourceId"]
     assert len(snapshots_of(docdb, cluster)) == 2
@@ -99,6 +113,7 @@ def test_the_cluster_is_found_across_pages_of_list_clusters(docdb, receiver):
 
 # --- Retention -------------------------------------------------------------------------------
 
+
 def test_retention_prunes_only_this_constructs_snapshots_across_pages(docdb, receiver):
     cluster = docdb.add_cluster("orders")
     docdb.page_size_cap = 20
@@ -112,8 +127,13 @@ def test_retention_prunes_only_this_constructs_snapshots_across_pages(docdb, rec
     # WHEN four changes each take a snapshot
     ours = []
     for change in range(4):
-        answer = send(receiver, "Update", {**props, "Trigger": f"d{change + 1}"}, old={**props, "Trigger": f"d{change}"},
-                      physical_id="no-snapshot-x")
+        answer = send(
+            receiver,
+            "Update",
+            {**props, "Trigger": f"d{change + 1}"},
+            old={**props, "Trigger": f"d{change}"},
+            physical_id="no-snapshot-x",
+        )
         assert answer["Status"] == "SUCCESS", answer["Reason"]
         ours.append(answer["PhysicalResourceId"])
     # THEN only the newest two of ours remain, and every other snapshot is untouched
@@ -132,12 +152,18 @@ def test_retention_on_elastic_cluster_snapshot_keeps_the_last_n(docdb, receiver)
 
 # --- FinalSnapshot ---------------------------------------------------------------------------
 
+
 def test_final_snapshot_create_and_in_place_update_take_no_snapshot(docdb, receiver):
     cluster = docdb.add_cluster("orders")
     created = send(receiver, "Create", final_props(cluster))
     assert created["Status"] == "SUCCESS" and created["PhysicalResourceId"].startswith("final-snapshot-")
-    updated = send(receiver, "Update", {**final_props(cluster), "Tags": {"team": "data"}}, old=final_props(cluster),
-                   physical_id=created["PhysicalResourceId"])
+    updated = send(
+        receiver,
+        "Update",
+        {**final_props(cluster), "Tags": {"team": "data"}},
+        old=final_props(cluster),
+        physical_id=created["PhysicalResourceId"],
+    )
     assert updated["PhysicalResourceId"] == created["PhysicalResourceId"] and docdb.snapshots == {}
 
 

@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 import pytest
-
 from docdb_snapshot_handler import entrypoint
 from docdb_snapshot_handler.contract import REQUEST_TAG_KEY
 from standins.docdb_elastic import DocDbElasticStandIn, Fault
@@ -28,12 +27,17 @@ def deliver(receiver: ResponseReceiver, event: dict[str, Any], times: int = 1) -
     return receiver.responses_for(event["ResponseURL"])
 
 
-@pytest.mark.parametrize(("naming", "create_calls"), [
-    ({}, 1),  # the listing finds the first delivery's snapshot before any second create
-    ({"SnapshotNamePrefix": None, "SnapshotName": "orders-before-v2"}, 3),  # each repeat meets a conflict
-], ids=["generated-name", "exact-name"])
+@pytest.mark.parametrize(
+    ("naming", "create_calls"),
+    [
+        ({}, 1),  # the listing finds the first delivery's snapshot before any second create
+        ({"SnapshotNamePrefix": None, "SnapshotName": "orders-before-v2"}, 3),  # each repeat meets a conflict
+    ],
+    ids=["generated-name", "exact-name"],
+)
 def test_the_same_create_delivered_three_times_takes_one_snapshot_and_answers_alike(
-        naming, create_calls, cluster, docdb, receiver):
+    naming, create_calls, cluster, docdb, receiver
+):
     event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster, **naming})
     answers = deliver(receiver, event, times=3)
     assert len(answers) == 3 and answers[0] == answers[1] == answers[2]
@@ -44,8 +48,13 @@ def test_the_same_create_delivered_three_times_takes_one_snapshot_and_answers_al
 
 def test_a_redelivered_update_adopts_its_own_snapshot_even_when_the_clock_moved(cluster, docdb, receiver):
     first = deliver(receiver, cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster}))[0]
-    update = cfn_event("Update", receiver.new_url(), {"ClusterArn": cluster, "Trigger": "2"},
-                       {"ClusterArn": cluster}, physical_id=first["PhysicalResourceId"])
+    update = cfn_event(
+        "Update",
+        receiver.new_url(),
+        {"ClusterArn": cluster, "Trigger": "2"},
+        {"ClusterArn": cluster},
+        physical_id=first["PhysicalResourceId"],
+    )
     deliver(receiver, update)
     time.sleep(1.1)  # a later delivery generates a name with another timestamp
     answers = deliver(receiver, update)
@@ -55,8 +64,11 @@ def test_a_redelivered_update_adopts_its_own_snapshot_even_when_the_clock_moved(
 
 def test_an_exact_name_taken_by_someone_else_fails_and_is_not_adopted(cluster, docdb, receiver):
     theirs = docdb.add_snapshot(cluster, "orders-before-v2", tags={"owner": "someone-else"})
-    event = cfn_event("Create", receiver.new_url(),
-                      {"ClusterArn": cluster, "SnapshotNamePrefix": None, "SnapshotName": "orders-before-v2"})
+    event = cfn_event(
+        "Create",
+        receiver.new_url(),
+        {"ClusterArn": cluster, "SnapshotNamePrefix": None, "SnapshotName": "orders-before-v2"},
+    )
     (answer,) = deliver(receiver, event)
     assert answer["Status"] == "FAILED"
     assert "already exists" in answer["Reason"] and theirs in answer["Reason"]
@@ -68,6 +80,7 @@ def test_a_lookalike_generated_name_of_another_request_is_never_adopted(cluster,
     event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster, "SnapshotNamePrefix": "orders"})
     # GIVEN a snapshot whose name looks like this request's, but tagged by another request
     from docdb_snapshot_handler.snapshots import request_token
+
     token = request_token(event["StackId"], event["LogicalResourceId"], event["RequestId"])
     lookalike = docdb.add_snapshot(cluster, f"orders-20260101000000-{token[:6]}", tags={REQUEST_TAG_KEY: "other"})
     (answer,) = deliver(receiver, event)
@@ -87,7 +100,8 @@ def test_redelivery_finds_its_snapshot_across_pages_of_the_listing(cluster, docd
 
 @pytest.mark.parametrize("removal", ["retain", "destroy"])
 def test_a_failed_update_then_its_rollback_then_delete_lose_nothing_but_what_destroy_asks(
-        removal, cluster, docdb, receiver):
+    removal, cluster, docdb, receiver
+):
     old = {"ClusterArn": cluster, "RemovalPolicy": removal, "Trigger": "1"}
     new = {**old, "Trigger": "2"}
     created = deliver(receiver, cfn_event("Create", receiver.new_url(), old))[0]
@@ -101,8 +115,9 @@ def test_a_failed_update_then_its_rollback_then_delete_lose_nothing_but_what_des
     # WHEN CloudFormation rolls back: Update with the old properties, then the stack is deleted
     rollback = deliver(receiver, cfn_event("Update", receiver.new_url(), old, new, physical_id=original))[0]
     assert rollback["Status"] == "SUCCESS", rollback["Reason"]
-    deleted = deliver(receiver, cfn_event("Delete", receiver.new_url(), old,
-                                          physical_id=rollback["PhysicalResourceId"]))[0]
+    deleted = deliver(
+        receiver, cfn_event("Delete", receiver.new_url(), old, physical_id=rollback["PhysicalResourceId"])
+    )[0]
     assert deleted["Status"] == "SUCCESS"
 
     # THEN nothing was deleted but, with DESTROY, the current snapshot at stack deletion
@@ -113,7 +128,8 @@ def test_a_failed_update_then_its_rollback_then_delete_lose_nothing_but_what_des
     else:
         assert remaining == {original}
         assert [c.params["snapshotArn"] for c in docdb.calls_to("DeleteClusterSnapshot")] == [
-            rollback["PhysicalResourceId"]]
+            rollback["PhysicalResourceId"]
+        ]
 
 
 def test_an_update_whose_stack_fails_later_keeps_both_snapshots(cluster, docdb, receiver):
@@ -124,8 +140,9 @@ def test_an_update_whose_stack_fails_later_keeps_both_snapshots(cluster, docdb, 
     first = deliver(receiver, cfn_event("Create", receiver.new_url(), old))[0]["PhysicalResourceId"]
     second = deliver(receiver, cfn_event("Update", receiver.new_url(), new, old, physical_id=first))[0]
     # WHEN another resource fails and CloudFormation rolls our resource back to the old properties
-    rolled = deliver(receiver, cfn_event("Update", receiver.new_url(), old, new,
-                                         physical_id=second["PhysicalResourceId"]))[0]
+    rolled = deliver(
+        receiver, cfn_event("Update", receiver.new_url(), old, new, physical_id=second["PhysicalResourceId"])
+    )[0]
     # THEN every snapshot taken along the way is still there
     assert rolled["Status"] == "SUCCESS"
     assert set(docdb.snapshots) == {first, second["PhysicalResourceId"], rolled["PhysicalResourceId"]}

@@ -8,8 +8,16 @@ import socket
 from docdb_snapshot_handler import responder
 from standins.response_receiver import ResponseReceiver
 
-RESPONSE = {"Status": "SUCCESS", "PhysicalResourceId": "p", "StackId": "s", "RequestId": "r",
-            "LogicalResourceId": "l", "Reason": "", "NoEcho": False, "Data": {}}
+RESPONSE = {
+    "Status": "SUCCESS",
+    "PhysicalResourceId": "p",
+    "StackId": "s",
+    "RequestId": "r",
+    "LogicalResourceId": "l",
+    "Reason": "",
+    "NoEcho": False,
+    "Data": {},
+}
 
 
 def test_a_503_is_retried_until_accepted(receiver: ResponseReceiver, aws_env):

@@ -40,21 +40,34 @@ class BundledHandler:
     """The bundled handler of one synthesized template, invoked like Lambda invokes it."""
 
     def __init__(self, outdir: Path, template: dict[str, Any], receiver: ResponseReceiver, env: dict[str, str]) -> None:
-        (function,) = [r for r in template["Resources"].values()
-                       if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == HANDLER]
+        (function,) = [
+            r
+            for r in template["Resources"].values()
+            if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == HANDLER
+        ]
         self.asset = outdir / f"asset.{function['Properties']['Code']['S3Key'].removesuffix('.zip')}"
         self.receiver = receiver
         self.env = {**os.environ, **env}
         self.logs: list[str] = []
 
-    def send(self, request_type: str, logical_id: str, properties: dict[str, Any],
-             old: dict[str, Any] | None = None, physical_id: str | None = None) -> dict[str, Any]:
+    def send(
+        self,
+        request_type: str,
+        logical_id: str,
+        properties: dict[str, Any],
+        old: dict[str, Any] | None = None,
+        physical_id: str | None = None,
+    ) -> dict[str, Any]:
         url = self.receiver.new_url()
         event: dict[str, Any] = {
-            "RequestType": request_type, "ServiceToken": FUNCTION_ARN, "ResponseURL": url,
+            "RequestType": request_type,
+            "ServiceToken": FUNCTION_ARN,
+            "ResponseURL": url,
             "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/DocDbElasticStack/e2e",
-            "RequestId": str(uuid.uuid4()), "LogicalResourceId": logical_id,
-            "ResourceType": "Custom::DocDbElasticClusterSnapshot", "ResourceProperties": properties,
+            "RequestId": str(uuid.uuid4()),
+            "LogicalResourceId": logical_id,
+            "ResourceType": "Custom::DocDbElasticClusterSnapshot",
+            "ResourceProperties": properties,
         }
         if old is not None:
             event["OldResourceProperties"] = old
@@ -62,7 +75,11 @@ class BundledHandler:
             event["PhysicalResourceId"] = physical_id
         result = subprocess.run(
             [sys.executable, "-S", str(RUNTIME), str(self.asset), sysconfig.get_paths()["purelib"], HANDLER],
-            input=json.dumps({"event": event}), capture_output=True, text=True, timeout=120, env=self.env,
+            input=json.dumps({"event": event}),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=self.env,
         )
         assert result.returncode == 0, result.stderr
         self.logs.append(result.stderr)

@@ -203,13 +203,21 @@ class DocDbElasticStandIn:
             return [call for call in self.calls if call.operation == operation]
 
     # --- operations ----------------------------------------------------------------------
-    def add_snapshot(self, cluster_arn: str, name: str, tags: dict[str, str] | None = None,
-                     snapshot_type: str = "MANUAL") -> str:
+    def add_snapshot(
+        self, cluster_arn: str, name: str, tags: dict[str, str] | None = None, snapshot_type: str = "MANUAL"
+    ) -> str:
         """A snapshot someone else took (by hand, or the service's automated backups)."""
         arn = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster-snapshot/{uuid.uuid4().hex}"
         with self.lock:
-            self.snapshots[arn] = Snapshot(arn, name, cluster_arn, dict(tags or {}), time.monotonic(),
-                                           snapshot_type=snapshot_type, creation_time=self._next_creation_time())
+            self.snapshots[arn] = Snapshot(
+                arn,
+                name,
+                cluster_arn,
+                dict(tags or {}),
+                time.monotonic(),
+                snapshot_type=snapshot_type,
+                creation_time=self._next_creation_time(),
+            )
         return arn
 
     def handle(self, operation: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -229,9 +237,11 @@ class DocDbElasticStandIn:
         try:
             _validate(MODEL.operation_model(operation).input_shape, params, operation)
         except ValidationFailed as error:
-            return 400, {"message": str(error), "reason": "fieldValidationFailed"}, {
-                "x-amzn-ErrorType": "ValidationException"
-            }
+            return (
+                400,
+                {"message": str(error), "reason": "fieldValidationFailed"},
+                {"x-amzn-ErrorType": "ValidationException"},
+            )
         with self.lock:
             return getattr(self, "_" + operation)(params)
 
@@ -242,49 +252,86 @@ class DocDbElasticStandIn:
     def _CreateClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         cluster = self.clusters.get(params["clusterArn"])
         if cluster is None:
-            return self._error(404, "ResourceNotFoundException", "Cluster not found",
-                               resourceId=params["clusterArn"], resourceType="cluster")
+            return self._error(
+                404,
+                "ResourceNotFoundException",
+                "Cluster not found",
+                resourceId=params["clusterArn"],
+                resourceType="cluster",
+            )
         if cluster.status != "ACTIVE":
-            return self._error(409, "ConflictException", f"Cluster is {cluster.status}",
-                               resourceId=params["clusterArn"], resourceType="cluster")
+            return self._error(
+                409,
+                "ConflictException",
+                f"Cluster is {cluster.status}",
+                resourceId=params["clusterArn"],
+                resourceType="cluster",
+            )
         if any(s.name == params["snapshotName"] for s in self.snapshots.values()):
-            return self._error(409, "ConflictException", "Snapshot name already exists",
-                               resourceId=params["snapshotName"], resourceType="cluster-snapshot")
+            return self._error(
+                409,
+                "ConflictException",
+                "Snapshot name already exists",
+                resourceId=params["snapshotName"],
+                resourceType="cluster-snapshot",
+            )
         arn = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster-snapshot/{uuid.uuid4().hex}"
-        snapshot = Snapshot(arn, params["snapshotName"], params["clusterArn"], dict(params.get("tags", {})),
-                            time.monotonic(), final_status=self.final_status, delay=self.snapshot_delay,
-                            creation_time=self._next_creation_time())
+        snapshot = Snapshot(
+            arn,
+            params["snapshotName"],
+            params["clusterArn"],
+            dict(params.get("tags", {})),
+            time.monotonic(),
+            final_status=self.final_status,
+            delay=self.snapshot_delay,
+            creation_time=self._next_creation_time(),
+        )
         self.snapshots[arn] = snapshot
         return 200, {"snapshot": snapshot.describe()}, {}
 
     def _GetClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         snapshot = self.snapshots.get(params["snapshotArn"])
         if snapshot is None:
-            return self._error(404, "ResourceNotFoundException", "Snapshot not found",
-                               resourceId=params["snapshotArn"], resourceType="cluster-snapshot")
+            return self._error(
+                404,
+                "ResourceNotFoundException",
+                "Snapshot not found",
+                resourceId=params["snapshotArn"],
+                resourceType="cluster-snapshot",
+            )
         return 200, {"snapshot": snapshot.describe()}, {}
 
     def _DeleteClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         snapshot = self.snapshots.pop(params["snapshotArn"], None)
         if snapshot is None:
-            return self._error(404, "ResourceNotFoundException", "Snapshot not found",
-                               resourceId=params["snapshotArn"], resourceType="cluster-snapshot")
+            return self._error(
+                404,
+                "ResourceNotFoundException",
+                "Snapshot not found",
+                resourceId=params["snapshotArn"],
+                resourceType="cluster-snapshot",
+            )
         return 200, {"snapshot": {**snapshot.describe(), "status": "DELETING"}}, {}
-
 
     def _ListClusterSnapshots(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         matching = [
-            s for s in self.snapshots.values()
+            s
+            for s in self.snapshots.values()
             if s.cluster_arn == params.get("clusterArn", s.cluster_arn)
             and s.snapshot_type.lower() == params.get("snapshotType", s.snapshot_type).lower()
         ]
         start = int(params.get("nextToken", "0"))
         size = min(int(params.get("maxResults", 100)), self.page_size_cap)
-        page = matching[start:start + size]
-        body: dict[str, Any] = {"snapshots": [
-            {k: s.describe()[k] for k in ("clusterArn", "snapshotArn", "snapshotCreationTime", "snapshotName", "status")}
-            for s in page
-        ]}
+        page = matching[start : start + size]
+        body: dict[str, Any] = {
+            "snapshots": [
+                {
+                    k: s.describe()[k]
+                    for k in ("clusterArn", "snapshotArn", "snapshotCreationTime", "snapshotName", "status")
+                }
+                for s in page
+            ]
+        }
         if start + size < len(matching):
             body["nextToken"] = str(start + size)
         return 200, body, {}
@@ -293,7 +340,7 @@ class DocDbElasticStandIn:
         clusters = list(self.clusters.values())
         start = int(params.get("nextToken", "0"))
         size = min(int(params.get("maxResults", 100)), self.page_size_cap)
-        body: dict[str, Any] = {"clusters": [c.summary() for c in clusters[start:start + size]]}
+        body: dict[str, Any] = {"clusters": [c.summary() for c in clusters[start : start + size]]}
         if start + size < len(clusters):
             body["nextToken"] = str(start + size)
         return 200, body, {}
@@ -301,29 +348,58 @@ class DocDbElasticStandIn:
     def _GetCluster(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         cluster = self.clusters.get(params["clusterArn"])
         if cluster is None:
-            return self._error(404, "ResourceNotFoundException", "Cluster not found",
-                               resourceId=params["clusterArn"], resourceType="cluster")
-        return 200, {"cluster": {
-            **cluster.summary(), "adminUserName": "admin", "authType": "PLAIN_TEXT",
-            "clusterEndpoint": "orders.cluster.docdb-elastic.amazonaws.com", "createTime": "2026-01-01T00:00:00Z",
-            "shardCapacity": 2, "shardCount": 1, "subnetIds": ["subnet-0123456789abcdef0"],
-            "vpcSecurityGroupIds": ["sg-0123456789abcdef0"], "kmsKeyId": "AWS_OWNED_KMS_KEY",
-            "preferredMaintenanceWindow": "sun:03:00-sun:03:30",
-        }}, {}
+            return self._error(
+                404,
+                "ResourceNotFoundException",
+                "Cluster not found",
+                resourceId=params["clusterArn"],
+                resourceType="cluster",
+            )
+        return (
+            200,
+            {
+                "cluster": {
+                    **cluster.summary(),
+                    "adminUserName": "admin",
+                    "authType": "PLAIN_TEXT",
+                    "clusterEndpoint": "orders.cluster.docdb-elastic.amazonaws.com",
+                    "createTime": "2026-01-01T00:00:00Z",
+                    "shardCapacity": 2,
+                    "shardCount": 1,
+                    "subnetIds": ["subnet-0123456789abcdef0"],
+                    "vpcSecurityGroupIds": ["sg-0123456789abcdef0"],
+                    "kmsKeyId": "AWS_OWNED_KMS_KEY",
+                    "preferredMaintenanceWindow": "sun:03:00-sun:03:30",
+                }
+            },
+            {},
+        )
 
     def _ListTagsForResource(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         snapshot = self.snapshots.get(params["resourceArn"])
         if snapshot is None:
-            return self._error(404, "ResourceNotFoundException", "Resource not found",
-                               resourceId=params["resourceArn"], resourceType="cluster-snapshot")
+            return self._error(
+                404,
+                "ResourceNotFoundException",
+                "Resource not found",
+                resourceId=params["resourceArn"],
+                resourceType="cluster-snapshot",
+            )
         return 200, {"tags": dict(snapshot.tags)}, {}
 
 
 def _routes() -> list[tuple[str, re.Pattern[str], str]]:
     """Routes made from the model's request URIs: /cluster-snapshot/{snapshotArn} and the like."""
     routes = []
-    for name in ("CreateClusterSnapshot", "GetClusterSnapshot", "DeleteClusterSnapshot",
-                 "ListClusterSnapshots", "ListTagsForResource", "ListClusters", "GetCluster"):
+    for name in (
+        "CreateClusterSnapshot",
+        "GetClusterSnapshot",
+        "DeleteClusterSnapshot",
+        "ListClusterSnapshots",
+        "ListTagsForResource",
+        "ListClusters",
+        "GetCluster",
+    ):
         http = MODEL.operation_model(name).http
         pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(http["requestUri"]))
         routes.append((http["method"], re.compile(f"^{pattern}$"), name))
@@ -369,8 +445,11 @@ def _make_handler(service: DocDbElasticStandIn) -> type[BaseHTTPRequestHandler]:
                         return
                     break
             else:
-                status, body, headers = 404, {"message": f"no route {method} {parts.path}"}, {
-                    "x-amzn-ErrorType": "ResourceNotFoundException"}
+                status, body, headers = (
+                    404,
+                    {"message": f"no route {method} {parts.path}"},
+                    {"x-amzn-ErrorType": "ResourceNotFoundException"},
+                )
             payload = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

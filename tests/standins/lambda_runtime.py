@@ -50,10 +50,14 @@ for event in [request["event"], *request.get("warm_events", [])]:
     getattr(module, function_name)(event, Context(request.get("budget_seconds", 900), function_arn))
     invoke_seconds.append(time.perf_counter() - before)
 crhelper = sys.modules.get("crhelper")
-print(json.dumps({
-    "handler_file": module.__file__,
-    "crhelper_file": crhelper.__file__ if crhelper else None,
-    "import_seconds": imported - started,
-    "invoke_seconds": invoke_seconds[0],
-    "warm_invoke_seconds": invoke_seconds[1:],
-}))
+print(
+    json.dumps(
+        {
+            "handler_file": module.__file__,
+            "crhelper_file": crhelper.__file__ if crhelper else None,
+            "import_seconds": imported - started,
+            "invoke_seconds": invoke_seconds[0],
+            "warm_invoke_seconds": invoke_seconds[1:],
+        }
+    )
+)

@@ -70,22 +70,31 @@ class LambdaStandIn:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.endpoint = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self._threads = [threading.Thread(target=self.httpd.serve_forever, daemon=True),
-                         threading.Thread(target=self._run_queue, daemon=True)]
+        self._threads = [
+            threading.Thread(target=self.httpd.serve_forever, daemon=True),
+            threading.Thread(target=self._run_queue, daemon=True),
+        ]
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes, dict[str, str]]:
         match = INVOKE.match(path.split("?")[0])
         if not match:
             self.other_requests.append(path)
-            return 404, b'{"Message": "not supported by the stand-in"}', {"x-amzn-ErrorType": "ResourceNotFoundException"}
+            return (
+                404,
+                b'{"Message": "not supported by the stand-in"}',
+                {"x-amzn-ErrorType": "ResourceNotFoundException"},
+            )
         if self.refuse_with:
             status, code = self.refuse_with
             return status, json.dumps({"Message": "refused by the test"}).encode(), {"x-amzn-ErrorType": code}
         function = unquote(match.group("name"))
         name_shape = MODEL.operation_model("Invoke").input_shape.members["FunctionName"]
         invocation_type = headers.get("X-Amz-Invocation-Type", "RequestResponse")
-        if not (name_shape.metadata["min"] <= len(function) <= name_shape.metadata["max"]) or \
-                not re.match(name_shape.metadata["pattern"], function) or len(body) > ASYNC_PAYLOAD_LIMIT:
+        if (
+            not (name_shape.metadata["min"] <= len(function) <= name_shape.metadata["max"])
+            or not re.match(name_shape.metadata["pattern"], function)
+            or len(body) > ASYNC_PAYLOAD_LIMIT
+        ):
             return 400, b'{"Message": "invalid request"}', {"x-amzn-ErrorType": "InvalidParameterValueException"}
         invocation = Invocation(function, invocation_type, json.loads(body))
         self.invocations.append(invocation)
@@ -99,10 +108,25 @@ class LambdaStandIn:
             if invocation is None:
                 return
             result = subprocess.run(
-                [sys.executable, "-S", str(RUNTIME), str(self.asset_dir), sysconfig.get_paths()["purelib"], self.handler],
-                input=json.dumps({"event": invocation.event, "budget_seconds": self.budget_seconds,
-                                 "function_arn": invocation.function}),
-                capture_output=True, text=True, timeout=300, env={**os.environ, **self.env},
+                [
+                    sys.executable,
+                    "-S",
+                    str(RUNTIME),
+                    str(self.asset_dir),
+                    sysconfig.get_paths()["purelib"],
+                    self.handler,
+                ],
+                input=json.dumps(
+                    {
+                        "event": invocation.event,
+                        "budget_seconds": self.budget_seconds,
+                        "function_arn": invocation.function,
+                    }
+                ),
+                capture_output=True,
+                text=True,
+                timeout=300,
+                env={**os.environ, **self.env},
             )
             invocation.returncode, invocation.stderr = result.returncode, result.stderr
             if self._queue.empty():
