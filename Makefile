@@ -13,7 +13,7 @@ CDK_CONTEXT := $(if $(CLUSTER_ARN),-c clusterArn=$(CLUSTER_ARN)) $(if $(TRIGGER)
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
-.PHONY: setup synth deploy diff destroy lint test bench dist integ clean
+.PHONY: setup synth deploy diff destroy lint test bench dist integ integ-snapshot clean
 
 setup: $(STAMP) $(CDK)
 
@@ -47,6 +47,22 @@ lint: setup
 
 test: lint
 	$(RUN) $(BIN)/python -m pytest
+
+# Real AWS account, by hand: deploys the integration test (the demo stack and its assertion
+# stack, whose API-call assertions fail the deploy if they do not hold), then destroys both.
+INTEG_APP := python3 tests/integ/integ.protected_cluster.py
+INTEG_SNAPSHOT := tests/integ/integ.protected_cluster.py.snapshot
+integ: setup
+	$(RUN) $(CDK) deploy --app "$(INTEG_APP)" --all --require-approval never --output cdk.out.integ
+	$(RUN) $(CDK) destroy --app "$(INTEG_APP)" --all --force --output cdk.out.integ
+
+# Refresh the committed synth snapshot of the integration test (templates only).
+integ-snapshot: setup
+	rm -rf $(INTEG_SNAPSHOT) cdk.out.integ-snapshot
+	$(RUN) $(CDK) synth --app "$(INTEG_APP)" --quiet --output cdk.out.integ-snapshot
+	mkdir -p $(INTEG_SNAPSHOT)
+	cp cdk.out.integ-snapshot/*.template.json $(INTEG_SNAPSHOT)/
+	rm -rf cdk.out.integ-snapshot
 
 dist: setup
 	rm -rf dist

@@ -104,7 +104,7 @@ class ProtectedClusterDemoStack(cdk.Stack):
             preferred_maintenance_window="sun:03:00-sun:03:30",
         )
 
-        before_change = SnapshotBeforeChange(
+        self.before_change = before_change = SnapshotBeforeChange(
             self,
             "BeforeChange",
             cluster=self.cluster,
@@ -112,8 +112,8 @@ class ProtectedClusterDemoStack(cdk.Stack):
             tags={"protection": "before-change"},
             on_cluster_not_active=ClusterNotActive.FAIL,
         )
-        final = FinalSnapshot(self, "Final", cluster=self.cluster, tags={"protection": "final"})
-        release = ElasticClusterSnapshot(
+        self.final = final = FinalSnapshot(self, "Final", cluster=self.cluster, tags={"protection": "final"})
+        self.release = release = ElasticClusterSnapshot(
             self,
             "Release",
             cluster_arn=self.cluster.attr_cluster_arn,

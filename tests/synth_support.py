@@ -23,8 +23,8 @@ def recommended_app(**kwargs: object) -> cdk.App:
 CDK_CLI = REPO / "node_modules" / ".bin" / "cdk"
 
 
-def cdk_synth(outdir: Path, **context: str) -> Path:
-    """Synthesize the sample app with the project's own CDK CLI, as `make synth` does."""
+def cdk_synth(outdir: Path, app: str | None = None, **context: str) -> Path:
+    """Synthesize the sample app (or `app`) with the project's own CDK CLI, as `make synth` does."""
     if not CDK_CLI.exists():
         raise RuntimeError(f"{CDK_CLI} is missing: run the tests with `make test`, which installs it")
     env = {
@@ -35,6 +35,8 @@ def cdk_synth(outdir: Path, **context: str) -> Path:
         "CDK_DISABLE_VERSION_CHECK": "1",
     }
     args = [str(CDK_CLI), "synth", "--quiet", "--no-notices", "--output", str(outdir)]
+    if app:
+        args += ["--app", app]
     for key, value in context.items():
         args += ["--context", f"{key}={value}"]
     result = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)

@@ -1,0 +1,69 @@
+"""The CDK Pipelines example and the real-account integration test synthesize (CI cannot
+deploy them)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+from types import ModuleType
+
+from aws_cdk.assertions import Template
+from docdb_snapshot_handler.contract import RESOURCE_TYPE, Prop
+from synth_support import REPO, cdk_synth, recommended_app
+
+INTEG = REPO / "tests" / "integ" / "integ.protected_cluster.py"
+
+
+def load(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_pipeline_stage_snapshots_its_cluster_before_each_change():
+    # GIVEN the pipeline example
+    app = recommended_app()
+    pipeline_stack = load(REPO / "examples" / "pipeline_app.py", "pipeline_app").build(app)
+    # WHEN it is synthesized
+    assembly = app.synth()
+    # THEN the pipeline deploys the stage, whose cluster waits for its before-change snapshot
+    pipeline = json.dumps(assembly.get_stack_by_name("OrdersPipeline").template)
+    assert "AWS::CodePipeline::Pipeline" in pipeline and "OrdersData" in pipeline
+    stage_stack = pipeline_stack.stage.data
+    template = Template.from_stack(stage_stack).to_json()
+    cluster_id = stage_stack.resolve(stage_stack.cluster.logical_id)
+    before_id = stage_stack.resolve(stage_stack.before_change.resource.logical_id)
+    assert before_id in template["Resources"][cluster_id]["DependsOn"]
+    modes = sorted(r["Properties"][Prop.MODE] for r in template["Resources"].values() if r["Type"] == RESOURCE_TYPE)
+    assert modes == ["before-change", "final", "snapshot"]
+
+
+ASSET_HASH = re.compile(r"[0-9a-f]{64}")
+SALT = re.compile(r'"salt":\s*"[0-9]+"')
+
+
+def normalised(text: str) -> object:
+    """A template with asset hashes and the assertions' per-synth salt blanked: the snapshot
+    pins resources, not handler bytes or the time of synthesis."""
+    return json.loads(SALT.sub('"salt": "<salt>"', ASSET_HASH.sub("<asset-hash>", text)))
+
+
+def test_the_integration_test_synthesizes_with_its_assertions(tmp_path: Path):
+    # GIVEN the integration test app, synthesized as `make integ` deploys it
+    cdk_synth(tmp_path / "out", app="python3 tests/integ/integ.protected_cluster.py")
+    names = {p.name for p in (tmp_path / "out").glob("*.template.json")}
+    assert "DocDbElasticSnapshotInteg.template.json" in names
+    assertions = [n for n in names if n.startswith("ProtectedClusterIntegDefaultTestDeployAssert")]
+    assert assertions, names
+    text = (tmp_path / "out" / assertions[0]).read_text()
+    assert "getClusterSnapshot" in text and "ACTIVE" in text
+    # AND it matches the committed snapshot (refresh it with `make integ-snapshot`)
+    snapshot = REPO / "tests" / "integ" / "integ.protected_cluster.py.snapshot"
+    committed = {p.name for p in snapshot.glob("*.template.json")}
+    assert committed == names
+    for name in committed:
+        assert normalised((tmp_path / "out" / name).read_text()) == normalised((snapshot / name).read_text()), name
