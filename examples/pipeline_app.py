@@ -10,11 +10,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import aws_cdk as cdk  # noqa: E402
-from aws_cdk import pipelines  # noqa: E402
-from constructs import Construct  # noqa: E402
+import aws_cdk as cdk
+from aws_cdk import pipelines
 
-from app import ProtectedClusterDemoStack  # noqa: E402
+from app import ProtectedClusterDemoStack
+from constructs import Construct
 
 PLACEHOLDER_CONNECTION = (
     "arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000"

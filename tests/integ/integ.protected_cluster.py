@@ -11,10 +11,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import aws_cdk as cdk  # noqa: E402
-from aws_cdk.integ_tests_alpha import ExpectedResult, IntegTest  # noqa: E402
+import aws_cdk as cdk
+from aws_cdk.integ_tests_alpha import ExpectedResult, IntegTest
 
-from app import ProtectedClusterDemoStack  # noqa: E402
+from app import ProtectedClusterDemoStack
 
 app = cdk.App()
 stack = ProtectedClusterDemoStack(app, "DocDbElasticSnapshotInteg")
