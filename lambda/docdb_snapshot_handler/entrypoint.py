@@ -154,6 +154,9 @@ def _explained(function: Callable[[dict[str, Any], Any], str]) -> Callable[[dict
     return wrapper
 
 
+_SERVICES = lifecycle.Services(client_factory=_docdb_elastic)
+
+
 def _continue_in_new_invocation(event: dict[str, Any], context: Any, state: dict[str, Any]) -> str:
     """Invoke this same function asynchronously with the event and the wait's state. The event
     (with its ResponseURL) travels only in the invocation payload, never in a log."""
@@ -185,9 +188,9 @@ def _continue_in_new_invocation(event: dict[str, Any], context: Any, state: dict
 def _create_or_update(event: dict[str, Any], context: Any) -> str:
     try:
         if contract.CONTINUATION_KEY in event:
-            physical_id, data = lifecycle.resume(event, context, _docdb_elastic)
+            physical_id, data = lifecycle.resume(event, context, _SERVICES)
         else:
-            physical_id, data = lifecycle.create_or_update(event, context, _docdb_elastic)
+            physical_id, data = lifecycle.create_or_update(event, context, _SERVICES)
     except lifecycle.Continue as pending:
         return _continue_in_new_invocation(event, context, pending.state)
     helper.Data.update(data)
@@ -199,8 +202,8 @@ def _create_or_update(event: dict[str, Any], context: Any) -> str:
 def _delete(event: dict[str, Any], context: Any) -> str:
     try:
         if contract.CONTINUATION_KEY in event:
-            return lifecycle.resume(event, context, _docdb_elastic)[0]
-        return lifecycle.delete(event, context, _docdb_elastic)
+            return lifecycle.resume(event, context, _SERVICES)[0]
+        return lifecycle.delete(event, context, _SERVICES)
     except lifecycle.Continue as pending:
         return _continue_in_new_invocation(event, context, pending.state)
 

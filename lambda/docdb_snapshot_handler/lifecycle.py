@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,6 +50,22 @@ ClientFactory = Callable[[], Any]
 Result = tuple[str, dict[str, str]]
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Services:
+    """What a request needs from outside: the docdb-elastic client (made on first use), the
+    clocks, and the retry policy. Tests pass their own; the entry point uses the defaults."""
+
+    client_factory: ClientFactory
+    clock: Callable[[], float] = time.monotonic
+    now: Callable[[], datetime] = _utc_now
+    wall: Callable[[], float] = time.time
+    retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY
+
+
 def home_of(context: Any) -> Home:
     """The function's own partition, region and account, from its ARN and environment."""
     function = str(getattr(context, "invoked_function_arn", "")).split(":")
@@ -75,16 +91,8 @@ class _Request:
     """One CloudFormation request: its parsed properties and the means to act on them. Its wait
     may span several invocations: the first one's start time travels in the continuation."""
 
-    def __init__(
-        self,
-        event: dict[str, Any],
-        context: Any,
-        client_factory: ClientFactory,
-        clock: Callable[[], float],
-        now: Callable[[], datetime],
-        retry_policy: RetryPolicy,
-        wall: Callable[[], float] = time.time,
-    ) -> None:
+    def __init__(self, event: dict[str, Any], context: Any, services: Services) -> None:
+        clock, wall = services.clock, services.wall
         self.event = event
         self.props = parse_properties(event.get("ResourceProperties"), home_of(context))
         self.continuation: dict[str, Any] = dict(event.get(contract.CONTINUATION_KEY) or {})
@@ -97,8 +105,10 @@ class _Request:
         self.pause_at = _deadline(context, clock)
         self.clock = clock
         self.wall = wall
-        self.now = now
-        self.snapshots = Snapshots(Api(client_factory(), min(self.deadline, self.pause_at), retry_policy, clock=clock))
+        self.now = services.now
+        self.snapshots = Snapshots(
+            Api(services.client_factory(), min(self.deadline, self.pause_at), services.retry_policy, clock=clock)
+        )
         self.token = request_token(str(event["StackId"]), str(event["LogicalResourceId"]), str(event["RequestId"]))
         self.owner = owner_token(str(event["StackId"]), self.props.owner) if self.props.owner else None
 
@@ -152,16 +162,9 @@ def _with_cluster(props: SnapshotProperties, cluster_arn: str) -> SnapshotProper
     return replace(props, cluster_arn=cluster_arn)
 
 
-def create_or_update(
-    event: dict[str, Any],
-    context: Any,
-    client_factory: ClientFactory,
-    clock: Callable[[], float] = time.monotonic,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
-) -> Result:
+def create_or_update(event: dict[str, Any], context: Any, services: Services) -> Result:
     """Return (PhysicalResourceId, Data)."""
-    request = _Request(event, context, client_factory, clock, now, retry_policy)
+    request = _Request(event, context, services)
     mode = request.props.mode
     if mode == Mode.BEFORE_CHANGE:
         return _before_change(request)
@@ -220,16 +223,9 @@ def _final_snapshot(request: _Request, cluster_arn: str, answer_with: str) -> di
     return request.snapshot_of(cluster_arn, wait=True, answer_with=answer_with)
 
 
-def resume(
-    event: dict[str, Any],
-    context: Any,
-    client_factory: ClientFactory,
-    clock: Callable[[], float] = time.monotonic,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
-) -> Result:
+def resume(event: dict[str, Any], context: Any, services: Services) -> Result:
     """Go on waiting for the snapshot an earlier invocation of this request took."""
-    request = _Request(event, context, client_factory, clock, now, retry_policy)
+    request = _Request(event, context, services)
     state = request.continuation
     logger.info(
         "waiting continues", extra={"snapshot_arn": state.get("snapshotArn"), "invocation": state.get("invocation")}
@@ -240,21 +236,14 @@ def resume(
     return str(state.get("answerWith") or snapshot["snapshotArn"]), attributes(snapshot)
 
 
-def delete(
-    event: dict[str, Any],
-    context: Any,
-    client_factory: ClientFactory,
-    clock: Callable[[], float] = time.monotonic,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
-) -> str:
+def delete(event: dict[str, Any], context: Any, services: Services) -> str:
     """Snapshot modes retain by default and delete with DESTROY; final mode takes the final
     snapshot. Return the PhysicalResourceId unchanged."""
     physical_id = str(event.get("PhysicalResourceId", ""))
     properties = event.get("ResourceProperties")
     mode = properties.get(contract.Prop.MODE) if isinstance(properties, dict) else None
     if mode == Mode.FINAL and physical_id.startswith(contract.FINAL_PHYSICAL_ID_PREFIX):
-        request = _Request(event, context, client_factory, clock, now, retry_policy)
+        request = _Request(event, context, services)
         try:
             _final_snapshot(request, request.props.cluster_arn, answer_with=physical_id)
         except SnapshotFailed as error:
@@ -271,5 +260,8 @@ def delete(
     if removal_policy_of(properties) != contract.RemovalPolicy.DESTROY:
         logger.info("snapshot retained", extra={"snapshot_arn": physical_id})
         return physical_id
-    Snapshots(Api(client_factory(), _deadline(context, clock), retry_policy, clock=clock)).delete(physical_id)
+    api = Api(
+        services.client_factory(), _deadline(context, services.clock), services.retry_policy, clock=services.clock
+    )
+    Snapshots(api).delete(physical_id)
     return physical_id

@@ -44,7 +44,8 @@ def create(
     cluster: str, receiver: ResponseReceiver, factory=client, policy=FAST, budget=900.0, **props: Any
 ) -> tuple[str, dict[str, str]]:
     event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster, **props})
-    return lifecycle.create_or_update(event, FakeLambdaContext(budget), factory, retry_policy=policy)
+    services = lifecycle.Services(client_factory=factory, retry_policy=policy)
+    return lifecycle.create_or_update(event, FakeLambdaContext(budget), services)
 
 
 @pytest.fixture
@@ -98,7 +99,7 @@ def test_delete_absorbs_transient_faults(kind, cluster, docdb, receiver):
     event = cfn_event(
         "Delete", receiver.new_url(), {"ClusterArn": cluster, "RemovalPolicy": "destroy"}, physical_id=arn
     )
-    assert lifecycle.delete(event, FakeLambdaContext(), client, retry_policy=FAST) == arn
+    assert lifecycle.delete(event, FakeLambdaContext(), lifecycle.Services(client, retry_policy=FAST)) == arn
     assert docdb.snapshots == {}
 
 

@@ -249,16 +249,28 @@ class DocDbElasticStandIn:
     def _error(status: int, code: str, message: str, **extra: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
         return status, {"message": message, **extra}, {"x-amzn-ErrorType": code}
 
+    @classmethod
+    def _not_found(cls, resource_id: str, resource_type: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+        what = "Cluster" if resource_type == "cluster" else "Snapshot"
+        return cls._error(
+            404, "ResourceNotFoundException", f"{what} not found", resourceId=resource_id, resourceType=resource_type
+        )
+
+    def _page(
+        self, key: str, items: list[dict[str, Any]], params: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """One page of `items`, at most maxResults (and the test's page_size_cap) long."""
+        start = int(params.get("nextToken", "0"))
+        size = min(int(params.get("maxResults", 100)), self.page_size_cap)
+        body: dict[str, Any] = {key: items[start : start + size]}
+        if start + size < len(items):
+            body["nextToken"] = str(start + size)
+        return 200, body, {}
+
     def _CreateClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         cluster = self.clusters.get(params["clusterArn"])
         if cluster is None:
-            return self._error(
-                404,
-                "ResourceNotFoundException",
-                "Cluster not found",
-                resourceId=params["clusterArn"],
-                resourceType="cluster",
-            )
+            return self._not_found(params["clusterArn"], "cluster")
         if cluster.status != "ACTIVE":
             return self._error(
                 409,
@@ -292,69 +304,32 @@ class DocDbElasticStandIn:
     def _GetClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         snapshot = self.snapshots.get(params["snapshotArn"])
         if snapshot is None:
-            return self._error(
-                404,
-                "ResourceNotFoundException",
-                "Snapshot not found",
-                resourceId=params["snapshotArn"],
-                resourceType="cluster-snapshot",
-            )
+            return self._not_found(params["snapshotArn"], "cluster-snapshot")
         return 200, {"snapshot": snapshot.describe()}, {}
 
     def _DeleteClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         snapshot = self.snapshots.pop(params["snapshotArn"], None)
         if snapshot is None:
-            return self._error(
-                404,
-                "ResourceNotFoundException",
-                "Snapshot not found",
-                resourceId=params["snapshotArn"],
-                resourceType="cluster-snapshot",
-            )
+            return self._not_found(params["snapshotArn"], "cluster-snapshot")
         return 200, {"snapshot": {**snapshot.describe(), "status": "DELETING"}}, {}
 
     def _ListClusterSnapshots(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        summary = ("clusterArn", "snapshotArn", "snapshotCreationTime", "snapshotName", "status")
         matching = [
-            s
+            {key: s.describe()[key] for key in summary}
             for s in self.snapshots.values()
             if s.cluster_arn == params.get("clusterArn", s.cluster_arn)
             and s.snapshot_type.lower() == params.get("snapshotType", s.snapshot_type).lower()
         ]
-        start = int(params.get("nextToken", "0"))
-        size = min(int(params.get("maxResults", 100)), self.page_size_cap)
-        page = matching[start : start + size]
-        body: dict[str, Any] = {
-            "snapshots": [
-                {
-                    k: s.describe()[k]
-                    for k in ("clusterArn", "snapshotArn", "snapshotCreationTime", "snapshotName", "status")
-                }
-                for s in page
-            ]
-        }
-        if start + size < len(matching):
-            body["nextToken"] = str(start + size)
-        return 200, body, {}
+        return self._page("snapshots", matching, params)
 
     def _ListClusters(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        clusters = list(self.clusters.values())
-        start = int(params.get("nextToken", "0"))
-        size = min(int(params.get("maxResults", 100)), self.page_size_cap)
-        body: dict[str, Any] = {"clusters": [c.summary() for c in clusters[start : start + size]]}
-        if start + size < len(clusters):
-            body["nextToken"] = str(start + size)
-        return 200, body, {}
+        return self._page("clusters", [c.summary() for c in self.clusters.values()], params)
 
     def _GetCluster(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         cluster = self.clusters.get(params["clusterArn"])
         if cluster is None:
-            return self._error(
-                404,
-                "ResourceNotFoundException",
-                "Cluster not found",
-                resourceId=params["clusterArn"],
-                resourceType="cluster",
-            )
+            return self._not_found(params["clusterArn"], "cluster")
         return (
             200,
             {
@@ -378,13 +353,7 @@ class DocDbElasticStandIn:
     def _ListTagsForResource(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         snapshot = self.snapshots.get(params["resourceArn"])
         if snapshot is None:
-            return self._error(
-                404,
-                "ResourceNotFoundException",
-                "Resource not found",
-                resourceId=params["resourceArn"],
-                resourceType="cluster-snapshot",
-            )
+            return self._not_found(params["resourceArn"], "cluster-snapshot")
         return 200, {"tags": dict(snapshot.tags)}, {}
 
 
