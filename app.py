@@ -18,9 +18,9 @@ from aws_cdk import aws_docdbelastic as docdbelastic
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
-from docdb_elastic_snapshot import ClusterNotActive, ElasticClusterSnapshot, FinalSnapshot, SnapshotBeforeChange
 
 from constructs import Construct
+from docdb_elastic_snapshot import ClusterNotActive, ElasticClusterSnapshot, FinalSnapshot, SnapshotBeforeChange
 
 # Obviously not a real cluster: `cdk synth` works out of the box, a deploy fails fast on it.
 PLACEHOLDER_CLUSTER_ARN = "arn:aws:docdb-elastic:us-east-1:111111111111:cluster/placeholder-pass-clusterArn-context"

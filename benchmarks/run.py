@@ -24,6 +24,7 @@ os.environ["LOG_LEVEL"] = "WARNING"
 import aws_cdk as cdk  # noqa: E402
 from aws_cdk import aws_docdbelastic as docdbelastic  # noqa: E402
 from aws_cdk import custom_resources as cr  # noqa: E402
+
 from docdb_elastic_snapshot import ElasticClusterSnapshot  # noqa: E402
 from standins.docdb_elastic import REGION, StandInServer  # noqa: E402
 from standins.events import cfn_event  # noqa: E402

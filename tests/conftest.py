@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from standins.docdb_elastic import REGION, DocDbElasticStandIn, StandInServer, cluster_arn_for
 from standins.response_receiver import ResponseReceiver
 from synth_support import cdk_synth

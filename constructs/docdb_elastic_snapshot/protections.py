@@ -12,10 +12,10 @@ from typing import Any
 import jsii
 from aws_cdk import Duration, IResolvable, IResolveContext, RemovalPolicy, Stack, Token
 from aws_cdk import aws_docdbelastic as docdbelastic
-from docdb_snapshot_handler import contract
-from docdb_snapshot_handler.contract import Prop
 
 from constructs import Construct
+from docdb_snapshot_handler import contract
+from docdb_snapshot_handler.contract import Prop
 
 from .resource import DEFAULT_TIMEOUT, SnapshotResource
 from .validation import InvalidPropsError, common_errors

@@ -7,10 +7,10 @@ import re
 from collections.abc import Mapping
 
 from aws_cdk import CfnDeletionPolicy, CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Token
-from docdb_snapshot_handler import contract
-from docdb_snapshot_handler.contract import Attr, Prop
 
 from constructs import Construct
+from docdb_snapshot_handler import contract
+from docdb_snapshot_handler.contract import Attr, Prop
 
 from .provider import SnapshotProvider
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aws_cdk import Duration, RemovalPolicy, Stack
-from docdb_snapshot_handler import contract
-from docdb_snapshot_handler.contract import Prop
 
 from constructs import Construct
+from docdb_snapshot_handler import contract
+from docdb_snapshot_handler.contract import Prop
 
 from .resource import DEFAULT_TIMEOUT, SnapshotResource
 from .validation import SUPPORTED_REMOVAL_POLICIES, InvalidPropsError, common_errors, snapshot_props_errors

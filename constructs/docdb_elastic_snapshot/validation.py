@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
+
 from docdb_snapshot_handler import contract
 
 SUPPORTED_REMOVAL_POLICIES = {

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 from aws_cdk.assertions import Template
+
 from docdb_snapshot_handler.contract import RESOURCE_TYPE, Prop
 from synth_support import REPO, cdk_synth, recommended_app
 

@@ -12,6 +12,7 @@ from types import ModuleType
 import aws_cdk as cdk
 from aws_cdk import RemovalPolicy
 from cdk_nag import AwsSolutionsChecks
+
 from docdb_elastic_snapshot import ElasticClusterSnapshot
 from docdb_snapshot_handler.contract import RESOURCE_TYPE, Prop
 from synth_support import REPO, recommended_app, templates

@@ -10,6 +10,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk.assertions import Template
+
 from docdb_elastic_snapshot import ElasticClusterSnapshot, InvalidPropsError
 from docdb_snapshot_handler.contract import RESOURCE_TYPE, Attr, Prop, snapshot_name_prefix_errors
 from synth_support import recommended_app

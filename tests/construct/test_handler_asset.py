@@ -10,6 +10,7 @@ from pathlib import Path
 
 import crhelper
 import pytest
+
 from synth_support import REPO, asset_dir_of_function, templates
 
 # Synthesizes a one-snapshot stack in a fresh interpreter and prints the function's asset key;

@@ -9,6 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_docdbelastic as docdbelastic
 from aws_cdk.assertions import Template
+
 from docdb_elastic_snapshot import (
     ClusterNotActive,
     ElasticClusterSnapshot,

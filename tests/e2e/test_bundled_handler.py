@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from docdb_snapshot_handler.contract import RESOURCE_TYPE, Attr, Prop
 from standins.bundled_handler import BundledHandler, as_cloudformation_sends
 from standins.docdb_elastic import DocDbElasticStandIn, cluster_arn_for

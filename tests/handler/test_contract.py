@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 
 import botocore.session
+
 from docdb_snapshot_handler import contract
 
 MODEL = botocore.session.get_session().get_service_model("docdb-elastic")

@@ -12,6 +12,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+
 from docdb_snapshot_handler import entrypoint, logs
 from standins.docdb_elastic import DocDbElasticStandIn, Fault
 from standins.events import cfn_event

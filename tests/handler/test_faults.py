@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+
 from docdb_snapshot_handler import lifecycle
 from docdb_snapshot_handler.api import Api, ApiError, RetryPolicy
 from docdb_snapshot_handler.entrypoint import _CLIENT_CONFIG

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+
 from docdb_snapshot_handler import entrypoint
 from docdb_snapshot_handler.contract import REQUEST_TAG_KEY, Attr
 from standins.docdb_elastic import ACCOUNT, DocDbElasticStandIn

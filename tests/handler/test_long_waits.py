@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from docdb_snapshot_handler import entrypoint
 from docdb_snapshot_handler.contract import CONTINUATION_KEY, Attr
 from standins.docdb_elastic import DocDbElasticStandIn

@@ -8,10 +8,11 @@ from __future__ import annotations
 import string
 from typing import Any
 
-from docdb_snapshot_handler import entrypoint
-from docdb_snapshot_handler.contract import RESERVED_TAG_PREFIX
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from docdb_snapshot_handler import entrypoint
+from docdb_snapshot_handler.contract import RESERVED_TAG_PREFIX
 from standins.docdb_elastic import ACCOUNT, DocDbElasticStandIn, cluster_arn_for
 from standins.events import cfn_event
 from standins.lambda_context import FakeLambdaContext

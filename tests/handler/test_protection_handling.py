@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from docdb_snapshot_handler import entrypoint
 from docdb_snapshot_handler.contract import OWNER_TAG_KEY, Attr
 from standins.docdb_elastic import DocDbElasticStandIn, cluster_arn_for

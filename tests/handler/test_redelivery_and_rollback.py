@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import pytest
+
 from docdb_snapshot_handler import entrypoint
 from docdb_snapshot_handler.contract import REQUEST_TAG_KEY
 from standins.docdb_elastic import DocDbElasticStandIn, Fault

@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from synth_support import REPO
 
 USER_APP = """
