@@ -29,16 +29,6 @@ def _literal(value: str | None) -> bool:
     return value is not None and not Token.is_unresolved(value)
 
 
-def cluster_location_errors(cluster_arn: str, stack: Stack) -> list[str]:
-    parts = cluster_arn.split(":")
-    errors = []
-    if not Token.is_unresolved(stack.region) and parts[3] != stack.region:
-        errors.append(f"cluster_arn: the cluster must be in the stack's region {stack.region} (got {parts[3]})")
-    if not Token.is_unresolved(stack.account) and parts[4] != stack.account:
-        errors.append(f"cluster_arn: the cluster must be in the stack's account {stack.account} (got {parts[4]})")
-    return errors
-
-
 def common_errors(
     *,
     snapshot_name_prefix: str | None,
@@ -77,7 +67,8 @@ def snapshot_props_errors(
     errors: list[str] = []
     if _literal(cluster_arn):
         arn_errors = contract.cluster_arn_errors("cluster_arn", cluster_arn)
-        errors.extend(arn_errors or cluster_location_errors(cluster_arn, stack))
+        known = {k: v for k, v in (("region", stack.region), ("account", stack.account)) if _literal(v)}
+        errors.extend(arn_errors or contract.cluster_location_errors("cluster_arn", cluster_arn, **known))
     if snapshot_name is not None and snapshot_name_prefix is not None:
         errors.append("snapshot_name and snapshot_name_prefix: give one or the other, not both")
     if snapshot_name is not None and _literal(snapshot_name):

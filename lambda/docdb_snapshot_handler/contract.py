@@ -227,6 +227,21 @@ def retain_last_errors(field: str, value: int) -> list[str]:
     return []
 
 
+def cluster_location_errors(
+    field: str, cluster_arn: str, *, partition: str = "", region: str = "", account: str = ""
+) -> list[str]:
+    """A snapshot is taken in the stack's own partition, account and region; an empty
+    expectation (unknown, a token) is not checked. `cluster_arn` must already be well formed."""
+    parts = cluster_arn.split(":")
+    actual = {"partition": parts[1], "region": parts[3], "account": parts[4]}
+    expected = {"partition": partition, "region": region, "account": account}
+    return [
+        f"{field}: the cluster must be in the stack's {name} {expected[name]} (got {actual[name]})"
+        for name in ("partition", "region", "account")
+        if expected[name] and actual[name] != expected[name]
+    ]
+
+
 def cluster_arn_errors(field: str, value: str) -> list[str]:
     if not re.match(CLUSTER_ARN_PATTERN, value):
         return [

@@ -38,15 +38,13 @@ class SnapshotResource(CfnResource):
 
     def __init__(self) -> None:
         # Deliberately not CfnResource.__init__: it builds lambda, events and logs clients for
-        # polling, which this handler does not use. These are the attributes its methods read.
-        self._sleep_on_delete = 0
+        # polling, which this handler does not use. These are the attributes the crhelper
+        # methods we keep (__call__, routing, _cfn_response, the timer) read.
         self._create_func = self._update_func = self._delete_func = None
         self._poll_create_func = self._poll_update_func = self._poll_delete_func = None
         self._timer: threading.Timer | None = None
         self._init_failed: Exception | None = None
-        self._json_logging = True
         self._send_response = False
-        self._polling_interval = 2
         self.Status = self.Reason = self.PhysicalResourceId = ""
         self.StackId = self.RequestId = self.LogicalResourceId = ""
         self.Data: dict[str, Any] = {}
@@ -55,7 +53,6 @@ class SnapshotResource(CfnResource):
         self._context: Any = None
         self._response_url = ""
         self._sam_local = None
-        self._ssl_verify = None
         self._answered = threading.Lock()
         self._continued = False
         logs.setup()
@@ -142,7 +139,7 @@ def _explained(function: Callable[[dict[str, Any], Any], str]) -> Callable[[dict
     def wrapper(event: dict[str, Any], context: Any) -> str:
         try:
             return function(event, context)
-        except (InvalidProperties, SnapshotFailed, lifecycle.Continue):
+        except (InvalidProperties, SnapshotFailed):
             raise
         except Exception as error:
             logger.exception("unexpected error")

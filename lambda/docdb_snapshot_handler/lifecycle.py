@@ -24,7 +24,6 @@ from .api import DEFAULT_RETRY_POLICY, Api, RetryPolicy
 from .contract import Mode
 from .properties import (
     Home,
-    SnapshotProperties,
     parse_properties,
     previous_cluster_arn,
     previous_cluster_name,
@@ -74,9 +73,9 @@ def home_of(context: Any) -> Home:
     return Home(partition=function[1], region=os.environ.get("AWS_REGION", ""), account=function[4])
 
 
-def _deadline(context: Any, clock: Callable[[], float], limit_seconds: float | None = None) -> float:
-    remaining = float(context.get_remaining_time_in_millis()) / 1000.0 - RESPONSE_RESERVE_SECONDS
-    return clock() + (remaining if limit_seconds is None else min(limit_seconds, remaining))
+def _deadline(context: Any, clock: Callable[[], float]) -> float:
+    """This invocation's end, less the time kept for answering CloudFormation."""
+    return clock() + float(context.get_remaining_time_in_millis()) / 1000.0 - RESPONSE_RESERVE_SECONDS
 
 
 class Continue(Exception):
@@ -113,7 +112,7 @@ class _Request:
         self.owner = owner_token(str(event["StackId"]), self.props.owner) if self.props.owner else None
 
     def snapshot_of(self, cluster_arn: str, wait: bool, answer_with: str | None = None) -> dict[str, Any]:
-        props = self.props if cluster_arn == self.props.cluster_arn else _with_cluster(self.props, cluster_arn)
+        props = replace(self.props, cluster_arn=cluster_arn)
         snapshot = self.snapshots.take(props, self.token, self.now(), self.owner)
         return self.wait(snapshot, cluster_arn, answer_with) if wait else snapshot
 
@@ -156,10 +155,6 @@ class _Request:
         logger.info("no snapshot taken", extra={"skipped_reason": reason})
         physical_id = self.event.get("PhysicalResourceId") or contract.NO_SNAPSHOT_PHYSICAL_ID_PREFIX + self.token[:24]
         return str(physical_id), attributes({}, skipped_reason=reason)
-
-
-def _with_cluster(props: SnapshotProperties, cluster_arn: str) -> SnapshotProperties:
-    return replace(props, cluster_arn=cluster_arn)
 
 
 def create_or_update(event: dict[str, Any], context: Any, services: Services) -> Result:

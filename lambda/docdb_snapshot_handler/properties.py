@@ -107,16 +107,6 @@ class Home:
     account: str = ""
 
 
-def _location_errors(cluster_arn: str, home: Home) -> list[str]:
-    parts = cluster_arn.split(":")
-    actual = {"partition": parts[1], "region": parts[3], "account": parts[4]}
-    return [
-        f"{Prop.CLUSTER_ARN}: the cluster must be in the stack's {name} {expected} (got {actual[name]})"
-        for name, expected in (("partition", home.partition), ("region", home.region), ("account", home.account))
-        if expected and actual[name] != expected
-    ]
-
-
 def parse_properties(props: Mapping[str, Any] | None, home: Home = Home()) -> SnapshotProperties:
     """Parse and validate; raise InvalidProperties listing every broken rule."""
     if props is None:
@@ -134,7 +124,12 @@ def parse_properties(props: Mapping[str, Any] | None, home: Home = Home()) -> Sn
     cluster_arn = _optional_str(props, Prop.CLUSTER_ARN, errors)
     if cluster_arn is not None:
         arn_errors = contract.cluster_arn_errors(Prop.CLUSTER_ARN, cluster_arn)
-        errors.extend(arn_errors or _location_errors(cluster_arn, home))
+        errors.extend(
+            arn_errors
+            or contract.cluster_location_errors(
+                Prop.CLUSTER_ARN, cluster_arn, partition=home.partition, region=home.region, account=home.account
+            )
+        )
     elif mode != contract.Mode.BEFORE_CHANGE and Prop.CLUSTER_ARN not in props:
         errors.append(f"{Prop.CLUSTER_ARN}: is required")
     cluster_name = _optional_str(props, Prop.CLUSTER_NAME, errors)

@@ -84,6 +84,12 @@ def generate_snapshot_name(prefix: str, token: str, now: datetime) -> str:
     return f"{prefix}-{now.astimezone(UTC):%Y%m%d%H%M%S}-{token[:6]}"
 
 
+def generated_name_pattern(prefix: str, token: str | None = None) -> re.Pattern[str]:
+    """Names generate_snapshot_name makes from `prefix` (for one request's `token`, if given)."""
+    request_part = token[:6] if token else "[0-9a-f]{6}"
+    return re.compile(rf"^{re.escape(prefix)}-[0-9]{{14}}-{request_part}$")
+
+
 def owner_token(stack_id: str, owner: str) -> str:
     """Identifies one construct instance: its stack and its construct path."""
     return hashlib.sha256(f"{stack_id}|{owner}".encode()).hexdigest()[:32]
@@ -188,7 +194,7 @@ class Snapshots:
     def _earlier_delivery(self, props: SnapshotProperties, token: str) -> dict[str, Any] | None:
         """A snapshot this very request already took (Lambda delivers events at least once)."""
         assert props.snapshot_name_prefix is not None
-        ours = re.compile(rf"^{re.escape(props.snapshot_name_prefix)}-[0-9]{{14}}-{token[:6]}$")
+        ours = generated_name_pattern(props.snapshot_name_prefix, token)
         for summary in self._list(props.cluster_arn):
             if ours.match(summary.get("snapshotName", "")) and self._taken_by(summary["snapshotArn"], token):
                 return summary
@@ -285,7 +291,7 @@ class Snapshots:
     def prune(self, cluster_arn: str, prefix: str, owner: str, keep: int, newest_arn: str) -> list[str]:
         """Delete the oldest ACTIVE snapshots of this cluster that carry `owner`'s tag, beyond
         the newest `keep`. A name only nominates a candidate; the owner tag decides."""
-        generated = re.compile(rf"^{re.escape(prefix)}-[0-9]{{14}}-[0-9a-f]{{6}}$")
+        generated = generated_name_pattern(prefix)
         ours = [
             summary
             for summary in self._list(cluster_arn)

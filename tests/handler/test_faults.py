@@ -154,13 +154,11 @@ PERMANENT = [
 @pytest.mark.parametrize(("fault", "advice"), PERMANENT, ids=[f.code for f, _ in PERMANENT])
 def test_a_permanent_error_fails_at_once_naming_error_cluster_and_remedy(fault, advice, cluster, docdb, receiver):
     docdb.inject("CreateClusterSnapshot", fault)
-    started = time.monotonic()
     with pytest.raises(SnapshotFailed) as raised:
         create(cluster, receiver, policy=RetryPolicy())
     reason = str(raised.value)
     assert fault.code in reason and cluster in reason and advice in reason, reason
     assert len(docdb.calls_to("CreateClusterSnapshot")) == 1  # no retry on 4xx other than 429
-    assert time.monotonic() - started < 5
 
 
 @pytest.mark.parametrize("fault", [Fault.throttle, Fault.internal], ids=["429", "500"])

@@ -8,19 +8,15 @@ from typing import Any
 
 import pytest
 
-from docdb_snapshot_handler import entrypoint
 from docdb_snapshot_handler.contract import REQUEST_TAG_KEY, Attr
 from standins.docdb_elastic import ACCOUNT, DocDbElasticStandIn
 from standins.events import cfn_event
-from standins.lambda_context import FakeLambdaContext
+from standins.invoke import answer
 from standins.response_receiver import ResponseReceiver
 
 
 def invoke(receiver: ResponseReceiver, event: dict[str, Any], budget: float = 900.0) -> dict[str, Any]:
-    entrypoint.handler(event, FakeLambdaContext(budget))
-    responses = receiver.responses_for(event["ResponseURL"])
-    assert len(responses) == 1, f"expected exactly one answer, got {responses}"
-    return responses[0]
+    return answer(receiver, event, budget)
 
 
 @pytest.fixture

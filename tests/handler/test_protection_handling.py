@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
-from docdb_snapshot_handler import entrypoint
 from docdb_snapshot_handler.contract import OWNER_TAG_KEY, Attr
 from standins.docdb_elastic import DocDbElasticStandIn, cluster_arn_for
 from standins.events import cfn_event
-from standins.lambda_context import FakeLambdaContext
+from standins.invoke import answer
 from standins.response_receiver import ResponseReceiver
 
 BEFORE = {
@@ -45,9 +44,7 @@ def send(
         event["OldResourceProperties"] = {
             k: v for k, v in {**event["ResourceProperties"], **old}.items() if v is not None
         }
-    entrypoint.handler(event, FakeLambdaContext())
-    (answer,) = receiver.responses_for(event["ResponseURL"])
-    return answer
+    return answer(receiver, event)
 
 
 def snapshots_of(docdb: DocDbElasticStandIn, cluster_arn: str) -> list[str]:

@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
-from docdb_snapshot_handler import entrypoint
 from docdb_snapshot_handler.contract import REQUEST_TAG_KEY
 from standins.docdb_elastic import DocDbElasticStandIn, Fault
 from standins.events import cfn_event
-from standins.lambda_context import FakeLambdaContext
+from standins.invoke import answers
 from standins.response_receiver import ResponseReceiver
 
 
@@ -23,9 +22,7 @@ def cluster(docdb: DocDbElasticStandIn) -> str:
 
 def deliver(receiver: ResponseReceiver, event: dict[str, Any], times: int = 1) -> list[dict[str, Any]]:
     """Invoke the handler with the same event `times` times; every answer sent for it."""
-    for _ in range(times):
-        entrypoint.handler(event, FakeLambdaContext())
-    return receiver.responses_for(event["ResponseURL"])
+    return answers(receiver, event, times)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import uuid
 from pathlib import Path
@@ -28,4 +27,4 @@ def cfn_event(
             event[key] = {k: v for k, v in merged.items() if v is not None}
     if physical_id is not None:
         event["PhysicalResourceId"] = physical_id
-    return copy.deepcopy(event)
+    return event
