@@ -88,9 +88,11 @@ REMOVAL_POLICIES: Final = (RemovalPolicy.RETAIN, RemovalPolicy.DESTROY)
 # Snapshot names: the API allows 1-63 characters; DocumentDB's naming rules add the rest.
 SNAPSHOT_NAME_MAX_LENGTH: Final = 63
 _NAME_CHARS = re.compile(r"^[A-Za-z0-9-]*$")
-# A generated name is PREFIX-YYYYMMDDhhmmss-xxxxxx: the suffix sorts by time and is unique per
-# request (a digest of the CloudFormation RequestId).
-GENERATED_SUFFIX_LENGTH: Final = len("-20260101000000-abcdef")
+# A generated name is PREFIX-<hex digest of the CloudFormation request>: the same for every
+# delivery of one request (so the service refuses a second resource) and new for every request.
+# 0.1.0 generated PREFIX-YYYYMMDDhhmmss-xxxxxx; both are 22 characters after the prefix.
+GENERATED_TOKEN_LENGTH: Final = 21
+GENERATED_SUFFIX_LENGTH: Final = 1 + GENERATED_TOKEN_LENGTH
 SNAPSHOT_NAME_PREFIX_MAX_LENGTH: Final = SNAPSHOT_NAME_MAX_LENGTH - GENERATED_SUFFIX_LENGTH
 
 # Tags: botocore's docdb-elastic model (TagMap); tests check these against the model.

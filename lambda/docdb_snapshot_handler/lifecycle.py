@@ -16,29 +16,22 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from . import contract
 from .api import DEFAULT_RETRY_POLICY, Api, RetryPolicy
+from .clusters import Clusters
 from .contract import Mode
+from .once import Budget, Failed, Paused, request_token
 from .properties import (
     Home,
     parse_properties,
     previous_cluster_arn,
     previous_cluster_name,
     removal_policy_of,
+    same_meaning,
 )
-from .snapshots import (
-    ACTIVE,
-    SnapshotFailed,
-    Snapshots,
-    WaitPaused,
-    attributes,
-    is_snapshot_arn,
-    owner_token,
-    request_token,
-)
+from .snapshots import ACTIVE, Snapshots, attributes, is_snapshot_arn, owner_token
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +42,6 @@ ClientFactory = Callable[[], Any]
 Result = tuple[str, dict[str, str]]
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
 class Services:
     """What a request needs from outside: the docdb-elastic client (made on first use), the
@@ -60,8 +49,8 @@ class Services:
 
     client_factory: ClientFactory
     clock: Callable[[], float] = time.monotonic
-    now: Callable[[], datetime] = _utc_now
     wall: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
     retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY
 
 
@@ -87,7 +76,7 @@ class Continue(Exception):
 
 
 class _Request:
-    """One CloudFormation request: its parsed properties and the means to act on them. Its wait
+    """One CloudFormation request: its parsed properties and the means to act on them. Its work
     may span several invocations: the first one's start time travels in the continuation."""
 
     def __init__(self, event: dict[str, Any], context: Any, services: Services) -> None:
@@ -100,43 +89,47 @@ class _Request:
             float(self.props.timeout_seconds),
             contract.CLOUDFORMATION_MAX_WAIT_SECONDS - contract.ANSWER_MARGIN_SECONDS,
         )
-        self.deadline = clock() + (self.started + wait_limit - wall())
-        self.pause_at = _deadline(context, clock)
-        self.clock = clock
+        deadline = clock() + (self.started + wait_limit - wall())
+        pause_at = _deadline(context, clock)
+        self.budget = Budget(deadline, pause_at, clock=clock, sleep=services.sleep)
         self.wall = wall
-        self.now = services.now
-        self.snapshots = Snapshots(
-            Api(services.client_factory(), min(self.deadline, self.pause_at), services.retry_policy, clock=clock)
-        )
+        api = Api(services.client_factory(), min(deadline, pause_at), services.retry_policy, clock=clock)
+        self.snapshots = Snapshots(api)
+        self.clusters = Clusters(api)
         self.token = request_token(str(event["StackId"]), str(event["LogicalResourceId"]), str(event["RequestId"]))
         self.owner = owner_token(str(event["StackId"]), self.props.owner) if self.props.owner else None
 
+    def _continue(self, paused: Paused, **state: Any) -> Continue:
+        return Continue(
+            {
+                **state,
+                "startedAt": self.started,
+                "polls": int(self.continuation.get("polls", 0)) + paused.polls,
+                "invocation": int(self.continuation.get("invocation", 1)) + 1,
+            }
+        )
+
     def snapshot_of(self, cluster_arn: str, wait: bool, answer_with: str | None = None) -> dict[str, Any]:
         props = replace(self.props, cluster_arn=cluster_arn)
-        snapshot = self.snapshots.take(props, self.token, self.now(), self.owner)
+        try:
+            snapshot = self.snapshots.take(
+                props, self.token, self.budget, self.owner, busy_reason=lambda: self.clusters.status_of(cluster_arn)
+            )
+        except Paused as paused:
+            raise self._continue(paused, clusterArn=cluster_arn, answerWith=answer_with) from None
         return self.wait(snapshot, cluster_arn, answer_with) if wait else snapshot
 
     def wait(self, snapshot: dict[str, Any], cluster_arn: str, answer_with: str | None) -> dict[str, Any]:
         requested = float(self.continuation.get("requestedAt", self.wall()))
         try:
-            snapshot = self.snapshots.wait_until_active(
-                snapshot,
-                self.deadline,
-                clock=self.clock,
-                pause_at=self.pause_at,
-                elapsed=lambda: self.wall() - requested,
-            )
-        except WaitPaused as paused:
-            raise Continue(
-                {
-                    "snapshotArn": snapshot["snapshotArn"],
-                    "clusterArn": cluster_arn,
-                    "answerWith": answer_with,
-                    "startedAt": self.started,
-                    "requestedAt": requested,
-                    "polls": int(self.continuation.get("polls", 0)) + paused.polls,
-                    "invocation": int(self.continuation.get("invocation", 1)) + 1,
-                }
+            snapshot, _ = self.snapshots.wait_until_active(snapshot, self.budget, lambda: self.wall() - requested)
+        except Paused as paused:
+            raise self._continue(
+                paused,
+                snapshotArn=snapshot["snapshotArn"],
+                clusterArn=cluster_arn,
+                answerWith=answer_with,
+                requestedAt=requested,
             ) from None
         self._apply_retention(cluster_arn, snapshot["snapshotArn"])
         return snapshot
@@ -147,7 +140,7 @@ class _Request:
             return
         try:
             self.snapshots.prune(cluster_arn, props.snapshot_name_prefix, self.owner, props.retain_last, newest_arn)
-        except SnapshotFailed as error:
+        except Failed as error:
             # The new snapshot is safe; a failed clean-up must not roll the stack back.
             logger.error("retention could not be applied", extra={"reason": str(error)})
 
@@ -156,10 +149,35 @@ class _Request:
         physical_id = self.event.get("PhysicalResourceId") or contract.NO_SNAPSHOT_PHYSICAL_ID_PREFIX + self.token[:24]
         return str(physical_id), attributes({}, skipped_reason=reason)
 
+    def unchanged(self) -> Result | None:
+        """An Update whose properties mean what the old ones meant (a template written by another
+        version of the construct, defaults spelled out or left out): answer as before, take no
+        snapshot."""
+        if self.event["RequestType"] != "Update" or not same_meaning(
+            self.event.get("OldResourceProperties"), self.props
+        ):
+            return None
+        physical_id = str(self.event.get("PhysicalResourceId", ""))
+        logger.info("properties unchanged in meaning; no new snapshot", extra={"physical_resource_id": physical_id})
+        if not is_snapshot_arn(physical_id):
+            return physical_id, attributes({}, skipped_reason=_UNCHANGED_NOTE)
+        try:
+            return physical_id, attributes(self.snapshots.get(physical_id))
+        except Failed:
+            # Deleted by hand since: the resource still names it; nothing to take again.
+            return physical_id, attributes({"snapshotArn": physical_id}, skipped_reason=_GONE_NOTE)
+
+
+_UNCHANGED_NOTE = "The properties did not change in meaning, so no snapshot was taken"
+_GONE_NOTE = "The snapshot this resource took no longer exists"
+
 
 def create_or_update(event: dict[str, Any], context: Any, services: Services) -> Result:
     """Return (PhysicalResourceId, Data)."""
     request = _Request(event, context, services)
+    unchanged = request.unchanged()
+    if unchanged is not None:
+        return unchanged
     mode = request.props.mode
     if mode == Mode.BEFORE_CHANGE:
         return _before_change(request)
@@ -178,7 +196,7 @@ def _before_change(request: _Request) -> Result:
         if request.event["RequestType"] == "Update"
         else props.cluster_name
     )
-    cluster = request.snapshots.find_cluster(name)
+    cluster = request.clusters.find(name)
     if cluster is None:
         return request.skipped(f"Cluster {name} does not exist yet: there is nothing to protect")
     status = cluster.get("status")
@@ -186,7 +204,7 @@ def _before_change(request: _Request) -> Result:
         message = f"Cluster {name} ({cluster['clusterArn']}) is {status}, so no snapshot can be taken before the change"
         if props.on_cluster_not_active == contract.ClusterNotActive.SKIP:
             return request.skipped(message)
-        raise SnapshotFailed(
+        raise Failed(
             f"{message}. To fix: deploy again once it is ACTIVE (start it if it is STOPPED), or set "
             "on_cluster_not_active=ClusterNotActive.SKIP to change it without a snapshot"
         )
@@ -209,19 +227,25 @@ def _final_on_update(request: _Request) -> Result:
 
 def _final_snapshot(request: _Request, cluster_arn: str, answer_with: str) -> dict[str, Any] | None:
     """Snapshot a cluster about to be deleted, and wait: its data must be safe first."""
-    cluster = request.snapshots.get_cluster(cluster_arn)
+    cluster = request.clusters.get(cluster_arn)
     if cluster is None:
         logger.info("cluster already gone; no final snapshot to take", extra={"cluster_arn": cluster_arn})
         return None
     if cluster.get("status") != ACTIVE:
-        raise SnapshotFailed(f"Cluster {cluster_arn} is {cluster.get('status')}, so no final snapshot can be taken")
+        raise Failed(f"Cluster {cluster_arn} is {cluster.get('status')}, so no final snapshot can be taken")
     return request.snapshot_of(cluster_arn, wait=True, answer_with=answer_with)
 
 
 def resume(event: dict[str, Any], context: Any, services: Services) -> Result:
-    """Go on waiting for the snapshot an earlier invocation of this request took."""
+    """Go on with what an earlier invocation of this request started: waiting for its snapshot,
+    or (when the service was busy and no snapshot exists yet) the request from the start, which
+    is safe to repeat because its names are the request's own."""
     request = _Request(event, context, services)
     state = request.continuation
+    if "snapshotArn" not in state:
+        if event["RequestType"] == "Delete":
+            return delete(event, context, services), {}
+        return create_or_update(event, context, services)
     logger.info(
         "waiting continues", extra={"snapshot_arn": state.get("snapshotArn"), "invocation": state.get("invocation")}
     )
@@ -241,8 +265,8 @@ def delete(event: dict[str, Any], context: Any, services: Services) -> str:
         request = _Request(event, context, services)
         try:
             _final_snapshot(request, request.props.cluster_arn, answer_with=physical_id)
-        except SnapshotFailed as error:
-            raise SnapshotFailed(
+        except Failed as error:
+            raise Failed(
                 f"The final snapshot failed, so the cluster was not deleted: {error}. To proceed: fix "
                 "the cause and delete again; or, to delete the cluster without a final snapshot, "
                 f"delete the stack with --retain-resources {event.get('LogicalResourceId')}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import contract
@@ -190,6 +190,23 @@ def parse_properties(props: Mapping[str, Any] | None, home: Home = Home()) -> Sn
     if errors:
         raise InvalidProperties(errors)
     return parsed
+
+
+def same_meaning(old_props: Any, new: SnapshotProperties) -> bool:
+    """Whether an Update's old properties, parsed the same way, ask for the same thing as `new`.
+    Defaults left out or spelled out do not count; the owner counts only with retention (it is
+    only used for pruning)."""
+    if not isinstance(old_props, Mapping):
+        return False
+    try:
+        old = parse_properties(old_props)
+    except InvalidProperties:
+        return False
+
+    def meaning(props: SnapshotProperties) -> SnapshotProperties:
+        return replace(props, owner=props.owner if props.retain_last is not None else None)
+
+    return meaning(old) == meaning(new)
 
 
 def previous_cluster_name(old_props: Any, current: str) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 import botocore.session
 
 from docdb_snapshot_handler import contract
@@ -28,11 +26,24 @@ def test_snapshot_name_length_is_the_api_models():
 
 
 def test_a_generated_name_from_the_longest_prefix_is_still_a_valid_name():
-    from datetime import datetime
-
+    from docdb_snapshot_handler.once import request_token
     from docdb_snapshot_handler.snapshots import generate_snapshot_name
 
     prefix = "p" * contract.SNAPSHOT_NAME_PREFIX_MAX_LENGTH
-    name = generate_snapshot_name(prefix, "request-1", datetime(2026, 11, 28, tzinfo=UTC))
+    name = generate_snapshot_name(prefix, request_token("stack", "Snapshot", "request-1"))
     assert len(name) == contract.SNAPSHOT_NAME_MAX_LENGTH
     assert contract.snapshot_name_errors("name", name) == []
+
+
+def test_a_generated_name_is_the_requests_own_and_differs_between_requests():
+    from docdb_snapshot_handler.once import request_token
+    from docdb_snapshot_handler.snapshots import generate_snapshot_name, generated_name_pattern
+
+    first = generate_snapshot_name("orders", request_token("stack", "Snapshot", "request-1"))
+    again = generate_snapshot_name("orders", request_token("stack", "Snapshot", "request-1"))
+    other = generate_snapshot_name("orders", request_token("stack", "Snapshot", "request-2"))
+    assert first == again and first != other
+    # Both this scheme and 0.1.0's (PREFIX-YYYYMMDDhhmmss-xxxxxx) are recognised for retention.
+    pattern = generated_name_pattern("orders")
+    assert pattern.match(first) and pattern.match("orders-20261128070000-abc123")
+    assert not pattern.match("orders-by-hand") and not pattern.match("ordersx-20261128070000-abc123")

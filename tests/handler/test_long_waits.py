@@ -133,3 +133,23 @@ def test_a_continuation_past_the_deadline_fails_with_the_snapshot_named(docdb: D
     entrypoint.handler(event, FakeLambdaContext(900))
     (answer,) = receiver.responses_for(event["ResponseURL"])
     assert answer["Status"] == "FAILED" and arn in answer["Reason"] and "still CREATING" in answer["Reason"]
+
+
+def test_a_cluster_busy_longer_than_an_invocation_is_waited_for_across_invocations(
+    docdb: DocDbElasticStandIn, receiver, lambda_service
+):
+    # GIVEN a service allowing one snapshot in progress, someone else's taking 9 s, and
+    # invocations that may wait 5 s each
+    cluster = docdb.add_cluster("orders")
+    docdb.snapshot_delay = 0
+    docdb.one_snapshot_in_progress = True
+    theirs = docdb.add_snapshot(cluster, "by-hand", creating_for=9)
+    event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster, "TimeoutSeconds": "3600"})
+    # WHEN CloudFormation's Create is handled
+    entrypoint.handler(event, FakeLambdaContext(BUDGET))
+    # THEN the wait for the busy cluster went on in a new invocation, and one snapshot was taken
+    (answer,) = answers(receiver, event["ResponseURL"], lambda_service)
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    assert len(lambda_service.invocations) >= 1
+    assert "snapshotArn" not in lambda_service.invocations[0].event[CONTINUATION_KEY]
+    assert set(docdb.snapshots) == {theirs, answer["PhysicalResourceId"]}

@@ -28,8 +28,8 @@ def deliver(receiver: ResponseReceiver, event: dict[str, Any], times: int = 1) -
 @pytest.mark.parametrize(
     ("naming", "create_calls"),
     [
-        ({}, 1),  # the listing finds the first delivery's snapshot before any second create
-        ({"SnapshotNamePrefix": None, "SnapshotName": "orders-before-v2"}, 3),  # each repeat meets a conflict
+        ({}, 3),  # the name is the request's own: each repeat meets a conflict and adopts
+        ({"SnapshotNamePrefix": None, "SnapshotName": "orders-before-v2"}, 3),
     ],
     ids=["generated-name", "exact-name"],
 )
@@ -70,20 +70,20 @@ def test_an_exact_name_taken_by_someone_else_fails_and_is_not_adopted(cluster, d
     (answer,) = deliver(receiver, event)
     assert answer["Status"] == "FAILED"
     assert "already exists" in answer["Reason"] and theirs in answer["Reason"]
-    assert "not taken by this request" in answer["Reason"] and "snapshot_name_prefix" in answer["Reason"]
+    assert "not created by this request" in answer["Reason"] and "snapshot_name_prefix" in answer["Reason"]
     assert list(docdb.snapshots) == [theirs]
 
 
 def test_a_lookalike_generated_name_of_another_request_is_never_adopted(cluster, docdb, receiver):
     event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster, "SnapshotNamePrefix": "orders"})
     # GIVEN a snapshot whose name looks like this request's, but tagged by another request
-    from docdb_snapshot_handler.snapshots import request_token
+    from docdb_snapshot_handler.snapshots import generate_snapshot_name, request_token
 
     token = request_token(event["StackId"], event["LogicalResourceId"], event["RequestId"])
-    lookalike = docdb.add_snapshot(cluster, f"orders-20260101000000-{token[:6]}", tags={REQUEST_TAG_KEY: "other"})
+    lookalike = docdb.add_snapshot(cluster, generate_snapshot_name("orders", token), tags={REQUEST_TAG_KEY: "other"})
     (answer,) = deliver(receiver, event)
-    assert answer["Status"] == "SUCCESS" and answer["PhysicalResourceId"] != lookalike
-    assert len(docdb.snapshots) == 2
+    assert answer["Status"] == "FAILED" and lookalike in answer["Reason"]
+    assert list(docdb.snapshots) == [lookalike]
 
 
 def test_redelivery_finds_its_snapshot_across_pages_of_the_listing(cluster, docdb, receiver):
@@ -93,7 +93,8 @@ def test_redelivery_finds_its_snapshot_across_pages_of_the_listing(cluster, docd
     event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster})
     answers = deliver(receiver, event, times=2)
     assert answers[0] == answers[1] and len(docdb.snapshots) == 46
-    assert len(docdb.calls_to("ListClusterSnapshots")) == 6  # 3 pages, twice
+    # The first delivery lists nothing; the second meets the conflict and pages until it finds it.
+    assert len(docdb.calls_to("ListClusterSnapshots")) == 3
 
 
 @pytest.mark.parametrize("removal", ["retain", "destroy"])
@@ -106,7 +107,7 @@ def test_a_failed_update_then_its_rollback_then_delete_lose_nothing_but_what_des
     original = created["PhysicalResourceId"]
 
     # GIVEN an Update that fails (the service refuses)
-    docdb.inject("CreateClusterSnapshot", Fault(409, "ConflictException", "cluster busy"))
+    docdb.inject("CreateClusterSnapshot", Fault(402, "ServiceQuotaExceededException", "quota reached"))
     failed = deliver(receiver, cfn_event("Update", receiver.new_url(), new, old, physical_id=original))[0]
     assert failed["Status"] == "FAILED" and failed["PhysicalResourceId"] == original
 

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ class BundledHandler:
         self.env = {**os.environ, **env}
         self.logs: list[str] = []
 
-    def send(
+    def event(
         self,
         request_type: str,
         logical_id: str,
@@ -58,11 +59,11 @@ class BundledHandler:
         old: dict[str, Any] | None = None,
         physical_id: str | None = None,
     ) -> dict[str, Any]:
-        url = self.receiver.new_url()
+        """A CloudFormation request with a fresh RequestId and ResponseURL."""
         event: dict[str, Any] = {
             "RequestType": request_type,
             "ServiceToken": FUNCTION_ARN,
-            "ResponseURL": url,
+            "ResponseURL": self.receiver.new_url(),
             "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/DocDbElasticStack/e2e",
             "RequestId": str(uuid.uuid4()),
             "LogicalResourceId": logical_id,
@@ -73,18 +74,53 @@ class BundledHandler:
             event["OldResourceProperties"] = old
         if physical_id is not None:
             event["PhysicalResourceId"] = physical_id
-        result = subprocess.run(
+        return event
+
+    def start(self, event: dict[str, Any]) -> subprocess.Popen[str]:
+        """Invoke in a fresh process (a Lambda execution environment of its own), not waiting."""
+        process = subprocess.Popen(
             [sys.executable, "-S", str(RUNTIME), str(self.asset), sysconfig.get_paths()["purelib"], HANDLER],
-            input=json.dumps({"event": event}),
-            capture_output=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=120,
             env=self.env,
         )
-        assert result.returncode == 0, result.stderr
-        self.logs.append(result.stderr)
-        loaded = json.loads(result.stdout.strip().splitlines()[-1])
+        assert process.stdin is not None
+        process.stdin.write(json.dumps({"event": event}))
+        process.stdin.close()
+        process.stdin = None  # written and closed: communicate() only reads from here on
+        return process
+
+    def finish(self, process: subprocess.Popen[str]) -> None:
+        stdout, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr
+        self.logs.append(stderr)
+        loaded = json.loads(stdout.strip().splitlines()[-1])
         assert loaded["handler_file"].startswith(str(self.asset)), loaded
         assert loaded["crhelper_file"].startswith(str(self.asset)), loaded
-        (response,) = self.receiver.responses_for(url)
+
+    def send(
+        self,
+        request_type: str,
+        logical_id: str,
+        properties: dict[str, Any],
+        old: dict[str, Any] | None = None,
+        physical_id: str | None = None,
+    ) -> dict[str, Any]:
+        event = self.event(request_type, logical_id, properties, old, physical_id)
+        self.finish(self.start(event))
+        (response,) = self.receiver.responses_for(event["ResponseURL"])
         return response
+
+    def deliver_overlapping(self, event: dict[str, Any], offsets: list[float]) -> list[dict[str, Any]]:
+        """Deliver one event several times, each in its own process, started `offsets` seconds
+        after the first (as Lambda's at-least-once delivery may); every answer it got."""
+        started = time.monotonic()
+        processes = []
+        for offset in sorted(offsets):
+            time.sleep(max(0.0, started + offset - time.monotonic()))
+            processes.append(self.start(event))
+        for process in processes:
+            self.finish(process)
+        return self.receiver.responses_for(event["ResponseURL"])

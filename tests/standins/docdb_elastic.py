@@ -181,6 +181,11 @@ class DocDbElasticStandIn:
             self.snapshot_delay = 0.0
             self.final_status = "ACTIVE"
             self.page_size_cap = 100
+            # Seconds an operation's answer is held back after it was computed on arrival, so two
+            # overlapping deliveries of one request interleave deterministically.
+            self.latency: dict[str, float] = {}
+            # Like AWS may: refuse a snapshot while another snapshot of the cluster is CREATING.
+            self.one_snapshot_in_progress = False
 
     # --- test controls -------------------------------------------------------------------
     def add_cluster(self, name: str = "orders", status: str = "ACTIVE") -> str:
@@ -198,15 +203,25 @@ class DocDbElasticStandIn:
         with self.lock:
             self.faults.setdefault(operation, deque()).extend(faults)
 
+    def reset_calls(self) -> None:
+        with self.lock:
+            self.calls = []
+
     def calls_to(self, operation: str) -> list[Call]:
         with self.lock:
             return [call for call in self.calls if call.operation == operation]
 
     # --- operations ----------------------------------------------------------------------
     def add_snapshot(
-        self, cluster_arn: str, name: str, tags: dict[str, str] | None = None, snapshot_type: str = "MANUAL"
+        self,
+        cluster_arn: str,
+        name: str,
+        tags: dict[str, str] | None = None,
+        snapshot_type: str = "MANUAL",
+        creating_for: float = 0.0,
     ) -> str:
-        """A snapshot someone else took (by hand, or the service's automated backups)."""
+        """A snapshot someone else took (by hand, or the service's automated backups), CREATING
+        for `creating_for` seconds."""
         arn = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster-snapshot/{uuid.uuid4().hex}"
         with self.lock:
             self.snapshots[arn] = Snapshot(
@@ -216,6 +231,7 @@ class DocDbElasticStandIn:
                 dict(tags or {}),
                 time.monotonic(),
                 snapshot_type=snapshot_type,
+                delay=creating_for,
                 creation_time=self._next_creation_time(),
             )
         return arn
@@ -243,7 +259,11 @@ class DocDbElasticStandIn:
                 {"x-amzn-ErrorType": "ValidationException"},
             )
         with self.lock:
-            return getattr(self, "_" + operation)(params)
+            answer: tuple[int, dict[str, Any], dict[str, str]] = getattr(self, "_" + operation)(params)
+            delay = self.latency.get(operation, 0.0)
+        if delay:
+            time.sleep(delay)
+        return answer
 
     @staticmethod
     def _error(status: int, code: str, message: str, **extra: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -286,6 +306,16 @@ class DocDbElasticStandIn:
                 "Snapshot name already exists",
                 resourceId=params["snapshotName"],
                 resourceType="cluster-snapshot",
+            )
+        if self.one_snapshot_in_progress and any(
+            s.cluster_arn == cluster.arn and s.status() == "CREATING" for s in self.snapshots.values()
+        ):
+            return self._error(
+                409,
+                "ConflictException",
+                "Another snapshot of this cluster is in progress",
+                resourceId=params["clusterArn"],
+                resourceType="cluster",
             )
         arn = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster-snapshot/{uuid.uuid4().hex}"
         snapshot = Snapshot(
