@@ -98,7 +98,12 @@ def test_two_snapshot_resources_of_one_busy_cluster_at_once_both_succeed(sample,
     docdb.one_snapshot_in_progress = True
     docdb.snapshot_delay = 3.0
     # WHEN two resources of the stack snapshot the cluster at the same time
-    release = {**properties, Prop.SNAPSHOT_NAME_PREFIX: "orders-release", Prop.RETAIN_LAST: "3", Prop.OWNER: "S/Release"}
+    release = {
+        **properties,
+        Prop.SNAPSHOT_NAME_PREFIX: "orders-release",
+        Prop.RETAIN_LAST: "3",
+        Prop.OWNER: "S/Release",
+    }
     events = [handler.event("Create", logical_id, properties), handler.event("Create", "Release", release)]
     processes = [handler.start(event) for event in events]
     for process in processes:
