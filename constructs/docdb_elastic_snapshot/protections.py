@@ -177,7 +177,7 @@ class FinalSnapshot(SnapshotResource):
         if errors:
             raise InvalidPropsError(type(self).__name__, self.node.path, errors)
 
-        resource = self._create(
+        self._create(
             {
                 Prop.MODE: contract.Mode.FINAL,
                 Prop.CLUSTER_ARN: cluster.attr_cluster_arn,
@@ -192,6 +192,6 @@ class FinalSnapshot(SnapshotResource):
             # snapshot itself is never deleted (the handler's RemovalPolicy is retain).
             deletion_policy=RemovalPolicy.DESTROY,
         )
-        self._provider.allow_snapshots_of(
-            resource, cluster.attr_cluster_arn, read_cluster=True, kms_key_arns=_key_arns(cluster, kms_key)
-        )
+        # Not allow_snapshots_of(cluster ARN): on a replacement the old cluster is snapshotted
+        # after its ARN has left the policies (see SnapshotProvider.allow_final_snapshots).
+        self._provider.allow_final_snapshots(kms_key_arns=_key_arns(cluster, kms_key))

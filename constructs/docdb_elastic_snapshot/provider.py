@@ -45,7 +45,8 @@ _SNAPSHOT_WILDCARD_REASON = (
 _CLUSTER_WILDCARD_REASON = (
     "SnapshotBeforeChange must run before its cluster changes, so the cluster depends on it and "
     "its ARN cannot be referenced here; the handler finds the cluster by name and only snapshots "
-    "it. Limited to clusters of this account and region."
+    "it. FinalSnapshot snapshots the old cluster of a replacement, whose ARN the policies no "
+    "longer name by then. Limited to clusters of this account and region."
 )
 _SECRET_WILDCARD_REASON = (
     "A cluster's admin password may be a secret that the service reads with the caller's "
@@ -340,6 +341,14 @@ class SnapshotProvider(Construct):
         referenced without a dependency cycle."""
         self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], kms_key_arns=kms_key_arns)
         self.grant("ListClusters", ["*"])
+
+    def allow_final_snapshots(self, *, kms_key_arns: Sequence[str] | None = None) -> None:
+        """FinalSnapshot snapshots the *old* cluster when its cluster is replaced. By then
+        CloudFormation has already updated every policy that names the cluster to the new
+        cluster's ARN (the resource depends on them), so the grant cannot name the cluster:
+        clusters of this account and region, as for clusters found by name."""
+        self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], kms_key_arns=kms_key_arns)
+        self.grant("GetCluster", [self._any_cluster_arn])
 
     def allow_deletion(self) -> None:
         self.grant("DeleteClusterSnapshot", [self._snapshot_arns])

@@ -143,7 +143,9 @@ def test_least_privilege_without_destroy():
         "lambda:InvokeFunction",  # itself only: see test_the_function_may_invoke_itself...
     }
     for statement in statements(template):
-        if not str(statement["Action"]).startswith(("['logs:", "logs:", "docdb-elastic:", "['docdb-elastic:", "lambda:")):
+        if not str(statement["Action"]).startswith(
+            ("['logs:", "logs:", "docdb-elastic:", "['docdb-elastic:", "lambda:")
+        ):
             assert statement.get("Condition"), statement  # nothing outside docdb-elastic unconditioned
     for action in ("GetClusterSnapshot", "ListTagsForResource"):
         assert actions[f"docdb-elastic:{action}"] == {SNAPSHOTS}, action
