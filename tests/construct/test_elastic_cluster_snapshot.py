@@ -308,3 +308,29 @@ def test_the_default_prefix_starts_with_a_letter_whatever_the_construct_id(const
 
     prefix = default_name_prefix(cdk.Token.as_string(cdk.Aws.STACK_NAME), construct_id)
     assert snapshot_name_prefix_errors("prefix", prefix) == [], prefix
+
+
+def test_each_policy_has_one_statement_per_action_listing_all_its_resources():
+    # GIVEN snapshots of two clusters and a destroyed one
+    stack = new_stack()
+    ElasticClusterSnapshot(stack, "A", cluster_arn=CLUSTER)
+    ElasticClusterSnapshot(stack, "B", cluster_arn=OTHER_CLUSTER, removal_policy=RemovalPolicy.DESTROY)
+    ElasticClusterSnapshot(stack, "C", cluster_arn=OTHER_CLUSTER)
+    # WHEN synthesized
+    policies = Template.from_stack(stack).find_resources("AWS::IAM::Policy").values()
+    # THEN no action appears in two statements of one policy (CDK may merge actions that share
+    # resources and conditions into one statement, never split one)
+    for policy in policies:
+        seen: list[str] = []
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            seen.extend(actions)
+        assert len(seen) == len(set(seen)), seen
+    # AND the statement naming the clusters lists both, once each
+    (cluster_statement,) = [
+        s
+        for p in policies
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if CLUSTER in json.dumps(s["Resource"])
+    ]
+    assert sorted(cluster_statement["Resource"]) == sorted([CLUSTER, OTHER_CLUSTER])
