@@ -1,7 +1,22 @@
 """AWS CDK constructs that snapshot Amazon DocumentDB elastic clusters from a stack."""
 
+from .permissions import OPERATIONS, Decision, Operation, Scope
 from .protections import ClusterNotActive, FinalSnapshot, SnapshotBeforeChange
+from .provider import SnapshotProvider
+from .provider_options import ProviderOptions
 from .snapshot import ElasticClusterSnapshot
 from .validation import InvalidPropsError
 
-__all__ = ["ClusterNotActive", "ElasticClusterSnapshot", "FinalSnapshot", "InvalidPropsError", "SnapshotBeforeChange"]
+__all__ = [
+    "OPERATIONS",
+    "ClusterNotActive",
+    "Decision",
+    "ElasticClusterSnapshot",
+    "FinalSnapshot",
+    "InvalidPropsError",
+    "Operation",
+    "ProviderOptions",
+    "Scope",
+    "SnapshotBeforeChange",
+    "SnapshotProvider",
+]
