@@ -309,7 +309,7 @@ def test_the_default_prefix_starts_with_a_letter_whatever_the_construct_id(const
     assert snapshot_name_prefix_errors("prefix", prefix) == [], prefix
 
 
-def test_each_policy_has_one_statement_per_action_listing_all_its_resources():
+def test_each_policy_grants_each_action_on_each_resource_once_in_merged_statements():
     # GIVEN snapshots of two clusters and a destroyed one
     stack = new_stack()
     ElasticClusterSnapshot(stack, "A", cluster_arn=CLUSTER)
@@ -317,15 +317,17 @@ def test_each_policy_has_one_statement_per_action_listing_all_its_resources():
     ElasticClusterSnapshot(stack, "C", cluster_arn=OTHER_CLUSTER)
     # WHEN synthesized
     policies = Template.from_stack(stack).find_resources("AWS::IAM::Policy").values()
-    # THEN no action appears in two statements of one policy (CDK may merge actions that share
-    # resources and conditions into one statement, never split one)
+    # THEN no action is granted twice on one resource in one policy: one statement per set of
+    # actions granted together (and conditions) lists all its resources
     for policy in policies:
-        seen: list[str] = []
+        seen: list[tuple[str, str]] = []
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            seen.extend(actions)
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            seen.extend((a, json.dumps(r, sort_keys=True)) for a in actions for r in resources)
         assert len(seen) == len(set(seen)), seen
-    # AND the statement naming the clusters lists both, once each
+    # AND the one statement naming the clusters lists both, once each, for the snapshot and the
+    # cluster's status together
     (cluster_statement,) = [
         s
         for p in policies
@@ -333,3 +335,4 @@ def test_each_policy_has_one_statement_per_action_listing_all_its_resources():
         if CLUSTER in json.dumps(s["Resource"])
     ]
     assert sorted(cluster_statement["Resource"]) == sorted([CLUSTER, OTHER_CLUSTER])
+    assert sorted(cluster_statement["Action"]) == ["docdb-elastic:CreateClusterSnapshot", "docdb-elastic:GetCluster"]
