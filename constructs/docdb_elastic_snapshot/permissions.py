@@ -150,7 +150,11 @@ OPERATIONS: dict[str, Operation] = {
             (_ec2("ec2:DeleteVpcEndpoints", "ec2:ModifyVpcEndpoint", *_EC2_DESCRIBES),),
         ),
         Operation("ListClusters", (), "SnapshotBeforeChange (finds its cluster by name)"),
-        Operation("GetCluster", ("cluster",), "FinalSnapshot (is the cluster still there?); a busy cluster's status"),
+        Operation(
+            "GetCluster",
+            ("cluster",),
+            "FinalSnapshot (is the cluster still there?); every snapshot construct (a busy cluster's status)",
+        ),
         # Decided now for the restore and copy constructs (issues 10 and 12): they only grant.
         Operation(
             "RestoreClusterFromSnapshot",

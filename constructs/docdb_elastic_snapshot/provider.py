@@ -359,6 +359,8 @@ class SnapshotProvider(Construct):
         referenced without a dependency cycle."""
         self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], kms_key_arns=kms_key_arns)
         self.grant("ListClusters", ["*"])
+        # A busy cluster's status, for the log and the Reason.
+        self.grant("GetCluster", [self._any_cluster_arn])
 
     def allow_final_snapshots(self, *, kms_key_arns: Sequence[str] | None = None) -> None:
         """FinalSnapshot snapshots the *old* cluster when its cluster is replaced. By then

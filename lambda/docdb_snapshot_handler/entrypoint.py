@@ -167,8 +167,9 @@ def _continue_in_new_invocation(event: dict[str, Any], context: Any, state: dict
         )
     except (BotoCoreError, ClientError) as error:
         raise SnapshotFailed(
-            f"Snapshot {state.get('snapshotArn')} is not ACTIVE yet and the wait could not continue in a new "
-            f"invocation ({type(error).__name__}: {str(error)[:200]}). To fix: check that the provider's "
+            f"The wait for {state.get('snapshotArn') or state.get('clusterArn') or 'the resource'} is not over and "
+            f"could not continue in a new invocation ({type(error).__name__}: {str(error)[:200]}). To fix: check "
+            "that the provider's "
             "role may invoke its own function, then deploy again"
         ) from error
     helper.continued()

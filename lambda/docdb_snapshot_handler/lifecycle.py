@@ -20,7 +20,7 @@ from typing import Any
 
 from . import contract
 from .api import DEFAULT_RETRY_POLICY, Api, RetryPolicy
-from .clusters import Clusters
+from .clusters import PASSING_STATUSES, Clusters
 from .contract import Mode
 from .once import Budget, Failed, Paused, request_token
 from .properties import (
@@ -35,6 +35,7 @@ from .snapshots import ACTIVE, Snapshots, attributes, is_snapshot_arn, owner_tok
 
 logger = logging.getLogger(__name__)
 
+_LONGEST_WAIT_SECONDS = contract.CLOUDFORMATION_MAX_WAIT_SECONDS - contract.ANSWER_MARGIN_SECONDS
 # Kept back from the Lambda's remaining time for the answer to CloudFormation.
 RESPONSE_RESERVE_SECONDS = 15.0
 
@@ -91,7 +92,9 @@ class _Request:
         )
         deadline = clock() + (self.started + wait_limit - wall())
         pause_at = _deadline(context, clock)
-        self.budget = Budget(deadline, pause_at, clock=clock, sleep=services.sleep)
+        self.budget = Budget(
+            deadline, pause_at, clock=clock, sleep=services.sleep, at_ceiling=wait_limit >= _LONGEST_WAIT_SECONDS
+        )
         self.wall = wall
         api = Api(services.client_factory(), min(deadline, pause_at), services.retry_policy, clock=clock)
         self.snapshots = Snapshots(api)
@@ -113,7 +116,7 @@ class _Request:
         props = replace(self.props, cluster_arn=cluster_arn)
         try:
             snapshot = self.snapshots.take(
-                props, self.token, self.budget, self.owner, busy_reason=lambda: self.clusters.status_of(cluster_arn)
+                props, self.token, self.budget, self.owner, busy_reason=lambda: self.clusters.busy_reason(cluster_arn)
             )
         except Paused as paused:
             raise self._continue(paused, clusterArn=cluster_arn, answerWith=answer_with) from None
@@ -161,11 +164,11 @@ class _Request:
         logger.info("properties unchanged in meaning; no new snapshot", extra={"physical_resource_id": physical_id})
         if not is_snapshot_arn(physical_id):
             return physical_id, attributes({}, skipped_reason=_UNCHANGED_NOTE)
-        try:
-            return physical_id, attributes(self.snapshots.get(physical_id))
-        except Failed:
+        snapshot = self.snapshots.find_by_arn(physical_id)
+        if snapshot is None:
             # Deleted by hand since: the resource still names it; nothing to take again.
             return physical_id, attributes({"snapshotArn": physical_id}, skipped_reason=_GONE_NOTE)
+        return physical_id, attributes(snapshot)
 
 
 _UNCHANGED_NOTE = "The properties did not change in meaning, so no snapshot was taken"
@@ -200,7 +203,7 @@ def _before_change(request: _Request) -> Result:
     if cluster is None:
         return request.skipped(f"Cluster {name} does not exist yet: there is nothing to protect")
     status = cluster.get("status")
-    if status != ACTIVE:
+    if status != ACTIVE and status not in PASSING_STATUSES:
         message = f"Cluster {name} ({cluster['clusterArn']}) is {status}, so no snapshot can be taken before the change"
         if props.on_cluster_not_active == contract.ClusterNotActive.SKIP:
             return request.skipped(message)
@@ -231,8 +234,12 @@ def _final_snapshot(request: _Request, cluster_arn: str, answer_with: str) -> di
     if cluster is None:
         logger.info("cluster already gone; no final snapshot to take", extra={"cluster_arn": cluster_arn})
         return None
-    if cluster.get("status") != ACTIVE:
-        raise Failed(f"Cluster {cluster_arn} is {cluster.get('status')}, so no final snapshot can be taken")
+    status = cluster.get("status")
+    if status != ACTIVE and status not in PASSING_STATUSES:
+        raise Failed(
+            f"Cluster {cluster_arn} is {status}, so no final snapshot can be taken. To fix: make it ACTIVE "
+            "(start it if it is STOPPED)"
+        )
     return request.snapshot_of(cluster_arn, wait=True, answer_with=answer_with)
 
 

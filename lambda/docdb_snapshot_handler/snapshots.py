@@ -118,13 +118,16 @@ class Snapshots:
     def __init__(self, api: Api) -> None:
         self.api = api
 
-    def _list(self, cluster_arn: str) -> Iterator[dict[str, Any]]:
-        params: dict[str, Any] = {"clusterArn": cluster_arn, "snapshotType": "manual", "maxResults": 100}
+    def _list(self, cluster_arn: str | None) -> Iterator[dict[str, Any]]:
+        """Manual snapshots of one cluster, or of every cluster when `cluster_arn` is None."""
+        params: dict[str, Any] = {"snapshotType": "manual", "maxResults": 100}
+        if cluster_arn is not None:
+            params["clusterArn"] = cluster_arn
         while True:
             try:
                 page = self.api.call("ListClusterSnapshots", **params)
             except ApiError as error:
-                raise explain(error, cluster_arn) from error
+                raise explain(error, cluster_arn or "the account's snapshots") from error
             yield from page.get("snapshots", [])
             if not page.get("nextToken"):
                 return
@@ -145,11 +148,24 @@ class Snapshots:
         return snapshot
 
     def find(self, cluster_arn: str, name: str) -> Found | None:
-        for summary in self._list(cluster_arn):
-            if summary.get("snapshotName") == name:
-                arn = str(summary["snapshotArn"])
-                return Found(arn, self._tags(arn).get(contract.REQUEST_TAG_KEY))
+        """The snapshot of this name: of this cluster, or else of any cluster of the account and
+        region (names are unique there, so another cluster's snapshot may hold it)."""
+        for scope in (cluster_arn, None):
+            for summary in self._list(scope):
+                if summary.get("snapshotName") == name:
+                    arn = str(summary["snapshotArn"])
+                    return Found(arn, self._tags(arn).get(contract.REQUEST_TAG_KEY))
         return None
+
+    def find_by_arn(self, snapshot_arn: str) -> dict[str, Any] | None:
+        """The snapshot, or None when it no longer exists."""
+        try:
+            snapshot: dict[str, Any] = self.api.call("GetClusterSnapshot", snapshotArn=snapshot_arn)["snapshot"]
+        except ApiError as error:
+            if error.code == "ResourceNotFoundException":
+                return None
+            raise explain(error, snapshot_arn) from error
+        return snapshot
 
     def take(
         self,

@@ -39,6 +39,12 @@ def test_two_overlapping_deliveries_of_one_create_take_one_snapshot(offset, samp
     # AND both deliveries asked the service for the same name: the second was refused
     creates = docdb.calls_to("CreateClusterSnapshot")
     assert len(creates) == 2 and creates[0].params["snapshotName"] == creates[1].params["snapshotName"]
+    # AND they really overlapped: the second asked before the first one's snapshot was ACTIVE
+    # (and, started together, before the first create's answer had even arrived)
+    (snapshot,) = docdb.snapshots.values()
+    assert creates[1].at < snapshot.created + docdb.snapshot_delay
+    if offset == 0.0:
+        assert creates[1].at < creates[0].answered_at
 
 
 def test_three_overlapping_deliveries_of_one_update_take_one_snapshot(sample_stack, docdb):
@@ -80,7 +86,7 @@ def test_two_snapshot_resources_of_one_busy_cluster_at_once_both_succeed(sample_
     docdb.add_cluster("orders")
     # GIVEN a service that refuses a second snapshot while one of the cluster is in progress
     docdb.one_snapshot_in_progress = True
-    docdb.snapshot_delay = 3.0
+    docdb.snapshot_delay = 6.0
     # WHEN two resources of the stack snapshot the cluster at the same time
     release = {
         **properties,

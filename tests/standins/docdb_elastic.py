@@ -73,6 +73,9 @@ class ConnectionReset(Exception):
 class Call:
     operation: str
     params: dict[str, Any]
+    # When the request arrived (time.monotonic()), and when its answer left, delayed by latency.
+    at: float = 0.0
+    answered_at: float = 0.0
 
 
 class ValidationFailed(Exception):
@@ -237,8 +240,9 @@ class DocDbElasticStandIn:
         return arn
 
     def handle(self, operation: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        call = Call(operation, params, at=time.monotonic())
         with self.lock:
-            self.calls.append(Call(operation, params))
+            self.calls.append(call)
             queue = self.faults.get(operation)
             fault = queue.popleft() if queue else None
         if fault is not None:
@@ -263,6 +267,7 @@ class DocDbElasticStandIn:
             delay = self.latency.get(operation, 0.0)
         if delay:
             time.sleep(delay)
+        call.answered_at = time.monotonic()
         return answer
 
     @staticmethod
