@@ -162,6 +162,126 @@ class SnapshotProvider(Construct):
     def _acknowledge(self, rule: str, reason: str) -> None:
         Validations.of(self._policy).acknowledge(Acknowledgment(id=rule, reason=reason))
 
+    # --- Copies (ElasticClusterSnapshotCopy, FinalSnapshot copy_to) ------------------------------
+    # In a policy of their own, on which only the resources that copy depend: a source given as a
+    # token, or a key of this stack, must never become a dependency of the function.
+
+    _copy_policy: iam.Policy | None = None
+
+    def allow_copies(
+        self,
+        resource: CustomResource,
+        *,
+        source_snapshot_arn: str | None,
+        destination_region: str | None,
+        kms_key_id: str | None,
+        delete: bool = False,
+        read_source_tags: bool = False,
+    ) -> None:
+        """Let `resource` copy a snapshot (a literal ARN, or None/a token: a snapshot of this
+        stack's region) to `destination_region` (None: this stack's), with `kms_key_id` (a key
+        ARN or id of the destination, or None: the source's key)."""
+        from aws_cdk import Token
+
+        stack = Stack.of(self)
+        policy = self._copy_grants()
+        literal_source = source_snapshot_arn is not None and not Token.is_unresolved(source_snapshot_arn)
+        source = source_snapshot_arn if literal_source and source_snapshot_arn else self._snapshot_arns
+        source_region = source.split(":")[3] if literal_source and source_snapshot_arn else stack.region
+        destination = stack.format_arn(
+            service="docdb-elastic", region=destination_region, resource="cluster-snapshot", resource_name="*"
+        )
+        # CopyClusterSnapshot on the source and the copy; its dependent action
+        # CreateClusterSnapshot on the copy; reading (the wait, a repeated delivery's tag check),
+        # tagging (the copy is created with tags) and, when used, deleting the copy.
+        self._grant_copy(policy, ["CopyClusterSnapshot"], [source, destination])
+        self._grant_copy(policy, ["GetClusterSnapshot"], [source])
+        self._grant_copy(
+            policy,
+            ["CreateClusterSnapshot", "GetClusterSnapshot", "ListTagsForResource", "TagResource"],
+            [destination],
+        )
+        if read_source_tags:
+            self._grant_copy(policy, ["ListTagsForResource"], [source])
+        if delete:
+            self._grant_copy(policy, ["DeleteClusterSnapshot"], [destination])
+        # KMS, the dependent actions of CopyClusterSnapshot, scoped like AmazonDocDBElasticFullAccess:
+        # the given key by ARN, the source's key (unknown here) through docdb-elastic only.
+        if kms_key_id is not None:
+            key_arn = (
+                kms_key_id
+                if Token.is_unresolved(kms_key_id) or kms_key_id.startswith("arn:")
+                else stack.format_arn(
+                    service="kms", region=destination_region, resource="key", resource_name=kms_key_id
+                )
+            )
+            self._grant_kms(policy, key_arn, destination_region or stack.region)
+        self._grant_kms(policy, "*", source_region)
+        resource.node.add_dependency(policy)
+        nag_destination = _as_nag_text(stack.resolve(destination))
+        if nag_destination not in self._copy_acknowledged:
+            self._copy_acknowledged.add(nag_destination)
+            Validations.of(policy).acknowledge(
+                Acknowledgment(
+                    id=f"AwsSolutions-IAM5[Resource::{nag_destination}]",
+                    reason="A copy's ARN is chosen by the service when it is created, so it cannot be "
+                    "known at synth time. The wildcard covers only snapshots of this account in the "
+                    "copy's destination region.",
+                )
+            )
+
+    def _copy_grants(self) -> iam.Policy:
+        if self._copy_policy is None:
+            self._copy_policy = iam.Policy(self, "CopyPolicy", roles=[self.role])
+            self._copy_granted: set[tuple[str, str]] = set()
+            self._copy_acknowledged: set[str] = {_as_nag_text(Stack.of(self).resolve(self._snapshot_arns))}
+            for rule, reason in (
+                (
+                    "AwsSolutions-IAM5[Resource::*]",
+                    "The KMS key of a snapshot being copied is chosen when the snapshot is taken, so it "
+                    "cannot be named here; its use is limited by kms:ViaService to docdb-elastic in the "
+                    "source's region (CreateGrant also to grants for AWS resources).",
+                ),
+                (
+                    f"AwsSolutions-IAM5[Resource::{_as_nag_text(Stack.of(self).resolve(self._snapshot_arns))}]",
+                    "Snapshot ARNs are chosen by the service when a snapshot is created, so they cannot "
+                    "be known at synth time. The wildcard covers only snapshots of this account and "
+                    "region, the source of a copy given as a token.",
+                ),
+            ):
+                Validations.of(self._copy_policy).acknowledge(Acknowledgment(id=rule, reason=reason))
+        return self._copy_policy
+
+    def _grant_copy(self, policy: iam.Policy, actions: list[str], resources: list[str]) -> None:
+        for action in actions:
+            for resource in resources:
+                key = (action, Stack.of(self).to_json_string(resource))
+                if key not in self._copy_granted:
+                    self._copy_granted.add(key)
+                    policy.add_statements(
+                        iam.PolicyStatement(actions=[f"docdb-elastic:{action}"], resources=[resource])
+                    )
+
+    def _grant_kms(self, policy: iam.Policy, key_arn: str, via_region: str) -> None:
+        stack = Stack.of(self)
+        via = f"docdb-elastic.{via_region}.{stack.url_suffix}"
+        key = ("kms:" + stack.to_json_string(key_arn), stack.to_json_string(via))
+        if key in self._copy_granted:
+            return
+        self._copy_granted.add(key)
+        policy.add_statements(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+                resources=[key_arn],
+                conditions={"StringEquals": {"kms:ViaService": via}},
+            ),
+            iam.PolicyStatement(
+                actions=["kms:CreateGrant"],
+                resources=[key_arn],
+                conditions={"StringEquals": {"kms:ViaService": via}, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+            ),
+        )
+
 
 def _as_nag_text(value: object) -> str:
     """Render a resolved value as cdk-nag names it in a finding: {"Ref": "X"} becomes <X>."""

@@ -51,6 +51,7 @@ class SnapshotResource(Construct):
         tags: Mapping[str, str] | None,
         retain_last: int | None,
         deletion_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        resource_type: str = contract.RESOURCE_TYPE,
     ) -> CustomResource:
         props: dict[str, object] = {
             **properties,
@@ -69,7 +70,7 @@ class SnapshotResource(Construct):
             self,
             "Resource",
             service_token=provider.service_token,
-            resource_type=contract.RESOURCE_TYPE,
+            resource_type=resource_type,
             properties=props,
             removal_policy=deletion_policy,
             service_timeout=service_timeout_for(timeout),
