@@ -109,6 +109,8 @@ class ElasticClusterSnapshotCopy(SnapshotResource):
             properties[Prop.REMOVAL_POLICY] = SUPPORTED_REMOVAL_POLICIES[removal_policy]
         if retain_last is not None:
             properties[Prop.RETAIN_LAST] = retain_last
+            # Identifies this construct instance: retention prunes only copies tagged with it.
+            properties[Prop.OWNER] = self.node.path
 
         resource = self._create(
             properties,

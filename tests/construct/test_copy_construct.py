@@ -69,14 +69,7 @@ def test_a_copy_with_defaults_sends_only_what_differs_from_the_defaults():
     template = Template.from_stack(s).to_json()
     ((_, resource),) = resources(template, COPY_RESOURCE_TYPE).items()
     props = resource["Properties"]
-    assert set(props) == {
-        "ServiceToken",
-        "ServiceTimeout",
-        CopyProp.SOURCE_SNAPSHOT_ARN,
-        Prop.SNAPSHOT_NAME_PREFIX,
-        Prop.TIMEOUT_SECONDS,
-        Prop.OWNER,
-    }
+    assert set(props) == {"ServiceToken", CopyProp.SOURCE_SNAPSHOT_ARN, Prop.SNAPSHOT_NAME_PREFIX}
     assert props[Prop.SNAPSHOT_NAME_PREFIX] == "CopyStack-DrCopy"
     assert resource["DeletionPolicy"] == "Retain" and resource["UpdateReplacePolicy"] == "Retain"
     # AND the handler reads them, as CloudFormation sends them, as the documented defaults
