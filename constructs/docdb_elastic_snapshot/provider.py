@@ -1,24 +1,66 @@
 """One provider per stack: the Lambda function, its role and its log group.
 
 Every snapshot resource in a stack shares it; each one widens the role just enough for what it
-uses (its cluster, tagging, deletion).
+uses (its cluster, deletion...). Every docdb-elastic grant goes through ``grant``, which adds
+the dependent actions the permission table (permissions.py) decides for the operation.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from aws_cdk import Acknowledgment, CustomResource, Duration, RemovalPolicy, Stack, Token, Validations, aws_lambda
+from aws_cdk import ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Token, aws_lambda
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 
 from constructs import Construct
 
+from .acknowledgements import acknowledge, as_nag_text
 from .handler_asset import HANDLER_ENTRY_POINT, handler_code
+from .permissions import OPERATIONS, SERVICE_LINKED_ROLE_PATH, SERVICE_PRINCIPAL, Scope
+from .provider_options import DEFAULT_LOG_RETENTION, DEFAULT_MEMORY_SIZE, ProviderOptions
+from .validation import InvalidPropsError
 
 PROVIDER_ID = "DocDbElasticSnapshotProvider"
+OPTIONS_ID = "DocDbElasticSnapshotProviderOptions"
 # A wait longer than this continues in a new invocation of the same function.
 FUNCTION_TIMEOUT = Duration.minutes(15)
+
+_VIA_DOCDB_ELASTIC = {"StringEquals": {"aws:CalledViaFirst": SERVICE_PRINCIPAL}}
+_ANY_RESOURCE_REASON = (
+    "'*' is granted only where the Service Authorization Reference lists no resource type "
+    "(ListClusterSnapshots, ListClusters, the EC2 describe and VPC endpoint actions) or the "
+    "cluster's KMS key is not known at synth time; every such grant outside docdb-elastic is "
+    "conditioned as AWS's AmazonDocDBElasticFullAccess policy does: EC2 by aws:CalledViaFirst "
+    "docdb-elastic.amazonaws.com, KMS by kms:ViaService docdb-elastic.<region>."
+)
+_SNAPSHOT_WILDCARD_REASON = (
+    "Snapshot ARNs are chosen by the service when a snapshot is created, so they cannot be known "
+    "at synth time. The wildcard covers only snapshots of this account and region; "
+    "CreateClusterSnapshot also needs the cluster, granted separately."
+)
+_CLUSTER_WILDCARD_REASON = (
+    "SnapshotBeforeChange must run before its cluster changes, so the cluster depends on it and "
+    "its ARN cannot be referenced here; the handler finds the cluster by name and only snapshots "
+    "it. FinalSnapshot snapshots the old cluster of a replacement, whose ARN the policies no "
+    "longer name by then. Limited to clusters of this account and region."
+)
+_SECRET_WILDCARD_REASON = (
+    "A cluster's admin password may be a secret that the service reads with the caller's "
+    "permissions; granted only through docdb-elastic (aws:CalledViaFirst), as AWS's "
+    "AmazonDocDBElasticFullAccess policy does, and only in this account and region."
+)
+
+
+class _ProviderConfiguration(Construct):
+    """Holds a stack's ProviderOptions until the provider is made (no resources)."""
+
+    def __init__(self, scope: Construct, construct_id: str, options: ProviderOptions) -> None:
+        super().__init__(scope, construct_id)
+        self.options = options
 
 
 class SnapshotProvider(Construct):
@@ -27,8 +69,39 @@ class SnapshotProvider(Construct):
     Two policies keep dependency cycles out: the function depends on ``Policy``, which never
     names a cluster of the stack (a SnapshotBeforeChange's cluster depends on the function);
     grants on specific clusters go to ``ClusterPolicy``, on which only the resources that need
-    them depend.
+    them depend. Each policy has one statement per action and condition set.
     """
+
+    @classmethod
+    def configure(cls, scope: Construct, options: ProviderOptions) -> None:
+        """Set the provider options of ``scope``'s stack, before its first snapshot construct.
+        Configuring again with equal options is allowed; with other options it is an error."""
+        stack = Stack.of(scope)
+        errors = options.errors()
+        if errors:
+            raise InvalidPropsError("ProviderOptions", stack.node.path, errors)
+        existing = stack.node.try_find_child(OPTIONS_ID)
+        if isinstance(existing, _ProviderConfiguration):
+            if existing.options != options:
+                raise InvalidPropsError(
+                    "ProviderOptions",
+                    stack.node.path,
+                    [
+                        "the provider of this stack is already configured with "
+                        f"{existing.options.describe()}; it cannot also be configured with {options.describe()}"
+                    ],
+                )
+            return
+        if isinstance(stack.node.try_find_child(PROVIDER_ID), SnapshotProvider):
+            raise InvalidPropsError(
+                "ProviderOptions",
+                stack.node.path,
+                [
+                    "SnapshotProvider.configure must be called before the first snapshot construct of "
+                    "the stack: its provider already exists with the default options"
+                ],
+            )
+        _ProviderConfiguration(stack, OPTIONS_ID, options)
 
     @classmethod
     def of(cls, scope: Construct) -> SnapshotProvider:
@@ -41,16 +114,23 @@ class SnapshotProvider(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        # One statement per policy and set of actions, listing every resource it covers.
-        self._statements: dict[tuple[str, tuple[str, ...]], iam.PolicyStatement] = {}
-        self._granted: set[tuple[str, tuple[str, ...], str]] = set()
+        configured = stack.node.try_find_child(OPTIONS_ID)
+        options = configured.options if isinstance(configured, _ProviderConfiguration) else ProviderOptions()
+        self.options = options
+        self._statements: dict[tuple[str, tuple[str, ...], str], iam.PolicyStatement] = {}
+        self._resources: dict[tuple[str, tuple[str, ...], str], set[str]] = {}
+        self._acknowledged: set[tuple[str, str]] = set()
         self._snapshot_arns = stack.format_arn(service="docdb-elastic", resource="cluster-snapshot", resource_name="*")
         self._any_cluster_arn = stack.format_arn(service="docdb-elastic", resource="cluster", resource_name="*")
+        self._secret_arns = stack.format_arn(
+            service="secretsmanager", resource="secret", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+        )
 
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            retention=logs.RetentionDays.ONE_YEAR,
+            retention=options.log_retention or DEFAULT_LOG_RETENTION,
+            encryption_key=options.log_group_encryption_key,
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.role = iam.Role(
@@ -64,23 +144,14 @@ class SnapshotProvider(Construct):
             iam.PolicyStatement(
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                 resources=[self.log_group.log_group_arn],
-            ),
-            # Tagging is always needed: the handler tags each snapshot with the request that
-            # took it, and reads that tag back to recognise a repeated delivery.
-            iam.PolicyStatement(
-                actions=[
-                    "docdb-elastic:CreateClusterSnapshot",
-                    "docdb-elastic:GetClusterSnapshot",
-                    "docdb-elastic:ListTagsForResource",
-                    "docdb-elastic:TagResource",
-                ],
-                resources=[self._snapshot_arns],
-            ),
-            # A List action: it has no resource type to scope it to.
-            iam.PolicyStatement(actions=["docdb-elastic:ListClusterSnapshots"], resources=["*"]),
+            )
         )
         self._cluster_policy: iam.Policy | None = None
         self._invoke_policy: iam.Policy | None = None
+        # What every snapshot construct calls: waiting, and finding an earlier delivery's snapshot.
+        for operation in ("GetClusterSnapshot", "ListTagsForResource"):
+            self.grant(operation, [self._snapshot_arns])
+        self.grant("ListClusterSnapshots", ["*"])
 
         self.function = aws_lambda.Function(
             self,
@@ -90,56 +161,179 @@ class SnapshotProvider(Construct):
             architecture=aws_lambda.Architecture.ARM_64,
             handler=HANDLER_ENTRY_POINT,
             code=handler_code(),
-            memory_size=256,
+            memory_size=options.memory_size or DEFAULT_MEMORY_SIZE,
             timeout=FUNCTION_TIMEOUT,
             role=self.role,
             log_group=self.log_group,
-            environment={"LOG_LEVEL": "INFO"},
+            # No environment: the handler logs at INFO unless LOG_LEVEL is set by hand.
+            vpc=options.vpc,
+            vpc_subnets=options.vpc_subnets,
+            security_groups=list(options.security_groups) if options.security_groups else None,
+            reserved_concurrent_executions=options.reserved_concurrent_executions,
+            tracing=options.tracing,
         )
         self.function.node.add_dependency(self._policy)
-        self._acknowledge(
-            "AwsSolutions-IAM5[Resource::*]",
-            "ListClusterSnapshots and ListClusters are List actions without resource-level "
-            "permissions; they return names, ARNs and statuses, which the handler needs to find "
-            "a cluster by name and a snapshot taken by an earlier delivery of the same request.",
-        )
-        self._acknowledge(
-            f"AwsSolutions-IAM5[Resource::{_as_nag_text(stack.resolve(self._snapshot_arns))}]",
-            "Snapshot ARNs are chosen by the service when a snapshot is created, so they cannot "
-            "be known at synth time. The wildcard covers only snapshots of this account and "
-            "region; CreateClusterSnapshot also needs the cluster, granted separately.",
-        )
+        self._acknowledge_option_findings(stack)
+
+    def _acknowledge_option_findings(self, stack: Stack) -> None:
+        if self.options.vpc is not None:
+            managed = stack.resolve(
+                iam.ManagedPolicy.from_aws_managed_policy_name(
+                    "service-role/AWSLambdaVPCAccessExecutionRole"
+                ).managed_policy_arn
+            )
+            acknowledge(
+                self.role,
+                f"AwsSolutions-IAM4[Policy::{as_nag_text(managed)}]",
+                "Added by the CDK for a function in a VPC: the network interface permissions Lambda "
+                "needs to attach the function to the VPC's subnets (vpc option).",
+            )
+        if self.options.tracing not in (None, aws_lambda.Tracing.DISABLED, aws_lambda.Tracing.PASS_THROUGH):
+            acknowledge(
+                self.role,
+                "AwsSolutions-IAM5[Resource::*]",
+                "Added by the CDK for X-Ray tracing (tracing option): xray:PutTraceSegments and "
+                "xray:PutTelemetryRecords have no resource type.",
+            )
 
     @property
     def service_token(self) -> str:
         return self.function.function_arn
 
-    def _grant_once(self, policy: iam.Policy, actions: str | tuple[str, ...], resource: str) -> None:
-        names = (actions,) if isinstance(actions, str) else actions
-        if (policy.node.id, names, resource) in self._granted:
+    # --- grants ------------------------------------------------------------------------------
+    def grant(
+        self,
+        operation: str | tuple[str, ...],
+        resources: Sequence[str],
+        *,
+        dependent: CustomResource | None = None,
+        kms_key_arns: Sequence[str] | None = None,
+    ) -> None:
+        """Grant ``docdb-elastic:<operation>`` (a name in ``permissions.OPERATIONS``, or several
+        that share one statement) on ``resources``, with every dependent action the permission
+        table grants for it.
+
+        :param dependent: the custom resource that needs the grant. With it, the grant goes to
+            ``ClusterPolicy``, on which only that resource depends: use it when ``resources``
+            name resources of the stack that may themselves depend on the function. Default:
+            None, the provider's ``Policy``, on which the function depends.
+        :param kms_key_arns: the KMS keys of the clusters or snapshots concerned. Default: None,
+            unknown at synth time: any key, only through docdb-elastic in this region. Empty:
+            they use AWS owned keys, no KMS grant.
+        """
+        policy = self._policy if dependent is None else self._cluster_grants()
+        self._grant(policy, operation, resources, kms_key_arns)
+        if dependent is not None:
+            dependent.node.add_dependency(policy)
+
+    def _grant(
+        self,
+        policy: iam.Policy,
+        operation: str | tuple[str, ...],
+        resources: Sequence[str],
+        kms_key_arns: Sequence[str] | None,
+    ) -> None:
+        operations = [OPERATIONS[name] for name in ((operation,) if isinstance(operation, str) else operation)]
+        self._allow(policy, tuple(op.action for op in operations), resources)
+        stack = Stack.of(self)
+        for op in operations:
+            for decision in op.decisions:
+                for action in decision.actions:
+                    self._grant_dependent(policy, action, decision.scope, resources, kms_key_arns, stack)
+
+    def _grant_dependent(
+        self,
+        policy: iam.Policy,
+        action: str,
+        scope: Scope,
+        resources: Sequence[str],
+        kms_key_arns: Sequence[str] | None,
+        stack: Stack,
+    ) -> None:
+        if scope is Scope.OPERATION:
+            self._allow(policy, action, resources)
+        elif scope is Scope.ANY:
+            self._allow(self._policy, action, ["*"])
+        elif scope is Scope.VIA_DOCDB_ELASTIC:
+            self._allow(self._policy, action, ["*"], _VIA_DOCDB_ELASTIC)
+        elif scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
+            if kms_key_arns is not None and not kms_key_arns:
+                return  # AWS owned keys: the service needs nothing of the role
+            conditions: dict[str, Any] = {
+                "StringEquals": {"kms:ViaService": f"docdb-elastic.{stack.region}.{stack.url_suffix}"}
+            }
+            if scope is Scope.CLUSTER_KEY_GRANT:
+                conditions["Bool"] = {"kms:GrantIsForAWSResource": True}
+            self._allow(policy if kms_key_arns else self._policy, action, list(kms_key_arns or ["*"]), conditions)
+        elif scope is Scope.SECRETS_VIA_DOCDB_ELASTIC:
+            self._allow(self._policy, action, [self._secret_arns], _VIA_DOCDB_ELASTIC)
+        elif scope is Scope.SERVICE_LINKED_ROLE:
+            role = stack.format_arn(service="iam", region="", resource="role", resource_name=SERVICE_LINKED_ROLE_PATH)
+            self._allow(self._policy, action, [role], {"StringLike": {"iam:AWSServiceName": SERVICE_PRINCIPAL}})
+
+    def _allow(
+        self,
+        policy: iam.Policy,
+        action: str | tuple[str, ...],
+        resources: Sequence[str],
+        conditions: Mapping[str, Any] | None = None,
+    ) -> None:
+        """One statement per action (or set of actions granted together) and condition set in
+        each policy; new resources join it."""
+        actions = (action,) if isinstance(action, str) else action
+        key = (policy.node.id, actions, json.dumps(conditions or {}, sort_keys=True))
+        known = self._resources.setdefault(key, set())
+        new = [r for r in resources if r not in known]
+        if not new:
             return
-        self._granted.add((policy.node.id, names, resource))
-        statement = self._statements.get((policy.node.id, names))
+        known.update(new)
+        statement = self._statements.get(key)
         if statement is None:
-            statement = iam.PolicyStatement(actions=[f"docdb-elastic:{name}" for name in names])
-            self._statements[(policy.node.id, names)] = statement
+            statement = iam.PolicyStatement(
+                actions=list(actions), resources=new, conditions=dict(conditions or {}) or None
+            )
+            self._statements[key] = statement
             policy.add_statements(statement)
-        statement.add_resources(resource)
+        else:
+            statement.add_resources(*new)
+        for resource in new:
+            self._acknowledge_wildcard(policy, resource)
+
+    def _acknowledge_wildcard(self, policy: iam.Policy, resource: str) -> None:
+        stack = Stack.of(self)
+        reasons = {
+            "*": _ANY_RESOURCE_REASON,
+            as_nag_text(stack.resolve(self._snapshot_arns)): _SNAPSHOT_WILDCARD_REASON,
+            as_nag_text(stack.resolve(self._any_cluster_arn)): _CLUSTER_WILDCARD_REASON,
+            as_nag_text(stack.resolve(self._secret_arns)): _SECRET_WILDCARD_REASON,
+        }
+        text = as_nag_text(stack.resolve(resource)) if "*" in resource else None
+        if text is None or (policy.node.id, text) in self._acknowledged:
+            return
+        if text not in reasons:
+            raise ValueError(f"no reason recorded for the wildcard resource {text}")
+        self._acknowledged.add((policy.node.id, text))
+        acknowledge(policy, f"AwsSolutions-IAM5[Resource::{text}]", reasons[text])
 
     def _cluster_grants(self) -> iam.Policy:
         if self._cluster_policy is None:
             self._cluster_policy = iam.Policy(self, "ClusterPolicy", roles=[self.role])
         return self._cluster_policy
 
-    def allow_snapshots_of(self, resource: CustomResource, cluster_arn: str) -> None:
-        """Let `resource` snapshot one cluster and read its status (a final snapshot checks it
-        first; a busy cluster's status goes into the Reason). An ARN known at synth time goes on
-        the policy the function itself depends on, so the resource needs no DependsOn; a token
-        (a cluster of this stack) on ClusterPolicy, on which the resource depends."""
-        policy = self._policy if not Token.is_unresolved(cluster_arn) else self._cluster_grants()
-        self._grant_once(policy, ("CreateClusterSnapshot", "GetCluster"), cluster_arn)
-        if policy is not self._policy:
-            resource.node.add_dependency(policy)
+    def allow_snapshots_of(
+        self, resource: CustomResource, cluster_arn: str, *, kms_key_arns: Sequence[str] | None = None
+    ) -> None:
+        """Let `resource` snapshot one cluster and read its status (a busy cluster's status goes
+        into the Reason), in one statement. An ARN known at synth time (an existing cluster) goes
+        on the policy the function depends on, so the resource needs no DependsOn; a token (a
+        cluster of this stack) on ClusterPolicy, on which the resource depends.
+        ``kms_key_arns`` as for ``grant``."""
+        dependent = resource if Token.is_unresolved(cluster_arn) else None
+        self.grant(
+            ("CreateClusterSnapshot", "GetCluster"), [cluster_arn], dependent=dependent, kms_key_arns=kms_key_arns
+        )
+        # The snapshot side is the same for every cluster: the provider's own policy.
+        self._allow(self._policy, OPERATIONS["CreateClusterSnapshot"].action, [self._snapshot_arns])
 
     def allow_long_waits(self, resource: CustomResource, waits_on_delete: bool) -> None:
         """A wait longer than one invocation goes on in a new invocation of this same function:
@@ -147,7 +341,7 @@ class SnapshotProvider(Construct):
         A resource whose Delete may wait depends on it, so that CloudFormation cannot delete the
         grant while that wait goes on. A resource that waits only on Create and Update needs no
         DependsOn: CloudFormation creates the policy as soon as the function exists, and the
-        first hand-over comes after a whole invocation (minutes) of waiting."""
+        first hand-over comes only after a whole invocation (minutes) of waiting."""
         if self._invoke_policy is None:
             self._invoke_policy = iam.Policy(
                 self,
@@ -160,27 +354,29 @@ class SnapshotProvider(Construct):
         if waits_on_delete:
             resource.node.add_dependency(self._invoke_policy)
 
-    def allow_snapshots_of_clusters_found_by_name(self) -> None:
+    def allow_snapshots_of_clusters_found_by_name(self, *, kms_key_arns: Sequence[str] | None = None) -> None:
         """SnapshotBeforeChange finds its cluster by name at deploy time: its ARN cannot be
         referenced without a dependency cycle."""
-        self._grant_once(self._policy, "CreateClusterSnapshot", self._any_cluster_arn)
-        self._grant_once(self._policy, "ListClusters", "*")
-        self._acknowledge(
-            f"AwsSolutions-IAM5[Resource::{_as_nag_text(Stack.of(self).resolve(self._any_cluster_arn))}]",
-            "SnapshotBeforeChange must run before its cluster changes, so the cluster depends on "
-            "it and its ARN cannot be referenced here; the handler finds the cluster by name and "
-            "only snapshots it. Limited to clusters of this account and region.",
-        )
+        self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], kms_key_arns=kms_key_arns)
+        self.grant("ListClusters", ["*"])
+
+    def allow_final_snapshots(self, *, kms_key_arns: Sequence[str] | None = None) -> None:
+        """FinalSnapshot snapshots the *old* cluster when its cluster is replaced. By then
+        CloudFormation has already updated every policy that names the cluster to the new
+        cluster's ARN (the resource depends on them), so the grant cannot name the cluster:
+        clusters of this account and region, as for clusters found by name."""
+        self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], kms_key_arns=kms_key_arns)
+        self.grant("GetCluster", [self._any_cluster_arn])
 
     def allow_deletion(self) -> None:
-        self._grant_once(self._policy, "DeleteClusterSnapshot", self._snapshot_arns)
-
-    def _acknowledge(self, rule: str, reason: str) -> None:
-        Validations.of(self._policy).acknowledge(Acknowledgment(id=rule, reason=reason))
+        self.grant("DeleteClusterSnapshot", [self._snapshot_arns])
 
     # --- Copies (ElasticClusterSnapshotCopy, FinalSnapshot copy_to) ------------------------------
     # In a policy of their own, on which only the resources that copy depend: a source given as a
-    # token, or a key of this stack, must never become a dependency of the function.
+    # token, or a key of this stack, must never become a dependency of the function. The actions
+    # and dependent actions are the permission table's (CopyClusterSnapshot); only the regions
+    # differ from a snapshot's: the copy is made in the destination, with the destination's key,
+    # from a source whose key is used in the source's region.
 
     _copy_policy: iam.Policy | None = None
 
@@ -199,114 +395,73 @@ class SnapshotProvider(Construct):
         ARN or id of the destination, or None: the source's key)."""
         stack = Stack.of(self)
         policy = self._copy_grants()
-        literal_source = source_snapshot_arn is not None and not Token.is_unresolved(source_snapshot_arn)
-        source = source_snapshot_arn if literal_source and source_snapshot_arn else self._snapshot_arns
-        source_region = source.split(":")[3] if literal_source and source_snapshot_arn else stack.region
+        literal_source = bool(source_snapshot_arn) and not Token.is_unresolved(source_snapshot_arn)
+        source = str(source_snapshot_arn) if literal_source else self._snapshot_arns
+        source_region = source.split(":")[3] if literal_source else stack.region
         destination = stack.format_arn(
             service="docdb-elastic", region=destination_region, resource="cluster-snapshot", resource_name="*"
         )
-        # CopyClusterSnapshot on the source and the copy; its dependent action
-        # CreateClusterSnapshot on the copy; reading (the wait, a repeated delivery's tag check),
-        # tagging (the copy is created with tags) and, when used, deleting the copy.
-        self._grant_copy(policy, ["CopyClusterSnapshot"], [source, destination])
-        self._grant_copy(policy, ["GetClusterSnapshot"], [source])
-        self._grant_copy(
-            policy,
-            ["CreateClusterSnapshot", "GetClusterSnapshot", "ListTagsForResource", "TagResource"],
-            [destination],
+        self._acknowledge_copy_destination(policy, destination)
+        copy = OPERATIONS["CopyClusterSnapshot"]
+        self._allow(policy, copy.action, [source, destination])
+        for decision in copy.decisions:
+            for action in decision.actions:
+                if decision.scope is Scope.OPERATION:  # CreateClusterSnapshot: the copy is a new snapshot
+                    self._allow(policy, action, [destination])
+                elif decision.scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
+                    grant = decision.scope is Scope.CLUSTER_KEY_GRANT
+                    # The source's key, unknown here, used by docdb-elastic in the source's region...
+                    self._allow(policy, action, ["*"], _via_docdb_elastic_in(stack, source_region, grant))
+                    if kms_key_id is not None:  # ...and the given key, in the destination's
+                        key = _key_arn(stack, kms_key_id, destination_region)
+                        self._allow(policy, action, [key], _via_docdb_elastic_in(stack, destination_region, grant))
+        # The wait for the source and for the copy; a repeated delivery reads the copy's tag.
+        self._allow(policy, OPERATIONS["GetClusterSnapshot"].action, [source, destination])
+        self._allow(
+            policy, OPERATIONS["ListTagsForResource"].action, [destination, *([source] if read_source_tags else [])]
         )
-        if read_source_tags:
-            self._grant_copy(policy, ["ListTagsForResource"], [source])
         if delete:
-            self._grant_copy(policy, ["DeleteClusterSnapshot"], [destination])
-        # KMS, the dependent actions of CopyClusterSnapshot, scoped like AmazonDocDBElasticFullAccess:
-        # the given key by ARN, the source's key (unknown here) through docdb-elastic only.
-        if kms_key_id is not None:
-            key_arn = (
-                kms_key_id
-                if Token.is_unresolved(kms_key_id) or kms_key_id.startswith("arn:")
-                else stack.format_arn(
-                    service="kms", region=destination_region, resource="key", resource_name=kms_key_id
-                )
-            )
-            self._grant_kms(policy, key_arn, destination_region or stack.region)
-        self._grant_kms(policy, "*", source_region)
+            self._grant(policy, "DeleteClusterSnapshot", [destination], None)
         resource.node.add_dependency(policy)
-        nag_destination = _as_nag_text(stack.resolve(destination))
-        if nag_destination not in self._copy_acknowledged:
-            self._copy_acknowledged.add(nag_destination)
-            Validations.of(policy).acknowledge(
-                Acknowledgment(
-                    id=f"AwsSolutions-IAM5[Resource::{nag_destination}]",
-                    reason="A copy's ARN is chosen by the service when it is created, so it cannot be "
-                    "known at synth time. The wildcard covers only snapshots of this account in the "
-                    "copy's destination region.",
-                )
-            )
 
     def _copy_grants(self) -> iam.Policy:
         if self._copy_policy is None:
             self._copy_policy = iam.Policy(self, "CopyPolicy", roles=[self.role])
-            self._copy_granted: set[tuple[str, str]] = set()
-            self._copy_acknowledged: set[str] = {_as_nag_text(Stack.of(self).resolve(self._snapshot_arns))}
-            for rule, reason in (
-                (
-                    "AwsSolutions-IAM5[Resource::*]",
-                    "The KMS key of a snapshot being copied is chosen when the snapshot is taken, so it "
-                    "cannot be named here; its use is limited by kms:ViaService to docdb-elastic in the "
-                    "source's region (CreateGrant also to grants for AWS resources).",
-                ),
-                (
-                    f"AwsSolutions-IAM5[Resource::{_as_nag_text(Stack.of(self).resolve(self._snapshot_arns))}]",
-                    "Snapshot ARNs are chosen by the service when a snapshot is created, so they cannot "
-                    "be known at synth time. The wildcard covers only snapshots of this account and "
-                    "region, the source of a copy given as a token.",
-                ),
-            ):
-                Validations.of(self._copy_policy).acknowledge(Acknowledgment(id=rule, reason=reason))
         return self._copy_policy
 
-    def _grant_copy(self, policy: iam.Policy, actions: list[str], resources: list[str]) -> None:
-        for action in actions:
-            for resource in resources:
-                key = (action, Stack.of(self).to_json_string(resource))
-                if key not in self._copy_granted:
-                    self._copy_granted.add(key)
-                    policy.add_statements(
-                        iam.PolicyStatement(actions=[f"docdb-elastic:{action}"], resources=[resource])
-                    )
-
-    def _grant_kms(self, policy: iam.Policy, key_arn: str, via_region: str) -> None:
-        stack = Stack.of(self)
-        via = f"docdb-elastic.{via_region}.{stack.url_suffix}"
-        key = ("kms:" + stack.to_json_string(key_arn), stack.to_json_string(via))
-        if key in self._copy_granted:
+    def _acknowledge_copy_destination(self, policy: iam.Policy, destination: str) -> None:
+        """cluster-snapshot/* of the destination region (the stack's own is acknowledged by
+        _allow with the other snapshot wildcards)."""
+        text = as_nag_text(Stack.of(self).resolve(destination))
+        if (
+            text == as_nag_text(Stack.of(self).resolve(self._snapshot_arns))
+            or (policy.node.id, text) in self._acknowledged
+        ):
             return
-        self._copy_granted.add(key)
-        policy.add_statements(
-            iam.PolicyStatement(
-                actions=["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
-                resources=[key_arn],
-                conditions={"StringEquals": {"kms:ViaService": via}},
-            ),
-            iam.PolicyStatement(
-                actions=["kms:CreateGrant"],
-                resources=[key_arn],
-                conditions={"StringEquals": {"kms:ViaService": via}, "Bool": {"kms:GrantIsForAWSResource": "true"}},
-            ),
+        self._acknowledged.add((policy.node.id, text))
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::{text}]",
+            "A copy's ARN is chosen by the service when it is created, so it cannot be known at synth "
+            "time. The wildcard covers only snapshots of this account in the copy's destination region.",
         )
 
 
-def _as_nag_text(value: object) -> str:
-    """Render a resolved value as cdk-nag names it in a finding: {"Ref": "X"} becomes <X>."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Ref" in value:
-        return f"<{value['Ref']}>"
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return str(separator).join(_as_nag_text(part) for part in parts)
-    raise ValueError(f"unexpected ARN shape {value!r}")
+def _via_docdb_elastic_in(stack: Stack, region: str | None, grant: bool) -> dict[str, Any]:
+    """KMS only through docdb-elastic of `region` (the managed policy's KMSSid/KMSGrantSid)."""
+    conditions: dict[str, Any] = {
+        "StringEquals": {"kms:ViaService": f"docdb-elastic.{region or stack.region}.{stack.url_suffix}"}
+    }
+    if grant:
+        conditions["Bool"] = {"kms:GrantIsForAWSResource": True}
+    return conditions
+
+
+def _key_arn(stack: Stack, kms_key_id: str, region: str | None) -> str:
+    """A key id becomes its ARN in `region`; an ARN (or a token, a key ARN of this stack) stays."""
+    if Token.is_unresolved(kms_key_id) or kms_key_id.startswith("arn:"):
+        return kms_key_id
+    return stack.format_arn(service="kms", region=region, resource="key", resource_name=kms_key_id)
 
 
 def newest_python_runtime() -> aws_lambda.Runtime:

@@ -195,7 +195,7 @@ def test_copy_grants_cover_the_reference_resource_types_and_dependent_actions_an
     anywhere = [st for st in kms_statements if st["Resource"] == "*"]
     assert anywhere and all("kms:ViaService" in st["Condition"]["StringEquals"] for st in anywhere)
     assert all(
-        st["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+        st["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": True}
         for st in kms_statements
         if st["Action"] == "kms:CreateGrant"
     )
