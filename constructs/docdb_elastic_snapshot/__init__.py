@@ -1,5 +1,6 @@
 """AWS CDK constructs that snapshot Amazon DocumentDB elastic clusters from a stack."""
 
+from .copy import CopyDestination, ElasticClusterSnapshotCopy
 from .permissions import OPERATIONS, Decision, Operation, Scope
 from .protections import ClusterNotActive, FinalSnapshot, SnapshotBeforeChange
 from .provider import SnapshotProvider
@@ -10,8 +11,10 @@ from .validation import InvalidPropsError
 __all__ = [
     "OPERATIONS",
     "ClusterNotActive",
+    "CopyDestination",
     "Decision",
     "ElasticClusterSnapshot",
+    "ElasticClusterSnapshotCopy",
     "FinalSnapshot",
     "InvalidPropsError",
     "Operation",

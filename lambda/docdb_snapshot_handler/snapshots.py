@@ -57,6 +57,10 @@ ADVICE = {
     ),
     "ThrottlingException": "the API kept throttling; deploy again later",
     "ValidationException": "the API rejected the request: check snapshot_name and tags",
+    "UnrecognizedClientException": (
+        "the region of {subject} may not be enabled for this account (opt-in regions are enabled in "
+        "the account settings), or docdb-elastic is not offered there"
+    ),
 }
 _CONNECTION_ADVICE = "the docdb-elastic endpoint could not be reached; deploy again later"
 
@@ -119,7 +123,8 @@ class Snapshots:
         self.api = api
 
     def _list(self, cluster_arn: str | None) -> Iterator[dict[str, Any]]:
-        """Manual snapshots of one cluster, or of every cluster when `cluster_arn` is None."""
+        """Manual snapshots of one cluster, or (None) all of this region's: a copy in another
+        region than its cluster's is found by its name alone."""
         params: dict[str, Any] = {"snapshotType": "manual", "maxResults": 100}
         if cluster_arn is not None:
             params["clusterArn"] = cluster_arn
@@ -127,7 +132,7 @@ class Snapshots:
             try:
                 page = self.api.call("ListClusterSnapshots", **params)
             except ApiError as error:
-                raise explain(error, cluster_arn or "the account's snapshots") from error
+                raise explain(error, cluster_arn or "the region's manual snapshots") from error
             yield from page.get("snapshots", [])
             if not page.get("nextToken"):
                 return
@@ -147,10 +152,11 @@ class Snapshots:
             raise explain(error, snapshot_arn) from error
         return snapshot
 
-    def find(self, cluster_arn: str, name: str) -> Found | None:
-        """The snapshot of this name: of this cluster, or else of any cluster of the account and
-        region (names are unique there, so another cluster's snapshot may hold it)."""
-        for scope in (cluster_arn, None):
+    def find(self, cluster_arn: str | None, name: str) -> Found | None:
+        """The snapshot of this name: of this cluster, or else of any cluster of this region
+        (names are unique there, so another cluster's snapshot may hold it, and a copy in another
+        region than its cluster's is found by its name alone)."""
+        for scope in (cluster_arn, None) if cluster_arn else (None,):
             for summary in self._list(scope):
                 if summary.get("snapshotName") == name:
                     arn = str(summary["snapshotArn"])
@@ -221,7 +227,7 @@ class Snapshots:
             still_waiting_remedy="raise the timeout prop, or set wait_for_completion=False",
         )
 
-    def prune(self, cluster_arn: str, prefix: str, owner: str, keep: int, newest_arn: str) -> list[str]:
+    def prune(self, cluster_arn: str | None, prefix: str, owner: str, keep: int, newest_arn: str) -> list[str]:
         """Delete the oldest ACTIVE snapshots of this cluster that carry `owner`'s tag, beyond
         the newest `keep`, oldest first by creation time. A name only nominates a candidate;
         the owner tag decides."""

@@ -5,10 +5,15 @@ and delivered late, so the deliveries overlap deterministically."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from docdb_snapshot_handler.contract import REQUEST_TAG_KEY, Prop
+from docdb_snapshot_handler.contract import COPY_RESOURCE_TYPE, REQUEST_TAG_KEY, CopyAttr, CopyProp, Prop
+from standins.bundled_handler import BundledHandler, as_cloudformation_sends
 from standins.docdb_elastic import DocDbElasticStandIn
+from standins.response_receiver import ResponseReceiver
+from synth_support import templates
 
 
 def slow_service(docdb: DocDbElasticStandIn) -> None:
@@ -104,3 +109,29 @@ def test_two_snapshot_resources_of_one_busy_cluster_at_once_both_succeed(sample_
     assert all(a[0]["Status"] == "SUCCESS" for a in answers), [a[0]["Reason"] for a in answers]
     assert set(docdb.snapshots) == {answers[0][0]["PhysicalResourceId"], answers[1][0]["PhysicalResourceId"]}
     assert len(docdb.calls_to("CreateClusterSnapshot")) >= 3
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.7])
+def test_overlapping_deliveries_of_a_cross_region_copy_make_one_copy(
+    offset, standin_synth: Path, receiver: ResponseReceiver, aws_env, docdb
+):
+    # GIVEN the demo stack's DR copy of its before-change snapshots, whose source is ACTIVE
+    template = templates(standin_synth)["DocDbElasticProtectedClusterDemo.template.json"]
+    logical_id, resource = next((k, r) for k, r in template["Resources"].items() if r["Type"] == COPY_RESOURCE_TYPE)
+    (source_id, _) = resource["Properties"][CopyProp.SOURCE_SNAPSHOT_ARN]["Fn::GetAtt"]
+    source = docdb.add_snapshot(docdb.add_cluster("orders-demo"), "orders-demo-before")
+    properties = as_cloudformation_sends(resource["Properties"], {(source_id, "SnapshotArn"): source})
+    handler = BundledHandler(standin_synth, template, receiver, aws_env)
+    docdb.copy_delay = 3.0
+    docdb.latency = {"CopyClusterSnapshot": 1.0, "ListClusterSnapshots": 0.6, "ListTagsForResource": 0.4}
+    # WHEN its Create is delivered twice, overlapping
+    event = handler.event("Create", logical_id, properties, resource_type=COPY_RESOURCE_TYPE)
+    answers = handler.deliver_overlapping(event, [0.0, offset])
+    # THEN one copy exists in the destination, and both answers name it alike
+    assert len(answers) == 2 and answers[0] == answers[1], answers
+    assert answers[0]["Status"] == "SUCCESS", answers[0]["Reason"]
+    copies = docdb.snapshots_in(properties[CopyProp.DESTINATION_REGION])
+    assert list(copies) == [answers[0]["PhysicalResourceId"]]
+    assert answers[0]["Data"][CopyAttr.SOURCE_SNAPSHOT_ARN] == source
+    creates = docdb.calls_to("CopyClusterSnapshot")
+    assert len(creates) == 2 and creates[0].params["targetSnapshotName"] == creates[1].params["targetSnapshotName"]
