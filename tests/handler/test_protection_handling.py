@@ -4,7 +4,6 @@ sends them, against the loopback stand-in."""
 from __future__ import annotations
 
 import threading
-
 from typing import Any
 
 import pytest
