@@ -154,6 +154,12 @@ def _explained(function: Callable[[dict[str, Any], Any], str]) -> Callable[[dict
 _SERVICES = lifecycle.Services(client_factory=_docdb_elastic)
 
 
+def _waiting_for(state: dict[str, Any]) -> str:
+    if state.get("snapshotArn"):
+        return f"Snapshot {state['snapshotArn']}"
+    return f"Cluster {state.get('clusterArn', '')}".rstrip()
+
+
 def _continue_in_new_invocation(event: dict[str, Any], context: Any, state: dict[str, Any]) -> str:
     """Invoke this same function asynchronously with the event and the wait's state. The event
     (with its ResponseURL) travels only in the invocation payload, never in a log."""
@@ -167,7 +173,7 @@ def _continue_in_new_invocation(event: dict[str, Any], context: Any, state: dict
         )
     except (BotoCoreError, ClientError) as error:
         raise SnapshotFailed(
-            f"Snapshot {state.get('snapshotArn')} is not ACTIVE yet and the wait could not continue in a new "
+            f"{_waiting_for(state)} is not ACTIVE yet and the wait could not continue in a new "
             f"invocation ({type(error).__name__}: {str(error)[:200]}). To fix: check that the provider's "
             "role may invoke its own function, then deploy again"
         ) from error
@@ -190,6 +196,12 @@ def _create_or_update(event: dict[str, Any], context: Any) -> str:
             physical_id, data = lifecycle.create_or_update(event, context, _SERVICES)
     except lifecycle.Continue as pending:
         return _continue_in_new_invocation(event, context, pending.state)
+    except SnapshotFailed as failed:
+        # A restore that failed after its cluster existed names it, so the rollback deletes it.
+        named = getattr(failed, "physical_id", None)
+        if named:
+            helper.PhysicalResourceId = str(named)
+        raise
     helper.Data.update(data)
     return physical_id
 

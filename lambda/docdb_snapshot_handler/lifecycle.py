@@ -172,8 +172,17 @@ _UNCHANGED_NOTE = "The properties did not change in meaning, so no snapshot was 
 _GONE_NOTE = "The snapshot this resource took no longer exists"
 
 
+def _restore_resource(event: dict[str, Any]) -> bool:
+    """A restored cluster (ElasticClusterFromSnapshot) rather than a snapshot: routed by type."""
+    return event.get("ResourceType") == contract.RESTORE_RESOURCE_TYPE
+
+
 def create_or_update(event: dict[str, Any], context: Any, services: Services) -> Result:
     """Return (PhysicalResourceId, Data)."""
+    if _restore_resource(event):
+        from . import restore  # restore builds on this module
+
+        return restore.create_or_update(event, context, services)
     request = _Request(event, context, services)
     unchanged = request.unchanged()
     if unchanged is not None:
@@ -240,6 +249,10 @@ def resume(event: dict[str, Any], context: Any, services: Services) -> Result:
     """Go on with what an earlier invocation of this request started: waiting for its snapshot,
     or (when the service was busy and no snapshot exists yet) the request from the start, which
     is safe to repeat because its names are the request's own."""
+    if _restore_resource(event):
+        from . import restore
+
+        return restore.resume(event, context, services)
     request = _Request(event, context, services)
     state = request.continuation
     if "snapshotArn" not in state:
@@ -258,6 +271,10 @@ def resume(event: dict[str, Any], context: Any, services: Services) -> Result:
 def delete(event: dict[str, Any], context: Any, services: Services) -> str:
     """Snapshot modes retain by default and delete with DESTROY; final mode takes the final
     snapshot. Return the PhysicalResourceId unchanged."""
+    if _restore_resource(event):
+        from . import restore
+
+        return restore.delete(event, context, services)
     physical_id = str(event.get("PhysicalResourceId", ""))
     properties = event.get("ResourceProperties")
     mode = properties.get(contract.Prop.MODE) if isinstance(properties, dict) else None
