@@ -162,6 +162,139 @@ class SnapshotProvider(Construct):
     def _acknowledge(self, rule: str, reason: str) -> None:
         Validations.of(self._policy).acknowledge(Acknowledgment(id=rule, reason=reason))
 
+    # --- ElasticClusterFromSnapshot (issue 10): restoring, changing and deleting clusters ----------
+    # A policy of its own, made only when the stack has a restore; only restore resources depend on
+    # it (never the function), so a snapshot ARN from another resource of the stack cannot make a
+    # dependency cycle. Scoped as AWS's managed policy AmazonDocDBElasticFullAccess scopes the
+    # dependent actions the Service Authorization Reference lists for RestoreClusterFromSnapshot,
+    # UpdateCluster and DeleteCluster (aws:CalledViaFirst, kms:ViaService, iam:AWSServiceName).
+
+    def allow_restores(self, resource: CustomResource, snapshot_arn: str | None) -> None:
+        """Let `resource` restore a cluster from `snapshot_arn` (None: the newest snapshot of a
+        cluster, chosen at deploy time), change it, snapshot it and delete it."""
+        policy = self._restore_grants()
+        self._grant_once(policy, "RestoreClusterFromSnapshot", snapshot_arn or self._snapshot_arns)
+        self._grant_once(policy, "RestoreClusterFromSnapshot", self._any_cluster_arn)
+        if snapshot_arn is None:
+            self._acknowledge_restore(
+                f"AwsSolutions-IAM5[Resource::{_as_nag_text(Stack.of(self).resolve(self._snapshot_arns))}]",
+                "source_cluster_arn restores the newest snapshot of a cluster, chosen at deploy time, "
+                "so its ARN cannot be known at synth time; limited to snapshots of this account and region.",
+            )
+        resource.node.add_dependency(policy)
+
+    _restore_policy: iam.Policy | None = None
+
+    def _restore_grants(self) -> iam.Policy:
+        from aws_cdk import ArnFormat
+
+        if self._restore_policy is not None:
+            return self._restore_policy
+        stack = Stack.of(self)
+        via_docdb_elastic = {"StringEquals": {"aws:CalledViaFirst": "docdb-elastic.amazonaws.com"}}
+        via_service = {"StringLike": {"kms:ViaService": f"docdb-elastic.{stack.region}.amazonaws.com"}}
+        secrets = stack.format_arn(
+            service="secretsmanager", resource="secret", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+        )
+        self._restore_policy = iam.Policy(
+            self,
+            "RestorePolicy",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=[
+                        f"docdb-elastic:{action}"
+                        for action in (
+                            "GetCluster",
+                            "UpdateCluster",
+                            "DeleteCluster",
+                            "CreateClusterSnapshot",
+                            "ListTagsForResource",
+                            "TagResource",
+                            "UntagResource",
+                        )
+                    ],
+                    resources=[self._any_cluster_arn],
+                ),
+                iam.PolicyStatement(
+                    actions=["docdb-elastic:CreateCluster", "docdb-elastic:ListClusters"], resources=["*"]
+                ),
+                iam.PolicyStatement(
+                    actions=[
+                        "ec2:CreateVpcEndpoint",
+                        "ec2:DeleteVpcEndpoints",
+                        "ec2:ModifyVpcEndpoint",
+                        "ec2:DescribeAvailabilityZones",
+                        "ec2:DescribeSecurityGroups",
+                        "ec2:DescribeSubnets",
+                        "ec2:DescribeVpcAttribute",
+                        "ec2:DescribeVpcEndpoints",
+                        "ec2:DescribeVpcs",
+                        "secretsmanager:ListSecrets",
+                    ],
+                    resources=["*"],
+                    conditions=via_docdb_elastic,
+                ),
+                iam.PolicyStatement(
+                    actions=[
+                        "secretsmanager:DescribeSecret",
+                        "secretsmanager:GetResourcePolicy",
+                        "secretsmanager:GetSecretValue",
+                        "secretsmanager:ListSecretVersionIds",
+                    ],
+                    resources=[secrets],
+                    conditions=via_docdb_elastic,
+                ),
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+                    resources=["*"],
+                    conditions=via_service,
+                ),
+                iam.PolicyStatement(
+                    actions=["kms:CreateGrant"],
+                    resources=["*"],
+                    conditions={**via_service, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+                ),
+                iam.PolicyStatement(
+                    actions=["iam:CreateServiceLinkedRole"],
+                    resources=[
+                        stack.format_arn(
+                            service="iam",
+                            region="",
+                            resource="role",
+                            resource_name="aws-service-role/docdb-elastic.amazonaws.com/AWSServiceRoleForDocDB-Elastic",
+                        )
+                    ],
+                    conditions={"StringLike": {"iam:AWSServiceName": "docdb-elastic.amazonaws.com"}},
+                ),
+            ],
+        )
+        self._acknowledge_restore(
+            f"AwsSolutions-IAM5[Resource::{_as_nag_text(stack.resolve(self._any_cluster_arn))}]",
+            "A restored cluster's ARN is chosen by the service when it is restored, so it cannot be named "
+            "at synth time; the handler changes and deletes only the cluster its resource restored "
+            "(its physical id). Limited to clusters of this account and region.",
+        )
+        self._acknowledge_restore(
+            "AwsSolutions-IAM5[Resource::*]",
+            "CreateCluster and ListClusters have no resource-level permissions. The EC2 and "
+            "ListSecrets actions are the dependent actions of RestoreClusterFromSnapshot/UpdateCluster/"
+            "DeleteCluster and are allowed only when docdb-elastic calls them (aws:CalledViaFirst); "
+            "the KMS actions only through docdb-elastic in this region (kms:ViaService), for an "
+            "encrypted snapshot or cluster whose key is not known at synth time.",
+        )
+        self._acknowledge_restore(
+            f"AwsSolutions-IAM5[Resource::{_as_nag_text(stack.resolve(secrets))}]",
+            "A cluster restored from a snapshot may use a Secrets Manager secret for its admin password; "
+            "which one is not known at synth time. Readable only when docdb-elastic makes the call "
+            "(aws:CalledViaFirst), limited to secrets of this account and region.",
+        )
+        return self._restore_policy
+
+    def _acknowledge_restore(self, rule: str, reason: str) -> None:
+        assert self._restore_policy is not None
+        Validations.of(self._restore_policy).acknowledge(Acknowledgment(id=rule, reason=reason))
+
 
 def _as_nag_text(value: object) -> str:
     """Render a resolved value as cdk-nag names it in a finding: {"Ref": "X"} becomes <X>."""

@@ -449,10 +449,13 @@ def kms_key_id_errors(field: str, value: str) -> list[str]:
 
 
 def cluster_tags_errors(field: str, tags: Mapping[str, str]) -> list[str]:
-    errors = []
-    if len(tags) > CLUSTER_USER_TAGS_MAX_COUNT:
-        errors.append(
-            f"{field}: at most {CLUSTER_USER_TAGS_MAX_COUNT} tags are allowed (got {len(tags)}; "
+    return cluster_tag_count_errors(field, len(tags)) + tag_entry_errors(field, tags)
+
+
+def cluster_tag_count_errors(field: str, count: int) -> list[str]:
+    if count > CLUSTER_USER_TAGS_MAX_COUNT:
+        return [
+            f"{field}: at most {CLUSTER_USER_TAGS_MAX_COUNT} tags are allowed (got {count}; "
             f"{len(CLUSTER_RESERVED_TAG_KEYS)} of the API's {TAGS_MAX_COUNT} are kept for {RESERVED_TAG_PREFIX}*)"
-        )
-    return errors + tag_entry_errors(field, tags)
+        ]
+    return []
