@@ -135,6 +135,8 @@ class Cluster:
     # A status change under way: at this monotonic time the status becomes the second member
     # (GONE: the cluster no longer exists).
     pending: tuple[float, str] | None = None
+    # When a restored cluster reached (or will reach) its status after CREATING (monotonic).
+    ready_at: float = 0.0
 
     def summary(self) -> dict[str, Any]:
         return {"clusterArn": self.arn, "clusterName": self.name, "status": self.status}
@@ -427,7 +429,8 @@ class DocDbElasticStandIn:
         created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         cluster = Cluster(arn, name, tags=dict(params.get("tags", {})), settings=settings, create_time=created)
         # The answer says CREATING; a call made `restore_delay` seconds later sees the outcome.
-        cluster.status, cluster.pending = "CREATING", (time.monotonic() + self.restore_delay, self.restore_final_status)
+        cluster.ready_at = time.monotonic() + self.restore_delay
+        cluster.status, cluster.pending = "CREATING", (cluster.ready_at, self.restore_final_status)
         self.clusters[arn] = cluster
         return 200, {"cluster": cluster.describe()}, {}
 
