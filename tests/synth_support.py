@@ -60,3 +60,19 @@ def asset_dir_of_function(outdir: Path, template: dict[str, Any]) -> Path:
     assert len(functions) == 1, functions
     asset_hash = functions[0]["Properties"]["Code"]["S3Key"].removesuffix(".zip")
     return outdir / f"asset.{asset_hash}"
+
+
+def synth_demo(outdir: Path, **context: str) -> dict[str, Any]:
+    """The demo stack exactly as app.py builds it, with the given context knobs."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sample_app_for_demo", REPO / "app.py")
+    assert spec and spec.loader
+    sample_app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sample_app)
+    app = recommended_app(outdir=str(outdir))
+    for key, value in {"beforeChangeRetainLast": "1", **context}.items():
+        app.node.set_context(key, value)
+    sample_app.build_demo(app)
+    app.synth()
+    return templates(outdir)["DocDbElasticProtectedClusterDemo.template.json"]

@@ -111,9 +111,9 @@ class SnapshotBeforeChange(SnapshotResource):
                 Prop.CLUSTER_NAME: cluster.cluster_name,
                 Prop.SNAPSHOT_NAME_PREFIX: snapshot_name_prefix or self._default_prefix,
                 Prop.TRIGGER: ClusterDefinitionDigest(cluster).to_string(),
-                Prop.WAIT_FOR_COMPLETION: True,
-                Prop.REMOVAL_POLICY: contract.RemovalPolicy.RETAIN,
-                Prop.ON_CLUSTER_NOT_ACTIVE: on_cluster_not_active.value,
+                Prop.ON_CLUSTER_NOT_ACTIVE: (
+                    None if on_cluster_not_active == ClusterNotActive.FAIL else on_cluster_not_active.value
+                ),
             },
             timeout=timeout,
             tags=tags,
@@ -163,8 +163,6 @@ class FinalSnapshot(SnapshotResource):
                 Prop.MODE: contract.Mode.FINAL,
                 Prop.CLUSTER_ARN: cluster.attr_cluster_arn,
                 Prop.SNAPSHOT_NAME_PREFIX: snapshot_name_prefix or self._default_prefix,
-                Prop.WAIT_FOR_COMPLETION: True,
-                Prop.REMOVAL_POLICY: contract.RemovalPolicy.RETAIN,
             },
             timeout=timeout,
             tags=tags,
@@ -173,4 +171,4 @@ class FinalSnapshot(SnapshotResource):
             # snapshot itself is never deleted (the handler's RemovalPolicy is retain).
             deletion_policy=RemovalPolicy.DESTROY,
         )
-        self._provider.allow_snapshots_of(resource, cluster.attr_cluster_arn, read_cluster=True)
+        self._provider.allow_snapshots_of(resource, cluster.attr_cluster_arn)

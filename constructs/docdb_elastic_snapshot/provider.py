@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import Acknowledgment, CustomResource, Duration, RemovalPolicy, Stack, Validations, aws_lambda
+from aws_cdk import Acknowledgment, CustomResource, Duration, RemovalPolicy, Stack, Token, Validations, aws_lambda
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 
@@ -41,7 +41,9 @@ class SnapshotProvider(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        self._granted: set[tuple[str, str]] = set()
+        # One statement per policy and set of actions, listing every resource it covers.
+        self._statements: dict[tuple[str, tuple[str, ...]], iam.PolicyStatement] = {}
+        self._granted: set[tuple[str, tuple[str, ...], str]] = set()
         self._snapshot_arns = stack.format_arn(service="docdb-elastic", resource="cluster-snapshot", resource_name="*")
         self._any_cluster_arn = stack.format_arn(service="docdb-elastic", resource="cluster", resource_name="*")
 
@@ -112,27 +114,40 @@ class SnapshotProvider(Construct):
     def service_token(self) -> str:
         return self.function.function_arn
 
-    def _grant_once(self, policy: iam.Policy, action: str, resource: str) -> None:
-        if (action, resource) not in self._granted:
-            self._granted.add((action, resource))
-            policy.add_statements(iam.PolicyStatement(actions=[f"docdb-elastic:{action}"], resources=[resource]))
+    def _grant_once(self, policy: iam.Policy, actions: str | tuple[str, ...], resource: str) -> None:
+        names = (actions,) if isinstance(actions, str) else actions
+        if (policy.node.id, names, resource) in self._granted:
+            return
+        self._granted.add((policy.node.id, names, resource))
+        statement = self._statements.get((policy.node.id, names))
+        if statement is None:
+            statement = iam.PolicyStatement(actions=[f"docdb-elastic:{name}" for name in names])
+            self._statements[(policy.node.id, names)] = statement
+            policy.add_statements(statement)
+        statement.add_resources(resource)
 
     def _cluster_grants(self) -> iam.Policy:
         if self._cluster_policy is None:
             self._cluster_policy = iam.Policy(self, "ClusterPolicy", roles=[self.role])
         return self._cluster_policy
 
-    def allow_snapshots_of(self, resource: CustomResource, cluster_arn: str, read_cluster: bool = False) -> None:
-        """Let `resource` snapshot one cluster (and read it, for a final snapshot)."""
-        policy = self._cluster_grants()
-        self._grant_once(policy, "CreateClusterSnapshot", cluster_arn)
-        if read_cluster:
-            self._grant_once(policy, "GetCluster", cluster_arn)
-        resource.node.add_dependency(policy)
+    def allow_snapshots_of(self, resource: CustomResource, cluster_arn: str) -> None:
+        """Let `resource` snapshot one cluster and read its status (a final snapshot checks it
+        first; a busy cluster's status goes into the Reason). An ARN known at synth time goes on
+        the policy the function itself depends on, so the resource needs no DependsOn; a token
+        (a cluster of this stack) on ClusterPolicy, on which the resource depends."""
+        policy = self._policy if not Token.is_unresolved(cluster_arn) else self._cluster_grants()
+        self._grant_once(policy, ("CreateClusterSnapshot", "GetCluster"), cluster_arn)
+        if policy is not self._policy:
+            resource.node.add_dependency(policy)
 
-    def allow_long_waits(self, resource: CustomResource) -> None:
+    def allow_long_waits(self, resource: CustomResource, waits_on_delete: bool) -> None:
         """A wait longer than one invocation goes on in a new invocation of this same function:
-        it may invoke itself, and nothing else. (A policy of its own: it names the function.)"""
+        it may invoke itself, and nothing else. (A policy of its own: it names the function.)
+        A resource whose Delete may wait depends on it, so that CloudFormation cannot delete the
+        grant while that wait goes on. A resource that waits only on Create and Update needs no
+        DependsOn: CloudFormation creates the policy as soon as the function exists, and the
+        first hand-over comes after a whole invocation (minutes) of waiting."""
         if self._invoke_policy is None:
             self._invoke_policy = iam.Policy(
                 self,
@@ -142,7 +157,8 @@ class SnapshotProvider(Construct):
                     iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.function.function_arn])
                 ],
             )
-        resource.node.add_dependency(self._invoke_policy)
+        if waits_on_delete:
+            resource.node.add_dependency(self._invoke_policy)
 
     def allow_snapshots_of_clusters_found_by_name(self) -> None:
         """SnapshotBeforeChange finds its cluster by name at deploy time: its ARN cannot be

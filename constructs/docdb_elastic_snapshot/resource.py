@@ -52,16 +52,18 @@ class SnapshotResource(Construct):
         retain_last: int | None,
         deletion_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> CustomResource:
-        props: dict[str, object] = {
-            **properties,
-            Prop.TIMEOUT_SECONDS: whole_seconds(timeout),
-            # Identifies this construct instance for retention (with the stack id, at deploy time).
-            Prop.OWNER: self.node.path,
-        }
+        # Lean: a property equal to the handler's default is left out (the handler applies it).
+        props: dict[str, object] = {key: value for key, value in properties.items() if value is not None}
+        if whole_seconds(timeout) != contract.TIMEOUT_MAX_SECONDS:
+            props[Prop.TIMEOUT_SECONDS] = whole_seconds(timeout)
         if tags:
             props[Prop.TAGS] = dict(tags)
         if retain_last is not None:
             props[Prop.RETAIN_LAST] = retain_last
+            # Identifies this construct instance (with the stack id, at deploy time): retention
+            # prunes only snapshots tagged with it.
+            props[Prop.OWNER] = self.node.path
+        timeout_is_default = whole_seconds(timeout) == contract.TIMEOUT_MAX_SECONDS
         provider = SnapshotProvider.of(self)
         if retain_last is not None:
             provider.allow_deletion()
@@ -72,14 +74,15 @@ class SnapshotResource(Construct):
             resource_type=contract.RESOURCE_TYPE,
             properties=props,
             removal_policy=deletion_policy,
-            service_timeout=service_timeout_for(timeout),
+            # CloudFormation's own default is its one-hour ceiling.
+            service_timeout=None if timeout_is_default else service_timeout_for(timeout),
         )
         # An update may answer with a new physical id, which CloudFormation treats as a
         # replacement: never let that delete anything.
         cfn = self._resource.node.default_child
         assert isinstance(cfn, CfnResource)
         cfn.cfn_options.update_replace_policy = CfnDeletionPolicy.RETAIN
-        provider.allow_long_waits(self._resource)
+        provider.allow_long_waits(self._resource, waits_on_delete=properties.get(Prop.MODE) == contract.Mode.FINAL)
         return self._resource
 
     @property

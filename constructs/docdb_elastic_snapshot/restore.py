@@ -229,6 +229,7 @@ class ElasticClusterFromSnapshot(Construct):
                 security_groups=list(security_groups), default_port=ec2.Port.tcp(contract.DEFAULT_PORT)
             )
 
+        timeout_is_default = timeout.to_milliseconds() == contract.TIMEOUT_MAX_SECONDS * 1000
         # Lean: a property at its default is left out; the handler applies the default.
         properties: dict[str, object] = {
             RestoreProp.SNAPSHOT_ARN: snapshot_arn,
@@ -267,10 +268,12 @@ class ElasticClusterFromSnapshot(Construct):
             # SNAPSHOT and DESTROY: CloudFormation must send Delete, and the handler takes the final
             # snapshot (or not). Both apply to replacements too (UpdateReplacePolicy).
             removal_policy=RemovalPolicy.RETAIN if removal_policy == RemovalPolicy.RETAIN else RemovalPolicy.DESTROY,
-            service_timeout=service_timeout_for(timeout),
+            # CloudFormation's own default is its one-hour ceiling.
+            service_timeout=None if timeout_is_default else service_timeout_for(timeout),
         )
         provider.allow_restores(self._resource, snapshot_arn)
-        provider.allow_long_waits(self._resource)
+        # A Delete waits (final snapshot, deletion): the grant must outlive it.
+        provider.allow_long_waits(self._resource, waits_on_delete=True)
 
     @property
     def resource(self) -> CfnResource:

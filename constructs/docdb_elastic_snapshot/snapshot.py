@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from aws_cdk import Duration, RemovalPolicy, Stack
 
 from constructs import Construct
-from docdb_snapshot_handler import contract
 from docdb_snapshot_handler.contract import Prop
 
 from .resource import DEFAULT_TIMEOUT, SnapshotResource
@@ -70,10 +69,11 @@ class ElasticClusterSnapshot(SnapshotResource):
             raise InvalidPropsError(type(self).__name__, self.node.path, errors)
 
         properties: dict[str, object] = {
-            Prop.MODE: contract.Mode.SNAPSHOT,
             Prop.CLUSTER_ARN: cluster_arn,
-            Prop.WAIT_FOR_COMPLETION: wait_for_completion,
-            Prop.REMOVAL_POLICY: SUPPORTED_REMOVAL_POLICIES[removal_policy],
+            Prop.WAIT_FOR_COMPLETION: None if wait_for_completion else False,
+            Prop.REMOVAL_POLICY: (
+                None if removal_policy == RemovalPolicy.RETAIN else SUPPORTED_REMOVAL_POLICIES[removal_policy]
+            ),
         }
         if snapshot_name is not None:
             properties[Prop.SNAPSHOT_NAME] = snapshot_name

@@ -39,7 +39,9 @@ def test_the_pipeline_stage_snapshots_its_cluster_before_each_change():
     cluster_id = stage_stack.resolve(stage_stack.cluster.logical_id)
     before_id = stage_stack.resolve(stage_stack.before_change.resource.logical_id)
     assert before_id in template["Resources"][cluster_id]["DependsOn"]
-    modes = sorted(r["Properties"][Prop.MODE] for r in template["Resources"].values() if r["Type"] == RESOURCE_TYPE)
+    modes = sorted(
+        r["Properties"].get(Prop.MODE, "snapshot") for r in template["Resources"].values() if r["Type"] == RESOURCE_TYPE
+    )
     assert modes == ["before-change", "final", "snapshot"]
 
 

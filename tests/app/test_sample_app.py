@@ -73,7 +73,9 @@ def test_the_demo_stack_passes_cdk_nag_aws_solutions():
 
 def test_the_demo_has_every_protection_and_outputs(placeholder_synth: Path):
     template = templates(placeholder_synth)["DocDbElasticProtectedClusterDemo.template.json"]
-    modes = sorted(r["Properties"][Prop.MODE] for r in template["Resources"].values() if r["Type"] == RESOURCE_TYPE)
+    modes = sorted(
+        r["Properties"].get(Prop.MODE, "snapshot") for r in template["Resources"].values() if r["Type"] == RESOURCE_TYPE
+    )
     assert modes == ["before-change", "final", "snapshot"]
     types = {r["Type"] for r in template["Resources"].values()}
     assert {

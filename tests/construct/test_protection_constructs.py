@@ -127,7 +127,8 @@ def test_snapshot_before_change_finds_the_cluster_by_name_not_by_its_arn():
     assert resource["Properties"][Prop.CLUSTER_NAME] == "orders"
     assert Prop.CLUSTER_ARN not in resource["Properties"]
     assert resource["DeletionPolicy"] == "Retain"
-    assert resource["Properties"][Prop.ON_CLUSTER_NOT_ACTIVE] == "fail"
+    # FAIL is the handler's default, so the template leaves it out
+    assert Prop.ON_CLUSTER_NOT_ACTIVE not in resource["Properties"]
 
 
 def digest(stack: cdk.Stack) -> str:
@@ -158,7 +159,15 @@ def test_final_snapshot_is_deleted_by_cloudformation_so_its_delete_can_take_the_
     FinalSnapshot(stack, "Final", cluster=cluster)
     _, resource = resource_by_mode(Template.from_stack(stack).to_json(), "final")
     assert resource["DeletionPolicy"] == "Delete" and resource["UpdateReplacePolicy"] == "Retain"
-    assert resource["Properties"][Prop.REMOVAL_POLICY] == "retain"
+    # the snapshot itself is always kept: the handler's default removal policy, left out
+    assert Prop.REMOVAL_POLICY not in resource["Properties"]
+    # its Delete may hand a long wait over to a new invocation: the grant must outlive it
+    invoke_policy = next(
+        k
+        for k, r in Template.from_stack(stack).find_resources("AWS::IAM::Policy").items()
+        if "lambda:InvokeFunction" in json.dumps(r)
+    )
+    assert invoke_policy in resource["DependsOn"]
     assert resource["Properties"][Prop.CLUSTER_ARN] == {"Fn::GetAtt": [stack.resolve(cluster.logical_id), "ClusterArn"]}
 
 

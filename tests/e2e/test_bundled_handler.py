@@ -4,30 +4,14 @@ loopback stand-ins, through create, update and delete."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
-
-from docdb_snapshot_handler.contract import RESOURCE_TYPE, Attr, Prop
-from standins.bundled_handler import BundledHandler, as_cloudformation_sends
+from docdb_snapshot_handler.contract import Attr, Prop
 from standins.docdb_elastic import DocDbElasticStandIn, cluster_arn_for
-from standins.response_receiver import SECRET_QUERY, ResponseReceiver
-from synth_support import templates
+from standins.response_receiver import SECRET_QUERY
 
 
-@pytest.fixture
-def stack(standin_synth: Path, receiver: ResponseReceiver, aws_env: dict[str, str]):
-    template = templates(standin_synth)["DocDbElasticSnapshotStack.template.json"]
-    logical_id, resource = next((k, r) for k, r in template["Resources"].items() if r["Type"] == RESOURCE_TYPE)
-    return (
-        BundledHandler(standin_synth, template, receiver, aws_env),
-        logical_id,
-        as_cloudformation_sends(resource["Properties"]),
-    )
-
-
-def test_create_update_delete_of_the_sample_stack_with_the_bundled_handler(stack, docdb: DocDbElasticStandIn):
-    handler, logical_id, properties = stack
+def test_create_update_delete_of_the_sample_stack_with_the_bundled_handler(sample_stack, docdb: DocDbElasticStandIn):
+    handler, logical_id, properties = sample_stack
     # GIVEN the stand-in holds the cluster the sample app was synthesized for
     cluster = docdb.add_cluster("orders")
     assert properties[Prop.CLUSTER_ARN] == cluster == cluster_arn_for("orders")
@@ -59,8 +43,8 @@ def test_create_update_delete_of_the_sample_stack_with_the_bundled_handler(stack
     assert not any(SECRET_QUERY in log for log in handler.logs)
 
 
-def test_a_bad_property_fails_the_bundled_handler_without_any_api_call(stack, docdb: DocDbElasticStandIn):
-    handler, logical_id, properties = stack
+def test_a_bad_property_fails_the_bundled_handler_without_any_api_call(sample_stack, docdb: DocDbElasticStandIn):
+    handler, logical_id, properties = sample_stack
     docdb.add_cluster("orders")
     response = handler.send("Create", logical_id, {**properties, Prop.TIMEOUT_SECONDS: "forever"})
     assert response["Status"] == "FAILED" and "TimeoutSeconds" in response["Reason"]

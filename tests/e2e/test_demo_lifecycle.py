@@ -6,32 +6,15 @@ bundled asset in a fresh process per event. Every snapshot's state is checked at
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from docdb_snapshot_handler.contract import OWNER_TAG_KEY, RESOURCE_TYPE, Attr, Prop
 from standins.bundled_handler import BundledHandler, as_cloudformation_sends
 from standins.docdb_elastic import DocDbElasticStandIn, cluster_arn_for
 from standins.response_receiver import ResponseReceiver
-from synth_support import REPO, recommended_app, templates
+from synth_support import synth_demo
 
 MODES = {"before-change": "BeforeChange", "final": "Final", "snapshot": "Release"}
-
-
-def synth_demo(outdir: Path, **context: str) -> dict[str, Any]:
-    """The demo stack exactly as app.py builds it, with the given context knobs."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("sample_app_for_demo", REPO / "app.py")
-    assert spec and spec.loader
-    sample_app = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sample_app)
-    app = recommended_app(outdir=str(outdir))
-    for key, value in {"beforeChangeRetainLast": "1", **context}.items():
-        app.node.set_context(key, value)
-    sample_app.build_demo(app)
-    app.synth()
-    return templates(outdir)["DocDbElasticProtectedClusterDemo.template.json"]
 
 
 class Deployment:
@@ -41,7 +24,9 @@ class Deployment:
         self.handler = handler
         self.template = template
         self.ids = {
-            MODES[r["Properties"][Prop.MODE]]: k for k, r in template["Resources"].items() if r["Type"] == RESOURCE_TYPE
+            MODES[r["Properties"].get(Prop.MODE, "snapshot")]: k
+            for k, r in template["Resources"].items()
+            if r["Type"] == RESOURCE_TYPE
         }
         self.applied: dict[str, dict[str, Any]] = {}
         self.physical: dict[str, str] = {}
@@ -73,7 +58,8 @@ def state(docdb: DocDbElasticStandIn) -> dict[str, tuple[str, str, str]]:
     result = {}
     for arn, snapshot in docdb.snapshots.items():
         cluster = next(c.name for c in [*docdb.clusters.values(), *docdb.retired] if c.arn == snapshot.cluster_arn)
-        assert snapshot.tags.get(OWNER_TAG_KEY), snapshot
+        # retention's owner tag, on the snapshots of the protections that prune
+        assert bool(snapshot.tags.get(OWNER_TAG_KEY)) == (snapshot.tags["protection"] != "final"), snapshot
         result[arn] = (snapshot.tags["protection"], cluster, snapshot.status())
     return result
 

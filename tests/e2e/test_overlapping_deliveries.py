@@ -5,26 +5,10 @@ and delivered late, so the deliveries overlap deterministically."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from docdb_snapshot_handler.contract import REQUEST_TAG_KEY, RESOURCE_TYPE, Prop
-from standins.bundled_handler import BundledHandler, as_cloudformation_sends
+from docdb_snapshot_handler.contract import REQUEST_TAG_KEY, Prop
 from standins.docdb_elastic import DocDbElasticStandIn
-from standins.response_receiver import ResponseReceiver
-from synth_support import templates
-
-
-@pytest.fixture
-def sample(standin_synth: Path, receiver: ResponseReceiver, aws_env: dict[str, str]):
-    template = templates(standin_synth)["DocDbElasticSnapshotStack.template.json"]
-    logical_id, resource = next((k, r) for k, r in template["Resources"].items() if r["Type"] == RESOURCE_TYPE)
-    return (
-        BundledHandler(standin_synth, template, receiver, aws_env),
-        logical_id,
-        as_cloudformation_sends(resource["Properties"]),
-    )
 
 
 def slow_service(docdb: DocDbElasticStandIn) -> None:
@@ -42,8 +26,8 @@ def assert_one_snapshot_and_identical_answers(docdb: DocDbElasticStandIn, answer
 
 
 @pytest.mark.parametrize("offset", [0.0, 0.5, 1.1, 2.5])
-def test_two_overlapping_deliveries_of_one_create_take_one_snapshot(offset, sample, docdb):
-    handler, logical_id, properties = sample
+def test_two_overlapping_deliveries_of_one_create_take_one_snapshot(offset, sample_stack, docdb):
+    handler, logical_id, properties = sample_stack
     cluster = docdb.add_cluster("orders")
     assert properties[Prop.CLUSTER_ARN] == cluster
     slow_service(docdb)
@@ -57,8 +41,8 @@ def test_two_overlapping_deliveries_of_one_create_take_one_snapshot(offset, samp
     assert len(creates) == 2 and creates[0].params["snapshotName"] == creates[1].params["snapshotName"]
 
 
-def test_three_overlapping_deliveries_of_one_update_take_one_snapshot(sample, docdb):
-    handler, logical_id, properties = sample
+def test_three_overlapping_deliveries_of_one_update_take_one_snapshot(sample_stack, docdb):
+    handler, logical_id, properties = sample_stack
     docdb.add_cluster("orders")
     created = handler.send("Create", logical_id, properties)
     docdb.reset_calls()
@@ -71,8 +55,8 @@ def test_three_overlapping_deliveries_of_one_update_take_one_snapshot(sample, do
     assert set(docdb.snapshots) == {created["PhysicalResourceId"], answers[0]["PhysicalResourceId"]}
 
 
-def test_an_overlapping_delivery_never_adopts_a_snapshot_another_request_tagged(sample, docdb):
-    handler, logical_id, properties = sample
+def test_an_overlapping_delivery_never_adopts_a_snapshot_another_request_tagged(sample_stack, docdb):
+    handler, logical_id, properties = sample_stack
     cluster = docdb.add_cluster("orders")
     slow_service(docdb)
     event = handler.event("Create", logical_id, properties)
@@ -91,14 +75,19 @@ def test_an_overlapping_delivery_never_adopts_a_snapshot_another_request_tagged(
     assert list(docdb.snapshots) == [theirs]
 
 
-def test_two_snapshot_resources_of_one_busy_cluster_at_once_both_succeed(sample, docdb):
-    handler, logical_id, properties = sample
+def test_two_snapshot_resources_of_one_busy_cluster_at_once_both_succeed(sample_stack, docdb):
+    handler, logical_id, properties = sample_stack
     docdb.add_cluster("orders")
     # GIVEN a service that refuses a second snapshot while one of the cluster is in progress
     docdb.one_snapshot_in_progress = True
     docdb.snapshot_delay = 3.0
     # WHEN two resources of the stack snapshot the cluster at the same time
-    release = {**properties, Prop.SNAPSHOT_NAME_PREFIX: "orders-release", Prop.RETAIN_LAST: "3"}
+    release = {
+        **properties,
+        Prop.SNAPSHOT_NAME_PREFIX: "orders-release",
+        Prop.RETAIN_LAST: "3",
+        Prop.OWNER: "S/Release",
+    }
     events = [handler.event("Create", logical_id, properties), handler.event("Create", "Release", release)]
     processes = [handler.start(event) for event in events]
     for process in processes:

@@ -100,7 +100,7 @@ def test_an_app_outside_the_repository_synthesizes_with_the_installed_wheel(whee
     files = {str(p.relative_to(asset)) for p in asset.rglob("*.py")}
     assert {"docdb_snapshot_handler/entrypoint.py", "crhelper/resource_helper.py"} <= files
     modes = sorted(
-        r["Properties"]["Mode"]
+        r["Properties"].get("Mode", "snapshot")
         for r in template["Resources"].values()
         if r["Type"] == "Custom::DocDbElasticClusterSnapshot"
     )
