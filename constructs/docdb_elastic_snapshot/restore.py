@@ -254,9 +254,7 @@ class ElasticClusterFromSnapshot(Construct):
                 None if removal_policy == RemovalPolicy.SNAPSHOT else REMOVAL_POLICIES[removal_policy]
             ),
             RestoreProp.TRIGGER: trigger,
-            RestoreProp.TIMEOUT_SECONDS: (
-                None if timeout.to_seconds() == contract.TIMEOUT_MAX_SECONDS else int(timeout.to_milliseconds() // 1000)
-            ),
+            RestoreProp.TIMEOUT_SECONDS: None if timeout_is_default else int(timeout.to_milliseconds() // 1000),
         }
         provider = SnapshotProvider.of(self)
         self._resource = CustomResource(
