@@ -6,6 +6,11 @@ BIN    := $(VENV)/bin
 CDK    := node_modules/.bin/cdk
 STAMP  := $(VENV)/.installed
 RUN    := PATH="$(CURDIR)/$(BIN):$$PATH"
+# Scanners and the oldest aws-cdk-lib we claim, each in a virtualenv of its own (checkov's
+# dependencies conflict with policy_sentry's), made once and kept while their pins are unchanged.
+CHECKOV_STAMP := .venv-checkov/.installed
+MIN_CDK := $(shell sed -n 's/.*"aws-cdk-lib>=\([0-9.]*\),.*/\1/p' pyproject.toml)
+MIN_CDK_STAMP := .venv-min-cdk/.installed-$(MIN_CDK)
 CLUSTER_ARN ?=
 STACK ?= DocDbElasticSnapshotStack
 TRIGGER ?=
@@ -28,6 +33,21 @@ $(CDK): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(CHECKOV_STAMP): requirements-checkov.txt
+	rm -rf .venv-checkov
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+# The declared minimum aws-cdk-lib, with the runtime requirements and cdk-nag (a user app with
+# every construct is synthesized against it in tests/package/test_min_cdk.py).
+$(MIN_CDK_STAMP): pyproject.toml
+	rm -rf .venv-min-cdk
+	$(PYTHON) -m venv .venv-min-cdk
+	.venv-min-cdk/bin/python -m pip install --quiet --disable-pip-version-check \
+		"aws-cdk-lib==$(MIN_CDK)" "constructs>=10.0.0,<11" crhelper==2.0.12 cdk-nag==3.0.2
+	touch $@
+
 synth: setup
 	$(RUN) $(CDK) synth $(CDK_CONTEXT)
 
@@ -45,7 +65,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy lambda/docdb_snapshot_handler constructs/docdb_elastic_snapshot
 
-test: lint
+test: lint $(CHECKOV_STAMP) $(MIN_CDK_STAMP)
 	$(RUN) $(BIN)/python -m pytest
 
 # The restore drill (real AWS account): restore the newest snapshot of CLUSTER_ARN, print the
@@ -81,7 +101,7 @@ dist: setup
 	$(BIN)/python -m build --no-isolation --outdir dist .
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out cdk.out.drill .pytest_cache .hypothesis .mypy_cache .ruff_cache *.egg-info dist build
+	rm -rf $(VENV) .venv-checkov .venv-min-cdk node_modules cdk.out cdk.out.drill .pytest_cache .hypothesis .mypy_cache .ruff_cache *.egg-info dist build
 
 bench: setup
 	$(RUN) $(BIN)/python benchmarks/run.py

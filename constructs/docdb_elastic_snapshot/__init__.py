@@ -1,16 +1,25 @@
 """AWS CDK constructs that snapshot Amazon DocumentDB elastic clusters from a stack, and restore
 clusters from those snapshots."""
 
+from .permissions import OPERATIONS, Decision, Operation, Scope
 from .protections import ClusterNotActive, FinalSnapshot, SnapshotBeforeChange
+from .provider import SnapshotProvider
+from .provider_options import ProviderOptions
 from .restore import ElasticClusterFromSnapshot
 from .snapshot import ElasticClusterSnapshot
 from .validation import InvalidPropsError
 
 __all__ = [
+    "OPERATIONS",
     "ClusterNotActive",
+    "Decision",
     "ElasticClusterFromSnapshot",
     "ElasticClusterSnapshot",
     "FinalSnapshot",
     "InvalidPropsError",
+    "Operation",
+    "ProviderOptions",
+    "Scope",
     "SnapshotBeforeChange",
+    "SnapshotProvider",
 ]

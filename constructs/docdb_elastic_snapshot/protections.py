@@ -10,13 +10,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import jsii
-from aws_cdk import Duration, IResolvable, IResolveContext, RemovalPolicy, Stack, Token
+from aws_cdk import CfnResource, Duration, IResolvable, IResolveContext, RemovalPolicy, Stack, Token
 from aws_cdk import aws_docdbelastic as docdbelastic
+from aws_cdk import aws_kms as kms
 
 from constructs import Construct
 from docdb_snapshot_handler import contract
 from docdb_snapshot_handler.contract import Prop
 
+from .cluster_keys import cluster_key_arns
 from .resource import DEFAULT_TIMEOUT, SnapshotResource
 from .validation import InvalidPropsError, common_errors
 
@@ -55,6 +57,16 @@ class ClusterDefinitionDigest:
         return Token.as_string(self)
 
 
+def _key_arns(cluster: docdbelastic.CfnCluster, kms_key: kms.IKey | None) -> list[str] | None:
+    return [kms_key.key_arn] if kms_key is not None else cluster_key_arns(cluster)
+
+
+def depend_on(resource: CfnResource, target: CfnResource) -> None:
+    """``add_resource_dependency`` (aws-cdk-lib 2.271+), or its older name."""
+    add = getattr(resource, "add_resource_dependency", None) or resource.add_dependency
+    add(target)
+
+
 def _cluster_name_errors(cluster: docdbelastic.CfnCluster) -> list[str]:
     if not cluster.cluster_name:
         return ["cluster: the CfnCluster must have a cluster_name, by which it is found at deploy time"]
@@ -81,6 +93,9 @@ class SnapshotBeforeChange(SnapshotResource):
         ACTIVE; SKIP lets the change proceed without a snapshot.
     :param timeout: longest wait for the snapshot to be ACTIVE, 30 seconds to 60 minutes.
         Default: 60 minutes.
+    :param kms_key: the cluster's KMS key, to scope the KMS permissions to it. Default: None,
+        read from the cluster's ``kms_key_id`` (none without one: AWS owned key; any key through
+        docdb-elastic in this region when it is an alias or cannot be told at synth time).
     """
 
     def __init__(
@@ -94,6 +109,7 @@ class SnapshotBeforeChange(SnapshotResource):
         snapshot_name_prefix: str | None = None,
         on_cluster_not_active: ClusterNotActive = ClusterNotActive.FAIL,
         timeout: Duration | None = None,
+        kms_key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         timeout = timeout or DEFAULT_TIMEOUT
@@ -119,8 +135,8 @@ class SnapshotBeforeChange(SnapshotResource):
             tags=tags,
             retain_last=retain_last,
         )
-        self._provider.allow_snapshots_of_clusters_found_by_name()
-        cluster.add_resource_dependency(self.resource)
+        self._provider.allow_snapshots_of_clusters_found_by_name(kms_key_arns=_key_arns(cluster, kms_key))
+        depend_on(cluster, self.resource)
 
 
 class FinalSnapshot(SnapshotResource):
@@ -140,6 +156,8 @@ class FinalSnapshot(SnapshotResource):
         stack name and construct id, sanitised.
     :param timeout: longest wait for the snapshot to be ACTIVE, 30 seconds to 60 minutes.
         Default: 60 minutes.
+    :param kms_key: the cluster's KMS key, to scope the KMS permissions to it. Default: None,
+        read from the cluster's ``kms_key_id`` (as for SnapshotBeforeChange).
     """
 
     def __init__(
@@ -151,6 +169,7 @@ class FinalSnapshot(SnapshotResource):
         tags: Mapping[str, str] | None = None,
         snapshot_name_prefix: str | None = None,
         timeout: Duration | None = None,
+        kms_key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         timeout = timeout or DEFAULT_TIMEOUT
@@ -158,7 +177,7 @@ class FinalSnapshot(SnapshotResource):
         if errors:
             raise InvalidPropsError(type(self).__name__, self.node.path, errors)
 
-        resource = self._create(
+        self._create(
             {
                 Prop.MODE: contract.Mode.FINAL,
                 Prop.CLUSTER_ARN: cluster.attr_cluster_arn,
@@ -171,4 +190,6 @@ class FinalSnapshot(SnapshotResource):
             # snapshot itself is never deleted (the handler's RemovalPolicy is retain).
             deletion_policy=RemovalPolicy.DESTROY,
         )
-        self._provider.allow_snapshots_of(resource, cluster.attr_cluster_arn)
+        # Not allow_snapshots_of(cluster ARN): on a replacement the old cluster is snapshotted
+        # after its ARN has left the policies (see SnapshotProvider.allow_final_snapshots).
+        self._provider.allow_final_snapshots(kms_key_arns=_key_arns(cluster, kms_key))

@@ -1,24 +1,66 @@
 """One provider per stack: the Lambda function, its role and its log group.
 
 Every snapshot resource in a stack shares it; each one widens the role just enough for what it
-uses (its cluster, tagging, deletion).
+uses (its cluster, deletion...). Every docdb-elastic grant goes through ``grant``, which adds
+the dependent actions the permission table (permissions.py) decides for the operation.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from aws_cdk import Acknowledgment, CustomResource, Duration, RemovalPolicy, Stack, Token, Validations, aws_lambda
+from aws_cdk import ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Token, aws_lambda
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 
 from constructs import Construct
 
+from .acknowledgements import acknowledge, as_nag_text
 from .handler_asset import HANDLER_ENTRY_POINT, handler_code
+from .permissions import OPERATIONS, SERVICE_LINKED_ROLE_PATH, SERVICE_PRINCIPAL, Scope
+from .provider_options import DEFAULT_LOG_RETENTION, DEFAULT_MEMORY_SIZE, ProviderOptions
+from .validation import InvalidPropsError
 
 PROVIDER_ID = "DocDbElasticSnapshotProvider"
+OPTIONS_ID = "DocDbElasticSnapshotProviderOptions"
 # A wait longer than this continues in a new invocation of the same function.
 FUNCTION_TIMEOUT = Duration.minutes(15)
+
+_VIA_DOCDB_ELASTIC = {"StringEquals": {"aws:CalledViaFirst": SERVICE_PRINCIPAL}}
+_ANY_RESOURCE_REASON = (
+    "'*' is granted only where the Service Authorization Reference lists no resource type "
+    "(ListClusterSnapshots, ListClusters, the EC2 describe and VPC endpoint actions) or the "
+    "cluster's KMS key is not known at synth time; every such grant outside docdb-elastic is "
+    "conditioned as AWS's AmazonDocDBElasticFullAccess policy does: EC2 by aws:CalledViaFirst "
+    "docdb-elastic.amazonaws.com, KMS by kms:ViaService docdb-elastic.<region>."
+)
+_SNAPSHOT_WILDCARD_REASON = (
+    "Snapshot ARNs are chosen by the service when a snapshot is created, so they cannot be known "
+    "at synth time. The wildcard covers only snapshots of this account and region; "
+    "CreateClusterSnapshot also needs the cluster, granted separately."
+)
+_CLUSTER_WILDCARD_REASON = (
+    "SnapshotBeforeChange must run before its cluster changes, so the cluster depends on it and "
+    "its ARN cannot be referenced here; the handler finds the cluster by name and only snapshots "
+    "it. FinalSnapshot snapshots the old cluster of a replacement, whose ARN the policies no "
+    "longer name by then. Limited to clusters of this account and region."
+)
+_SECRET_WILDCARD_REASON = (
+    "A cluster's admin password may be a secret that the service reads with the caller's "
+    "permissions; granted only through docdb-elastic (aws:CalledViaFirst), as AWS's "
+    "AmazonDocDBElasticFullAccess policy does, and only in this account and region."
+)
+
+
+class _ProviderConfiguration(Construct):
+    """Holds a stack's ProviderOptions until the provider is made (no resources)."""
+
+    def __init__(self, scope: Construct, construct_id: str, options: ProviderOptions) -> None:
+        super().__init__(scope, construct_id)
+        self.options = options
 
 
 class SnapshotProvider(Construct):
@@ -27,8 +69,39 @@ class SnapshotProvider(Construct):
     Two policies keep dependency cycles out: the function depends on ``Policy``, which never
     names a cluster of the stack (a SnapshotBeforeChange's cluster depends on the function);
     grants on specific clusters go to ``ClusterPolicy``, on which only the resources that need
-    them depend.
+    them depend. Each policy has one statement per action and condition set.
     """
+
+    @classmethod
+    def configure(cls, scope: Construct, options: ProviderOptions) -> None:
+        """Set the provider options of ``scope``'s stack, before its first snapshot construct.
+        Configuring again with equal options is allowed; with other options it is an error."""
+        stack = Stack.of(scope)
+        errors = options.errors()
+        if errors:
+            raise InvalidPropsError("ProviderOptions", stack.node.path, errors)
+        existing = stack.node.try_find_child(OPTIONS_ID)
+        if isinstance(existing, _ProviderConfiguration):
+            if existing.options != options:
+                raise InvalidPropsError(
+                    "ProviderOptions",
+                    stack.node.path,
+                    [
+                        "the provider of this stack is already configured with "
+                        f"{existing.options.describe()}; it cannot also be configured with {options.describe()}"
+                    ],
+                )
+            return
+        if isinstance(stack.node.try_find_child(PROVIDER_ID), SnapshotProvider):
+            raise InvalidPropsError(
+                "ProviderOptions",
+                stack.node.path,
+                [
+                    "SnapshotProvider.configure must be called before the first snapshot construct of "
+                    "the stack: its provider already exists with the default options"
+                ],
+            )
+        _ProviderConfiguration(stack, OPTIONS_ID, options)
 
     @classmethod
     def of(cls, scope: Construct) -> SnapshotProvider:
@@ -41,16 +114,23 @@ class SnapshotProvider(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        # One statement per policy and set of actions, listing every resource it covers.
-        self._statements: dict[tuple[str, tuple[str, ...]], iam.PolicyStatement] = {}
-        self._granted: set[tuple[str, tuple[str, ...], str]] = set()
+        configured = stack.node.try_find_child(OPTIONS_ID)
+        options = configured.options if isinstance(configured, _ProviderConfiguration) else ProviderOptions()
+        self.options = options
+        self._statements: dict[tuple[str, tuple[str, ...], str], iam.PolicyStatement] = {}
+        self._resources: dict[tuple[str, tuple[str, ...], str], set[str]] = {}
+        self._acknowledged: set[tuple[str, str]] = set()
         self._snapshot_arns = stack.format_arn(service="docdb-elastic", resource="cluster-snapshot", resource_name="*")
         self._any_cluster_arn = stack.format_arn(service="docdb-elastic", resource="cluster", resource_name="*")
+        self._secret_arns = stack.format_arn(
+            service="secretsmanager", resource="secret", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+        )
 
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            retention=logs.RetentionDays.ONE_YEAR,
+            retention=options.log_retention or DEFAULT_LOG_RETENTION,
+            encryption_key=options.log_group_encryption_key,
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.role = iam.Role(
@@ -64,23 +144,14 @@ class SnapshotProvider(Construct):
             iam.PolicyStatement(
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                 resources=[self.log_group.log_group_arn],
-            ),
-            # Tagging is always needed: the handler tags each snapshot with the request that
-            # took it, and reads that tag back to recognise a repeated delivery.
-            iam.PolicyStatement(
-                actions=[
-                    "docdb-elastic:CreateClusterSnapshot",
-                    "docdb-elastic:GetClusterSnapshot",
-                    "docdb-elastic:ListTagsForResource",
-                    "docdb-elastic:TagResource",
-                ],
-                resources=[self._snapshot_arns],
-            ),
-            # A List action: it has no resource type to scope it to.
-            iam.PolicyStatement(actions=["docdb-elastic:ListClusterSnapshots"], resources=["*"]),
+            )
         )
         self._cluster_policy: iam.Policy | None = None
         self._invoke_policy: iam.Policy | None = None
+        # What every snapshot construct calls: waiting, and finding an earlier delivery's snapshot.
+        for operation in ("GetClusterSnapshot", "ListTagsForResource"):
+            self.grant(operation, [self._snapshot_arns])
+        self.grant("ListClusterSnapshots", ["*"])
 
         self.function = aws_lambda.Function(
             self,
@@ -90,56 +161,179 @@ class SnapshotProvider(Construct):
             architecture=aws_lambda.Architecture.ARM_64,
             handler=HANDLER_ENTRY_POINT,
             code=handler_code(),
-            memory_size=256,
+            memory_size=options.memory_size or DEFAULT_MEMORY_SIZE,
             timeout=FUNCTION_TIMEOUT,
             role=self.role,
             log_group=self.log_group,
-            environment={"LOG_LEVEL": "INFO"},
+            # No environment: the handler logs at INFO unless LOG_LEVEL is set by hand.
+            vpc=options.vpc,
+            vpc_subnets=options.vpc_subnets,
+            security_groups=list(options.security_groups) if options.security_groups else None,
+            reserved_concurrent_executions=options.reserved_concurrent_executions,
+            tracing=options.tracing,
         )
         self.function.node.add_dependency(self._policy)
-        self._acknowledge(
-            "AwsSolutions-IAM5[Resource::*]",
-            "ListClusterSnapshots and ListClusters are List actions without resource-level "
-            "permissions; they return names, ARNs and statuses, which the handler needs to find "
-            "a cluster by name and a snapshot taken by an earlier delivery of the same request.",
-        )
-        self._acknowledge(
-            f"AwsSolutions-IAM5[Resource::{_as_nag_text(stack.resolve(self._snapshot_arns))}]",
-            "Snapshot ARNs are chosen by the service when a snapshot is created, so they cannot "
-            "be known at synth time. The wildcard covers only snapshots of this account and "
-            "region; CreateClusterSnapshot also needs the cluster, granted separately.",
-        )
+        self._acknowledge_option_findings(stack)
+
+    def _acknowledge_option_findings(self, stack: Stack) -> None:
+        if self.options.vpc is not None:
+            managed = stack.resolve(
+                iam.ManagedPolicy.from_aws_managed_policy_name(
+                    "service-role/AWSLambdaVPCAccessExecutionRole"
+                ).managed_policy_arn
+            )
+            acknowledge(
+                self.role,
+                f"AwsSolutions-IAM4[Policy::{as_nag_text(managed)}]",
+                "Added by the CDK for a function in a VPC: the network interface permissions Lambda "
+                "needs to attach the function to the VPC's subnets (vpc option).",
+            )
+        if self.options.tracing not in (None, aws_lambda.Tracing.DISABLED, aws_lambda.Tracing.PASS_THROUGH):
+            acknowledge(
+                self.role,
+                "AwsSolutions-IAM5[Resource::*]",
+                "Added by the CDK for X-Ray tracing (tracing option): xray:PutTraceSegments and "
+                "xray:PutTelemetryRecords have no resource type.",
+            )
 
     @property
     def service_token(self) -> str:
         return self.function.function_arn
 
-    def _grant_once(self, policy: iam.Policy, actions: str | tuple[str, ...], resource: str) -> None:
-        names = (actions,) if isinstance(actions, str) else actions
-        if (policy.node.id, names, resource) in self._granted:
+    # --- grants ------------------------------------------------------------------------------
+    def grant(
+        self,
+        operation: str | tuple[str, ...],
+        resources: Sequence[str],
+        *,
+        dependent: CustomResource | None = None,
+        kms_key_arns: Sequence[str] | None = None,
+    ) -> None:
+        """Grant ``docdb-elastic:<operation>`` (a name in ``permissions.OPERATIONS``, or several
+        that share one statement) on ``resources``, with every dependent action the permission
+        table grants for it.
+
+        :param dependent: the custom resource that needs the grant. With it, the grant goes to
+            ``ClusterPolicy``, on which only that resource depends: use it when ``resources``
+            name resources of the stack that may themselves depend on the function. Default:
+            None, the provider's ``Policy``, on which the function depends.
+        :param kms_key_arns: the KMS keys of the clusters or snapshots concerned. Default: None,
+            unknown at synth time: any key, only through docdb-elastic in this region. Empty:
+            they use AWS owned keys, no KMS grant.
+        """
+        policy = self._policy if dependent is None else self._cluster_grants()
+        self._grant(policy, operation, resources, kms_key_arns)
+        if dependent is not None:
+            dependent.node.add_dependency(policy)
+
+    def _grant(
+        self,
+        policy: iam.Policy,
+        operation: str | tuple[str, ...],
+        resources: Sequence[str],
+        kms_key_arns: Sequence[str] | None,
+    ) -> None:
+        operations = [OPERATIONS[name] for name in ((operation,) if isinstance(operation, str) else operation)]
+        self._allow(policy, tuple(op.action for op in operations), resources)
+        stack = Stack.of(self)
+        for op in operations:
+            for decision in op.decisions:
+                for action in decision.actions:
+                    self._grant_dependent(policy, action, decision.scope, resources, kms_key_arns, stack)
+
+    def _grant_dependent(
+        self,
+        policy: iam.Policy,
+        action: str,
+        scope: Scope,
+        resources: Sequence[str],
+        kms_key_arns: Sequence[str] | None,
+        stack: Stack,
+    ) -> None:
+        if scope is Scope.OPERATION:
+            self._allow(policy, action, resources)
+        elif scope is Scope.ANY:
+            self._allow(self._policy, action, ["*"])
+        elif scope is Scope.VIA_DOCDB_ELASTIC:
+            self._allow(self._policy, action, ["*"], _VIA_DOCDB_ELASTIC)
+        elif scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
+            if kms_key_arns is not None and not kms_key_arns:
+                return  # AWS owned keys: the service needs nothing of the role
+            conditions: dict[str, Any] = {
+                "StringEquals": {"kms:ViaService": f"docdb-elastic.{stack.region}.{stack.url_suffix}"}
+            }
+            if scope is Scope.CLUSTER_KEY_GRANT:
+                conditions["Bool"] = {"kms:GrantIsForAWSResource": True}
+            self._allow(policy if kms_key_arns else self._policy, action, list(kms_key_arns or ["*"]), conditions)
+        elif scope is Scope.SECRETS_VIA_DOCDB_ELASTIC:
+            self._allow(self._policy, action, [self._secret_arns], _VIA_DOCDB_ELASTIC)
+        elif scope is Scope.SERVICE_LINKED_ROLE:
+            role = stack.format_arn(service="iam", region="", resource="role", resource_name=SERVICE_LINKED_ROLE_PATH)
+            self._allow(self._policy, action, [role], {"StringLike": {"iam:AWSServiceName": SERVICE_PRINCIPAL}})
+
+    def _allow(
+        self,
+        policy: iam.Policy,
+        action: str | tuple[str, ...],
+        resources: Sequence[str],
+        conditions: Mapping[str, Any] | None = None,
+    ) -> None:
+        """One statement per action (or set of actions granted together) and condition set in
+        each policy; new resources join it."""
+        actions = (action,) if isinstance(action, str) else action
+        key = (policy.node.id, actions, json.dumps(conditions or {}, sort_keys=True))
+        known = self._resources.setdefault(key, set())
+        new = [r for r in resources if r not in known]
+        if not new:
             return
-        self._granted.add((policy.node.id, names, resource))
-        statement = self._statements.get((policy.node.id, names))
+        known.update(new)
+        statement = self._statements.get(key)
         if statement is None:
-            statement = iam.PolicyStatement(actions=[f"docdb-elastic:{name}" for name in names])
-            self._statements[(policy.node.id, names)] = statement
+            statement = iam.PolicyStatement(
+                actions=list(actions), resources=new, conditions=dict(conditions or {}) or None
+            )
+            self._statements[key] = statement
             policy.add_statements(statement)
-        statement.add_resources(resource)
+        else:
+            statement.add_resources(*new)
+        for resource in new:
+            self._acknowledge_wildcard(policy, resource)
+
+    def _acknowledge_wildcard(self, policy: iam.Policy, resource: str) -> None:
+        stack = Stack.of(self)
+        reasons = {
+            "*": _ANY_RESOURCE_REASON,
+            as_nag_text(stack.resolve(self._snapshot_arns)): _SNAPSHOT_WILDCARD_REASON,
+            as_nag_text(stack.resolve(self._any_cluster_arn)): _CLUSTER_WILDCARD_REASON,
+            as_nag_text(stack.resolve(self._secret_arns)): _SECRET_WILDCARD_REASON,
+        }
+        text = as_nag_text(stack.resolve(resource)) if "*" in resource else None
+        if text is None or (policy.node.id, text) in self._acknowledged:
+            return
+        if text not in reasons:
+            raise ValueError(f"no reason recorded for the wildcard resource {text}")
+        self._acknowledged.add((policy.node.id, text))
+        acknowledge(policy, f"AwsSolutions-IAM5[Resource::{text}]", reasons[text])
 
     def _cluster_grants(self) -> iam.Policy:
         if self._cluster_policy is None:
             self._cluster_policy = iam.Policy(self, "ClusterPolicy", roles=[self.role])
         return self._cluster_policy
 
-    def allow_snapshots_of(self, resource: CustomResource, cluster_arn: str) -> None:
-        """Let `resource` snapshot one cluster and read its status (a final snapshot checks it
-        first; a busy cluster's status goes into the Reason). An ARN known at synth time goes on
-        the policy the function itself depends on, so the resource needs no DependsOn; a token
-        (a cluster of this stack) on ClusterPolicy, on which the resource depends."""
-        policy = self._policy if not Token.is_unresolved(cluster_arn) else self._cluster_grants()
-        self._grant_once(policy, ("CreateClusterSnapshot", "GetCluster"), cluster_arn)
-        if policy is not self._policy:
-            resource.node.add_dependency(policy)
+    def allow_snapshots_of(
+        self, resource: CustomResource, cluster_arn: str, *, kms_key_arns: Sequence[str] | None = None
+    ) -> None:
+        """Let `resource` snapshot one cluster and read its status (a busy cluster's status goes
+        into the Reason), in one statement. An ARN known at synth time (an existing cluster) goes
+        on the policy the function depends on, so the resource needs no DependsOn; a token (a
+        cluster of this stack) on ClusterPolicy, on which the resource depends.
+        ``kms_key_arns`` as for ``grant``."""
+        dependent = resource if Token.is_unresolved(cluster_arn) else None
+        self.grant(
+            ("CreateClusterSnapshot", "GetCluster"), [cluster_arn], dependent=dependent, kms_key_arns=kms_key_arns
+        )
+        # The snapshot side is the same for every cluster: the provider's own policy.
+        self._allow(self._policy, OPERATIONS["CreateClusterSnapshot"].action, [self._snapshot_arns])
 
     def allow_long_waits(self, resource: CustomResource, waits_on_delete: bool) -> None:
         """A wait longer than one invocation goes on in a new invocation of this same function:
@@ -147,7 +341,7 @@ class SnapshotProvider(Construct):
         A resource whose Delete may wait depends on it, so that CloudFormation cannot delete the
         grant while that wait goes on. A resource that waits only on Create and Update needs no
         DependsOn: CloudFormation creates the policy as soon as the function exists, and the
-        first hand-over comes after a whole invocation (minutes) of waiting."""
+        first hand-over comes only after a whole invocation (minutes) of waiting."""
         if self._invoke_policy is None:
             self._invoke_policy = iam.Policy(
                 self,
@@ -160,168 +354,48 @@ class SnapshotProvider(Construct):
         if waits_on_delete:
             resource.node.add_dependency(self._invoke_policy)
 
-    def allow_snapshots_of_clusters_found_by_name(self) -> None:
+    def allow_snapshots_of_clusters_found_by_name(self, *, kms_key_arns: Sequence[str] | None = None) -> None:
         """SnapshotBeforeChange finds its cluster by name at deploy time: its ARN cannot be
         referenced without a dependency cycle."""
-        self._grant_once(self._policy, "CreateClusterSnapshot", self._any_cluster_arn)
-        self._grant_once(self._policy, "ListClusters", "*")
-        self._acknowledge(
-            f"AwsSolutions-IAM5[Resource::{_as_nag_text(Stack.of(self).resolve(self._any_cluster_arn))}]",
-            "SnapshotBeforeChange must run before its cluster changes, so the cluster depends on "
-            "it and its ARN cannot be referenced here; the handler finds the cluster by name and "
-            "only snapshots it. Limited to clusters of this account and region.",
-        )
+        self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], kms_key_arns=kms_key_arns)
+        self.grant("ListClusters", ["*"])
+
+    def allow_final_snapshots(self, *, kms_key_arns: Sequence[str] | None = None) -> None:
+        """FinalSnapshot snapshots the *old* cluster when its cluster is replaced. By then
+        CloudFormation has already updated every policy that names the cluster to the new
+        cluster's ARN (the resource depends on them), so the grant cannot name the cluster:
+        clusters of this account and region, as for clusters found by name."""
+        self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], kms_key_arns=kms_key_arns)
+        self.grant("GetCluster", [self._any_cluster_arn])
 
     def allow_deletion(self) -> None:
-        self._grant_once(self._policy, "DeleteClusterSnapshot", self._snapshot_arns)
+        self.grant("DeleteClusterSnapshot", [self._snapshot_arns])
 
-    def _acknowledge(self, rule: str, reason: str) -> None:
-        Validations.of(self._policy).acknowledge(Acknowledgment(id=rule, reason=reason))
-
-    # --- ElasticClusterFromSnapshot (issue 10): restoring, changing and deleting clusters ----------
-    # A policy of its own, made only when the stack has a restore; only restore resources depend on
-    # it (never the function), so a snapshot ARN from another resource of the stack cannot make a
-    # dependency cycle. Scoped as AWS's managed policy AmazonDocDBElasticFullAccess scopes the
-    # dependent actions the Service Authorization Reference lists for RestoreClusterFromSnapshot,
-    # UpdateCluster and DeleteCluster (aws:CalledViaFirst, kms:ViaService, iam:AWSServiceName).
-
-    def allow_restores(self, resource: CustomResource, snapshot_arn: str | None) -> None:
-        """Let `resource` restore a cluster from `snapshot_arn` (None: the newest snapshot of a
-        cluster, chosen at deploy time), change it, snapshot it and delete it."""
-        policy = self._restore_grants()
-        self._grant_once(policy, "RestoreClusterFromSnapshot", snapshot_arn or self._snapshot_arns)
-        self._grant_once(policy, "RestoreClusterFromSnapshot", self._any_cluster_arn)
-        if snapshot_arn is None:
-            self._acknowledge_restore(
-                f"AwsSolutions-IAM5[Resource::{_as_nag_text(Stack.of(self).resolve(self._snapshot_arns))}]",
-                "source_cluster_arn restores the newest snapshot of a cluster, chosen at deploy time, "
-                "so its ARN cannot be known at synth time; limited to snapshots of this account and region.",
-            )
-        resource.node.add_dependency(policy)
+    # --- ElasticClusterFromSnapshot (issue 10): restoring, changing and deleting clusters --------
+    # A restored cluster's ARN is chosen by the service, so its grants are on clusters of the
+    # account and region (the handler only acts on the cluster its resource restored). The
+    # snapshot's own ARN, when it is a token of this stack (an ElasticClusterSnapshot's), goes on
+    # a policy of its own, RestorePolicy, on which only the restore resources depend: on
+    # ClusterPolicy it would form a cycle with that snapshot resource, which depends on it.
 
     _restore_policy: iam.Policy | None = None
 
-    def _restore_grants(self) -> iam.Policy:
-        from aws_cdk import ArnFormat
-
-        if self._restore_policy is not None:
-            return self._restore_policy
-        stack = Stack.of(self)
-        via_docdb_elastic = {"StringEquals": {"aws:CalledViaFirst": "docdb-elastic.amazonaws.com"}}
-        via_service = {"StringLike": {"kms:ViaService": f"docdb-elastic.{stack.region}.amazonaws.com"}}
-        secrets = stack.format_arn(
-            service="secretsmanager", resource="secret", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+    def allow_restores(self, resource: CustomResource, snapshot_arn: str | None) -> None:
+        """Let `resource` restore a cluster from `snapshot_arn` (None: the newest snapshot of a
+        cluster, chosen at deploy time), wait for it, change, tag, snapshot and delete it."""
+        self.grant(
+            ("GetCluster", "UpdateCluster", "DeleteCluster", "ListTagsForResource", "TagResource", "UntagResource"),
+            [self._any_cluster_arn],
         )
-        self._restore_policy = iam.Policy(
-            self,
-            "RestorePolicy",
-            roles=[self.role],
-            statements=[
-                iam.PolicyStatement(
-                    actions=[
-                        f"docdb-elastic:{action}"
-                        for action in (
-                            "GetCluster",
-                            "UpdateCluster",
-                            "DeleteCluster",
-                            "CreateClusterSnapshot",
-                            "ListTagsForResource",
-                            "TagResource",
-                            "UntagResource",
-                        )
-                    ],
-                    resources=[self._any_cluster_arn],
-                ),
-                iam.PolicyStatement(
-                    actions=["docdb-elastic:CreateCluster", "docdb-elastic:ListClusters"], resources=["*"]
-                ),
-                iam.PolicyStatement(
-                    actions=[
-                        "ec2:CreateVpcEndpoint",
-                        "ec2:DeleteVpcEndpoints",
-                        "ec2:ModifyVpcEndpoint",
-                        "ec2:DescribeAvailabilityZones",
-                        "ec2:DescribeSecurityGroups",
-                        "ec2:DescribeSubnets",
-                        "ec2:DescribeVpcAttribute",
-                        "ec2:DescribeVpcEndpoints",
-                        "ec2:DescribeVpcs",
-                        "secretsmanager:ListSecrets",
-                    ],
-                    resources=["*"],
-                    conditions=via_docdb_elastic,
-                ),
-                iam.PolicyStatement(
-                    actions=[
-                        "secretsmanager:DescribeSecret",
-                        "secretsmanager:GetResourcePolicy",
-                        "secretsmanager:GetSecretValue",
-                        "secretsmanager:ListSecretVersionIds",
-                    ],
-                    resources=[secrets],
-                    conditions=via_docdb_elastic,
-                ),
-                iam.PolicyStatement(
-                    actions=["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
-                    resources=["*"],
-                    conditions=via_service,
-                ),
-                iam.PolicyStatement(
-                    actions=["kms:CreateGrant"],
-                    resources=["*"],
-                    conditions={**via_service, "Bool": {"kms:GrantIsForAWSResource": "true"}},
-                ),
-                iam.PolicyStatement(
-                    actions=["iam:CreateServiceLinkedRole"],
-                    resources=[
-                        stack.format_arn(
-                            service="iam",
-                            region="",
-                            resource="role",
-                            resource_name="aws-service-role/docdb-elastic.amazonaws.com/AWSServiceRoleForDocDB-Elastic",
-                        )
-                    ],
-                    conditions={"StringLike": {"iam:AWSServiceName": "docdb-elastic.amazonaws.com"}},
-                ),
-            ],
-        )
-        self._acknowledge_restore(
-            f"AwsSolutions-IAM5[Resource::{_as_nag_text(stack.resolve(self._any_cluster_arn))}]",
-            "A restored cluster's ARN is chosen by the service when it is restored, so it cannot be named "
-            "at synth time; the handler changes and deletes only the cluster its resource restored "
-            "(its physical id). Limited to clusters of this account and region.",
-        )
-        self._acknowledge_restore(
-            "AwsSolutions-IAM5[Resource::*]",
-            "CreateCluster and ListClusters have no resource-level permissions. The EC2 and "
-            "ListSecrets actions are the dependent actions of RestoreClusterFromSnapshot/UpdateCluster/"
-            "DeleteCluster and are allowed only when docdb-elastic calls them (aws:CalledViaFirst); "
-            "the KMS actions only through docdb-elastic in this region (kms:ViaService), for an "
-            "encrypted snapshot or cluster whose key is not known at synth time.",
-        )
-        self._acknowledge_restore(
-            f"AwsSolutions-IAM5[Resource::{_as_nag_text(stack.resolve(secrets))}]",
-            "A cluster restored from a snapshot may use a Secrets Manager secret for its admin password; "
-            "which one is not known at synth time. Readable only when docdb-elastic makes the call "
-            "(aws:CalledViaFirst), limited to secrets of this account and region.",
-        )
-        return self._restore_policy
-
-    def _acknowledge_restore(self, rule: str, reason: str) -> None:
-        assert self._restore_policy is not None
-        Validations.of(self._restore_policy).acknowledge(Acknowledgment(id=rule, reason=reason))
-
-
-def _as_nag_text(value: object) -> str:
-    """Render a resolved value as cdk-nag names it in a finding: {"Ref": "X"} becomes <X>."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Ref" in value:
-        return f"<{value['Ref']}>"
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return str(separator).join(_as_nag_text(part) for part in parts)
-    raise ValueError(f"unexpected ARN shape {value!r}")
+        self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns])
+        self.grant("ListClusters", ["*"])
+        if snapshot_arn is not None and Token.is_unresolved(snapshot_arn):
+            if self._restore_policy is None:
+                self._restore_policy = iam.Policy(self, "RestorePolicy", roles=[self.role])
+            self._grant(self._restore_policy, "RestoreClusterFromSnapshot", [snapshot_arn, self._any_cluster_arn], None)
+            resource.node.add_dependency(self._restore_policy)
+        else:
+            self.grant("RestoreClusterFromSnapshot", [snapshot_arn or self._snapshot_arns, self._any_cluster_arn])
 
 
 def newest_python_runtime() -> aws_lambda.Runtime:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_kms as kms
 
 from constructs import Construct
 from docdb_snapshot_handler.contract import Prop
@@ -36,6 +37,9 @@ class ElasticClusterSnapshot(SnapshotResource):
     :param retain_last: after each new snapshot is ACTIVE, delete the oldest snapshots this
         construct took beyond this many (recognised by its owner tag, never by name alone).
         Default: None, keep all.
+    :param kms_key: the cluster's KMS key (a customer managed key), to scope the KMS
+        permissions to it. Default: None, not known: KMS use of any key, but only through
+        docdb-elastic in the stack's region (``kms:ViaService``).
     """
 
     def __init__(
@@ -52,6 +56,7 @@ class ElasticClusterSnapshot(SnapshotResource):
         timeout: Duration | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         retain_last: int | None = None,
+        kms_key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         timeout = timeout or DEFAULT_TIMEOUT
@@ -85,6 +90,8 @@ class ElasticClusterSnapshot(SnapshotResource):
         resource = self._create(
             properties, timeout=timeout, tags=tags, retain_last=retain_last, deletion_policy=removal_policy
         )
-        self._provider.allow_snapshots_of(resource, cluster_arn)
+        self._provider.allow_snapshots_of(
+            resource, cluster_arn, kms_key_arns=None if kms_key is None else [kms_key.key_arn]
+        )
         if removal_policy == RemovalPolicy.DESTROY:
             self._provider.allow_deletion()

@@ -136,7 +136,14 @@ def create_once(
         wait = busy_wait_seconds(attempt)
         logger.warning(
             "service busy, waiting to try again",
-            extra={"what": what, "attempt": attempt, "wait_seconds": round(wait, 1), "error": conflict.message},
+            extra={
+                "what": what,
+                "attempt": attempt,
+                "wait_seconds": round(wait, 1),
+                "error": conflict.message,
+                # What the service is doing, once: the operator reading the log wants to know.
+                **({"busy_because": busy_reason()} if attempt == 1 else {}),
+            },
         )
         budget.wait(wait, functools.partial(_busy_timeout, what, conflict, busy_reason))
 

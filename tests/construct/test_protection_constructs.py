@@ -42,7 +42,7 @@ def resource_by_mode(template: dict[str, Any], mode: str) -> tuple[str, dict[str
     (found,) = [
         (k, r)
         for k, r in template["Resources"].items()
-        if r["Type"] == RESOURCE_TYPE and r["Properties"][Prop.MODE] == mode
+        if r["Type"] == RESOURCE_TYPE and r["Properties"].get(Prop.MODE, "snapshot") == mode
     ]
     return found
 

