@@ -5,11 +5,12 @@
   that changes it.
 - DocDbElasticProtectedClusterDemo creates a cluster of its own (VPC, security group, admin
   password in Secrets Manager) with every protection: a snapshot before each change (keeping
-  the last few), a final snapshot on delete or replacement, and a release snapshot.
+  the last few), a final snapshot on delete or replacement, and a release snapshot; the
+  before-change snapshots and the final snapshot are also copied to a second region.
 - DocDbElasticRestoreDrill restores the newest snapshot of an existing cluster (-c clusterArn=...)
   and reports how long it took (the restore drill: `make drill CLUSTER_ARN=...`).
 
-    make synth                                         # both stacks, no AWS account needed
+    make synth                                         # all three stacks, no AWS account needed
     make deploy CLUSTER_ARN=arn:aws:docdb-elastic:...  # the existing-cluster stack
     make deploy STACK=DocDbElasticProtectedClusterDemo # the demo (creates a billable cluster)
 """
@@ -25,12 +26,16 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 from docdb_elastic_snapshot import (
     ClusterNotActive,
+    CopyDestination,
     ElasticClusterFromSnapshot,
     ElasticClusterSnapshot,
+    ElasticClusterSnapshotCopy,
     FinalSnapshot,
     SnapshotBeforeChange,
 )
 
+# The demo's disaster-recovery region (-c demoDrRegion=... to choose another).
+DEFAULT_DR_REGION = "us-west-2"
 # Obviously not a real cluster: `cdk synth` works out of the box, a deploy fails fast on it.
 PLACEHOLDER_CLUSTER_ARN = "arn:aws:docdb-elastic:us-east-1:111111111111:cluster/placeholder-pass-clusterArn-context"
 
@@ -55,7 +60,9 @@ class ExistingClusterSnapshotStack(cdk.Stack):
 class ProtectedClusterDemoStack(cdk.Stack):
     """A cluster with every protection. Context knobs, to try the protections out:
     demoClusterName (renaming replaces the cluster), demoShardCount (a change in place),
-    beforeChangeRetainLast (how many before-change snapshots to keep), releaseTrigger."""
+    beforeChangeRetainLast (how many before-change snapshots to keep), releaseTrigger,
+    demoDrRegion (where the before-change and final snapshots are copied), drRetainLast (how
+    many before-change copies to keep there)."""
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -121,7 +128,24 @@ class ProtectedClusterDemoStack(cdk.Stack):
             tags={"protection": "before-change"},
             on_cluster_not_active=ClusterNotActive.FAIL,
         )
-        self.final = final = FinalSnapshot(self, "Final", cluster=self.cluster, tags={"protection": "final"})
+        dr_region = context("demoDrRegion") or DEFAULT_DR_REGION
+        self.final = final = FinalSnapshot(
+            self,
+            "Final",
+            cluster=self.cluster,
+            tags={"protection": "final"},
+            # The cluster is deleted only once its final snapshot is ACTIVE here and in the DR region.
+            copy_to=[CopyDestination(region=dr_region)],
+        )
+        # Each before-change snapshot, copied to the DR region; the last few copies are kept there.
+        self.before_change_copy = before_change_copy = ElasticClusterSnapshotCopy(
+            self,
+            "BeforeChangeDrCopy",
+            source_snapshot_arn=before_change.snapshot_arn,
+            destination_region=dr_region,
+            retain_last=int(context("drRetainLast") or 5),
+            tags={"protection": "before-change-dr"},
+        )
         self.release = release = ElasticClusterSnapshot(
             self,
             "Release",
@@ -138,6 +162,7 @@ class ProtectedClusterDemoStack(cdk.Stack):
         cdk.CfnOutput(self, "BeforeChangeSkippedReason", value=before_change.skipped_reason)
         cdk.CfnOutput(self, "FinalSnapshotNote", value=final.skipped_reason)
         cdk.CfnOutput(self, "ReleaseSnapshotArn", value=release.snapshot_arn)
+        cdk.CfnOutput(self, "BeforeChangeDrCopyArn", value=before_change_copy.snapshot_arn)
 
 
 class RestoreDrillStack(cdk.Stack):

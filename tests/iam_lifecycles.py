@@ -180,6 +180,7 @@ def _create_when_busy_redeliver_delete(deployment: Deployment, docdb: DocDbElast
 def _before_change(deployment: Deployment, docdb: DocDbElasticStandIn) -> None:
     deployment.send("Create")  # the cluster does not exist yet
     docdb.add_cluster("orders")
+    busy_cluster(docdb)
     change = deployment.send("Update", {Prop.TRIGGER: "digest-2"})
     deployment.send("Update", again=change)
     deployment.send("Update", {Prop.TRIGGER: "digest-3"})  # retain_last=1 prunes

@@ -1,6 +1,7 @@
 """AWS CDK constructs that snapshot Amazon DocumentDB elastic clusters from a stack, and restore
 clusters from those snapshots."""
 
+from .copy import CopyDestination, ElasticClusterSnapshotCopy
 from .permissions import OPERATIONS, Decision, Operation, Scope
 from .protections import ClusterNotActive, FinalSnapshot, SnapshotBeforeChange
 from .provider import SnapshotProvider
@@ -12,9 +13,11 @@ from .validation import InvalidPropsError
 __all__ = [
     "OPERATIONS",
     "ClusterNotActive",
+    "CopyDestination",
     "Decision",
     "ElasticClusterFromSnapshot",
     "ElasticClusterSnapshot",
+    "ElasticClusterSnapshotCopy",
     "FinalSnapshot",
     "InvalidPropsError",
     "Operation",

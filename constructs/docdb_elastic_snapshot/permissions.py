@@ -159,7 +159,8 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "GetCluster",
             ("cluster",),
-            "FinalSnapshot (is the cluster still there?); a busy cluster's status; restore construct (waiting)",
+            "FinalSnapshot (is the cluster still there?); every snapshot construct (a busy cluster's status); "
+            "restore construct (waiting)",
         ),
         # Decided now for the restore and copy constructs (issues 10 and 12): they only grant.
         Operation(

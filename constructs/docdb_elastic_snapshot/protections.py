@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jsii
@@ -19,8 +19,9 @@ from docdb_snapshot_handler import contract
 from docdb_snapshot_handler.contract import Prop
 
 from .cluster_keys import cluster_key_arns
+from .copy import CopyDestination
 from .resource import DEFAULT_TIMEOUT, SnapshotResource
-from .validation import InvalidPropsError, common_errors
+from .validation import InvalidPropsError, common_errors, copy_to_errors
 
 
 class ClusterNotActive(enum.Enum):
@@ -154,10 +155,13 @@ class FinalSnapshot(SnapshotResource):
     :param tags: tags of the final snapshot, at most 48. Default: none.
     :param snapshot_name_prefix: prefix of snapshot names, at most 41 characters. Default: the
         stack name and construct id, sanitised.
-    :param timeout: longest wait for the snapshot to be ACTIVE, 30 seconds to 60 minutes.
-        Default: 60 minutes.
+    :param timeout: longest wait for the snapshot to be ACTIVE (and its copies), 30 seconds to
+        60 minutes. Default: 60 minutes.
     :param kms_key: the cluster's KMS key, to scope the KMS permissions to it. Default: None,
         read from the cluster's ``kms_key_id`` (as for SnapshotBeforeChange).
+    :param copy_to: after the final snapshot is ACTIVE, copy it to each of these regions (at
+        most 5, each once) and wait until every copy is ACTIVE before the cluster may be
+        deleted. A failed copy fails the deletion and keeps the cluster. Default: no copies.
     """
 
     def __init__(
@@ -170,19 +174,34 @@ class FinalSnapshot(SnapshotResource):
         snapshot_name_prefix: str | None = None,
         timeout: Duration | None = None,
         kms_key: kms.IKey | None = None,
+        copy_to: Sequence[CopyDestination] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         timeout = timeout or DEFAULT_TIMEOUT
+        destinations = list(copy_to or [])
         errors = common_errors(snapshot_name_prefix=snapshot_name_prefix, tags=tags, timeout=timeout, retain_last=None)
+        if not all(isinstance(d, CopyDestination) for d in destinations):
+            errors.append("copy_to: must be a list of CopyDestination")
+            destinations = []
+        errors.extend(copy_to_errors(Stack.of(self), [(d.region, d.kms_key_id) for d in destinations]))
         if errors:
             raise InvalidPropsError(type(self).__name__, self.node.path, errors)
 
-        self._create(
-            {
-                Prop.MODE: contract.Mode.FINAL,
-                Prop.CLUSTER_ARN: cluster.attr_cluster_arn,
-                Prop.SNAPSHOT_NAME_PREFIX: snapshot_name_prefix or self._default_prefix,
-            },
+        properties: dict[str, object] = {
+            Prop.MODE: contract.Mode.FINAL,
+            Prop.CLUSTER_ARN: cluster.attr_cluster_arn,
+            Prop.SNAPSHOT_NAME_PREFIX: snapshot_name_prefix or self._default_prefix,
+        }
+        if destinations:
+            properties[Prop.COPY_TO] = [
+                {
+                    contract.CopyDestinationKey.REGION: d.region,
+                    **({contract.CopyDestinationKey.KMS_KEY_ID: d.kms_key_id} if d.kms_key_id else {}),
+                }
+                for d in destinations
+            ]
+        resource = self._create(
+            properties,
             timeout=timeout,
             tags=tags,
             retain_last=None,
@@ -193,3 +212,10 @@ class FinalSnapshot(SnapshotResource):
         # Not allow_snapshots_of(cluster ARN): on a replacement the old cluster is snapshotted
         # after its ARN has left the policies (see SnapshotProvider.allow_final_snapshots).
         self._provider.allow_final_snapshots(kms_key_arns=_key_arns(cluster, kms_key))
+        for destination in destinations:
+            self._provider.allow_copies(
+                resource,
+                source_snapshot_arn=None,
+                destination_region=destination.region,
+                kms_key_id=destination.kms_key_id,
+            )

@@ -359,6 +359,8 @@ class SnapshotProvider(Construct):
         referenced without a dependency cycle."""
         self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], kms_key_arns=kms_key_arns)
         self.grant("ListClusters", ["*"])
+        # A busy cluster's status, for the log and the Reason.
+        self.grant("GetCluster", [self._any_cluster_arn])
 
     def allow_final_snapshots(self, *, kms_key_arns: Sequence[str] | None = None) -> None:
         """FinalSnapshot snapshots the *old* cluster when its cluster is replaced. By then
@@ -396,6 +398,98 @@ class SnapshotProvider(Construct):
             resource.node.add_dependency(self._restore_policy)
         else:
             self.grant("RestoreClusterFromSnapshot", [snapshot_arn or self._snapshot_arns, self._any_cluster_arn])
+
+    # --- Copies (ElasticClusterSnapshotCopy, FinalSnapshot copy_to) ------------------------------
+    # In a policy of their own, on which only the resources that copy depend: a source given as a
+    # token, or a key of this stack, must never become a dependency of the function. The actions
+    # and dependent actions are the permission table's (CopyClusterSnapshot); only the regions
+    # differ from a snapshot's: the copy is made in the destination, with the destination's key,
+    # from a source whose key is used in the source's region.
+
+    _copy_policy: iam.Policy | None = None
+
+    def allow_copies(
+        self,
+        resource: CustomResource,
+        *,
+        source_snapshot_arn: str | None,
+        destination_region: str | None,
+        kms_key_id: str | None,
+        delete: bool = False,
+        read_source_tags: bool = False,
+    ) -> None:
+        """Let `resource` copy a snapshot (a literal ARN, or None/a token: a snapshot of this
+        stack's region) to `destination_region` (None: this stack's), with `kms_key_id` (a key
+        ARN or id of the destination, or None: the source's key)."""
+        stack = Stack.of(self)
+        policy = self._copy_grants()
+        literal_source = bool(source_snapshot_arn) and not Token.is_unresolved(source_snapshot_arn)
+        source = str(source_snapshot_arn) if literal_source else self._snapshot_arns
+        source_region = source.split(":")[3] if literal_source else stack.region
+        destination = stack.format_arn(
+            service="docdb-elastic", region=destination_region, resource="cluster-snapshot", resource_name="*"
+        )
+        self._acknowledge_copy_destination(policy, destination)
+        copy = OPERATIONS["CopyClusterSnapshot"]
+        self._allow(policy, copy.action, [source, destination])
+        for decision in copy.decisions:
+            for action in decision.actions:
+                if decision.scope is Scope.OPERATION:  # CreateClusterSnapshot: the copy is a new snapshot
+                    self._allow(policy, action, [destination])
+                elif decision.scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
+                    grant = decision.scope is Scope.CLUSTER_KEY_GRANT
+                    # The source's key, unknown here, used by docdb-elastic in the source's region...
+                    self._allow(policy, action, ["*"], _via_docdb_elastic_in(stack, source_region, grant))
+                    if kms_key_id is not None:  # ...and the given key, in the destination's
+                        key = _key_arn(stack, kms_key_id, destination_region)
+                        self._allow(policy, action, [key], _via_docdb_elastic_in(stack, destination_region, grant))
+        # The wait for the source and for the copy; a repeated delivery reads the copy's tag.
+        self._allow(policy, OPERATIONS["GetClusterSnapshot"].action, [source, destination])
+        self._allow(
+            policy, OPERATIONS["ListTagsForResource"].action, [destination, *([source] if read_source_tags else [])]
+        )
+        if delete:
+            self._grant(policy, "DeleteClusterSnapshot", [destination], None)
+        resource.node.add_dependency(policy)
+
+    def _copy_grants(self) -> iam.Policy:
+        if self._copy_policy is None:
+            self._copy_policy = iam.Policy(self, "CopyPolicy", roles=[self.role])
+        return self._copy_policy
+
+    def _acknowledge_copy_destination(self, policy: iam.Policy, destination: str) -> None:
+        """cluster-snapshot/* of the destination region (the stack's own is acknowledged by
+        _allow with the other snapshot wildcards)."""
+        text = as_nag_text(Stack.of(self).resolve(destination))
+        if (
+            text == as_nag_text(Stack.of(self).resolve(self._snapshot_arns))
+            or (policy.node.id, text) in self._acknowledged
+        ):
+            return
+        self._acknowledged.add((policy.node.id, text))
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::{text}]",
+            "A copy's ARN is chosen by the service when it is created, so it cannot be known at synth "
+            "time. The wildcard covers only snapshots of this account in the copy's destination region.",
+        )
+
+
+def _via_docdb_elastic_in(stack: Stack, region: str | None, grant: bool) -> dict[str, Any]:
+    """KMS only through docdb-elastic of `region` (the managed policy's KMSSid/KMSGrantSid)."""
+    conditions: dict[str, Any] = {
+        "StringEquals": {"kms:ViaService": f"docdb-elastic.{region or stack.region}.{stack.url_suffix}"}
+    }
+    if grant:
+        conditions["Bool"] = {"kms:GrantIsForAWSResource": True}
+    return conditions
+
+
+def _key_arn(stack: Stack, kms_key_id: str, region: str | None) -> str:
+    """A key id becomes its ARN in `region`; an ARN (or a token, a key ARN of this stack) stays."""
+    if Token.is_unresolved(kms_key_id) or kms_key_id.startswith("arn:"):
+        return kms_key_id
+    return stack.format_arn(service="kms", region=region, resource="key", resource_name=kms_key_id)
 
 
 def newest_python_runtime() -> aws_lambda.Runtime:

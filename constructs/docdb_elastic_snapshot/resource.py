@@ -51,6 +51,7 @@ class SnapshotResource(Construct):
         tags: Mapping[str, str] | None,
         retain_last: int | None,
         deletion_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        resource_type: str = contract.RESOURCE_TYPE,
     ) -> CustomResource:
         # Lean: a property equal to the handler's default is left out (the handler applies it).
         props: dict[str, object] = {key: value for key, value in properties.items() if value is not None}
@@ -71,7 +72,7 @@ class SnapshotResource(Construct):
             self,
             "Resource",
             service_token=provider.service_token,
-            resource_type=contract.RESOURCE_TYPE,
+            resource_type=resource_type,
             properties=props,
             removal_policy=deletion_policy,
             # CloudFormation's own default is its one-hour ceiling.

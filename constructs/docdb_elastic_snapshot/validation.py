@@ -78,3 +78,51 @@ def snapshot_props_errors(
     if removal_policy not in SUPPORTED_REMOVAL_POLICIES:
         errors.append(f"removal_policy: must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY (got {removal_policy})")
     return errors
+
+
+def copy_props_errors(
+    stack: Stack,
+    *,
+    source_snapshot_arn: str,
+    destination_region: str | None,
+    kms_key_id: str | None,
+    retain_last: int | None,
+    wait_for_completion: bool,
+    removal_policy: RemovalPolicy,
+) -> list[str]:
+    """Rules of ElasticClusterSnapshotCopy alone (the handler applies the same ones to tokens)."""
+    errors: list[str] = []
+    if _literal(source_snapshot_arn):
+        account = stack.account if _literal(stack.account) else ""
+        errors.extend(contract.source_snapshot_arn_errors("source_snapshot_arn", source_snapshot_arn, account=account))
+    if destination_region is not None and _literal(destination_region):
+        errors.extend(contract.region_errors("destination_region", destination_region))
+    if kms_key_id is not None and _literal(kms_key_id):
+        errors.extend(contract.kms_key_errors("kms_key_id", kms_key_id, _known_region(stack, destination_region)))
+    if retain_last is not None and not wait_for_completion:
+        errors.append("retain_last: needs wait_for_completion=True (copies are pruned once the new one is ACTIVE)")
+    if removal_policy not in SUPPORTED_REMOVAL_POLICIES:
+        errors.append(f"removal_policy: must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY (got {removal_policy})")
+    return errors
+
+
+def copy_to_errors(stack: Stack, destinations: list[tuple[str, str | None]]) -> list[str]:
+    """Rules of FinalSnapshot's copy_to: (region, kms_key_id) per destination."""
+    errors: list[str] = []
+    for index, (region, key) in enumerate(destinations):
+        if _literal(region):
+            errors.extend(contract.region_errors(f"copy_to[{index}].region", region))
+        if key is not None and _literal(key):
+            errors.extend(contract.kms_key_errors(f"copy_to[{index}].kms_key_id", key, _known_region(stack, region)))
+    literal_regions = [region for region, _ in destinations if _literal(region)]
+    errors.extend(contract.copy_destination_count_errors("copy_to", literal_regions))
+    if len(destinations) > contract.COPY_DESTINATIONS_MAX and len(literal_regions) <= contract.COPY_DESTINATIONS_MAX:
+        errors.append(f"copy_to: at most {contract.COPY_DESTINATIONS_MAX} destinations (got {len(destinations)})")
+    return errors
+
+
+def _known_region(stack: Stack, region: str | None) -> str:
+    """The destination region when known at synth time ('' otherwise)."""
+    if region is not None:
+        return region if _literal(region) else ""
+    return stack.region if _literal(stack.region) else ""

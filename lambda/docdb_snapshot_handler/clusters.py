@@ -13,6 +13,11 @@ from .snapshots import explain
 
 logger = logging.getLogger(__name__)
 
+# Statuses the cluster leaves by itself: a snapshot refused meanwhile is waited for.
+PASSING_STATUSES = frozenset(
+    {"CREATING", "UPDATING", "MODIFYING", "MAINTENANCE", "SPLITTING", "MERGING", "STARTING", "COPYING"}
+)
+
 
 class Clusters:
     def __init__(self, api: Api) -> None:
@@ -42,13 +47,27 @@ class Clusters:
             raise explain(error, cluster_arn) from error
         return cluster
 
-    def status_of(self, cluster_arn: str) -> str:
-        """What the cluster is doing, for a Reason; never fails."""
+    def busy_reason(self, cluster_arn: str) -> str:
+        """What the cluster is doing while the service refuses a snapshot, for the log and the
+        Reason. Raises Failed when waiting is pointless: the cluster is gone, or in a status
+        that only someone's action ends (stopped, its key or network broken)."""
         try:
             cluster = self.get(cluster_arn)
-        except Exception as error:  # a Reason must not fail for lack of a detail
-            return f"its status could not be read ({type(error).__name__})"
-        return "it no longer exists" if cluster is None else f"the cluster was {cluster.get('status')}"
+        except Failed as error:
+            # A Reason must not fail for lack of a detail (an SCP may deny GetCluster).
+            return f"its status could not be read ({str(error)[:120]})"
+        if cluster is None:
+            raise Failed(f"Cluster {cluster_arn} no longer exists, so no snapshot can be taken of it")
+        status = str(cluster.get("status"))
+        if status == "ACTIVE":
+            return "the cluster was ACTIVE (another snapshot of it was in progress)"
+        if status in PASSING_STATUSES:
+            return f"the cluster was {status}"
+        raise Failed(
+            f"Cluster {cluster_arn} is {status}, which only an action of yours ends, so no snapshot can be "
+            "taken. To fix: make it ACTIVE (start it if it is STOPPED; check its KMS key and network), then "
+            "deploy again"
+        )
 
 
 # --- Restored clusters: restore once per request, update, tag, delete, wait ----------------------

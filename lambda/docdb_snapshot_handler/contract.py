@@ -31,6 +31,8 @@ class Prop:
     OWNER: Final = "Owner"
     RETAIN_LAST: Final = "RetainLast"
     ON_CLUSTER_NOT_ACTIVE: Final = "OnClusterNotActive"
+    # FinalSnapshot only: copy the final snapshot to these destinations ([{Region, KmsKeyId}]).
+    COPY_TO: Final = "CopyTo"
 
 
 OUR_PROPS: Final = frozenset(value for key, value in vars(Prop).items() if not key.startswith("_"))
@@ -251,6 +253,116 @@ def cluster_arn_errors(field: str, value: str) -> list[str]:
             f"arn:<partition>:docdb-elastic:<region>:<account>:cluster/<id> (got {value[:120]!r})"
         ]
     return []
+
+
+# --- Copies (ElasticClusterSnapshotCopy, FinalSnapshot copy_to) ----------------------------------
+
+COPY_RESOURCE_TYPE: Final = "Custom::DocDbElasticClusterSnapshotCopy"
+
+
+class CopyProp:
+    """ResourceProperties keys of the copy resource (besides the shared ones in COPY_PROPS)."""
+
+    SOURCE_SNAPSHOT_ARN: Final = "SourceSnapshotArn"
+    DESTINATION_REGION: Final = "DestinationRegion"
+    KMS_KEY_ID: Final = "KmsKeyId"
+    COPY_TAGS: Final = "CopyTags"
+
+
+class CopyDestinationKey:
+    """Keys of each entry of FinalSnapshot's CopyTo list."""
+
+    REGION: Final = "Region"
+    KMS_KEY_ID: Final = "KmsKeyId"
+
+
+COPY_PROPS: Final = frozenset(
+    {
+        CopyProp.SOURCE_SNAPSHOT_ARN,
+        CopyProp.DESTINATION_REGION,
+        CopyProp.KMS_KEY_ID,
+        CopyProp.COPY_TAGS,
+        Prop.SNAPSHOT_NAME_PREFIX,
+        Prop.TAGS,
+        Prop.WAIT_FOR_COMPLETION,
+        Prop.TIMEOUT_SECONDS,
+        Prop.REMOVAL_POLICY,
+        Prop.OWNER,
+        Prop.RETAIN_LAST,
+    }
+)
+
+
+class CopyAttr:
+    """Response Data keys of a copy besides the snapshot attributes (Attr)."""
+
+    SOURCE_SNAPSHOT_ARN: Final = "SourceSnapshotArn"
+    REGION: Final = "Region"
+
+
+# Before an empty source's copy resource has a copy, its physical id starts with this.
+NO_COPY_PHYSICAL_ID_PREFIX: Final = "no-copy-"
+# FinalSnapshot's copy_to: distinct regions, each copied and awaited within the one timeout.
+COPY_DESTINATIONS_MAX: Final = 5
+
+REGION_PATTERN: Final = r"^[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}$"
+# A KMS key of the destination region, by ARN or id (aliases cannot be scoped in IAM).
+KMS_KEY_ARN_PATTERN: Final = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/(?:mrk-[0-9a-f]{32}|[0-9a-f-]{36})$"
+KMS_KEY_ID_PATTERN: Final = r"^(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+
+
+def region_errors(field: str, value: str) -> list[str]:
+    if not re.match(REGION_PATTERN, value):
+        return [f"{field}: must be an AWS region code such as us-west-2 (got {value[:40]!r})"]
+    return []
+
+
+def source_snapshot_arn_errors(field: str, value: str, *, partition: str = "", account: str = "") -> list[str]:
+    """A snapshot ARN of this account (any region), or '' for "nothing to copy" (a protection
+    that took no snapshot)."""
+    if value == "":
+        return []
+    if not re.match(SNAPSHOT_ARN_PATTERN, value):
+        return [
+            f"{field}: must be a DocumentDB elastic cluster snapshot ARN, "
+            f"arn:<partition>:docdb-elastic:<region>:<account>:cluster-snapshot/<id> (got {value[:120]!r})"
+        ]
+    parts = value.split(":")
+    errors = []
+    if partition and parts[1] != partition:
+        errors.append(f"{field}: the snapshot must be in the stack's partition {partition} (got {parts[1]})")
+    if account and parts[4] != account:
+        errors.append(f"{field}: the snapshot must be in the stack's account {account} (got {parts[4]})")
+    return errors
+
+
+def kms_key_errors(field: str, value: str, destination_region: str = "") -> list[str]:
+    """A key ARN or key id; an ARN must be in the destination region (when it is known)."""
+    if re.match(KMS_KEY_ID_PATTERN, value):
+        return []
+    if not re.match(KMS_KEY_ARN_PATTERN, value):
+        return [
+            f"{field}: must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>) or key id "
+            f"of the destination region; aliases are not accepted, so that the provider's role can be "
+            f"granted exactly that key (got {value[:120]!r})"
+        ]
+    key_region = value.split(":")[3]
+    if destination_region and key_region != destination_region:
+        return [
+            f"{field}: the key must be in the destination region {destination_region} (got a key of "
+            f"{key_region}); KMS keys cannot be used across regions"
+        ]
+    return []
+
+
+def copy_destination_count_errors(field: str, regions: list[str]) -> list[str]:
+    errors = []
+    if len(regions) > COPY_DESTINATIONS_MAX:
+        errors.append(f"{field}: at most {COPY_DESTINATIONS_MAX} destinations (got {len(regions)})")
+    duplicates = sorted({r for r in regions if regions.count(r) > 1})
+    if duplicates:
+        errors.append(f"{field}: each region at most once (repeated: {', '.join(duplicates)})")
+    return errors
 
 
 # --- Restore: a cluster created from a snapshot (ElasticClusterFromSnapshot) -------------------

@@ -131,6 +131,19 @@ def _docdb_elastic() -> Any:
     return _client
 
 
+_regional_clients: dict[str, Any] = {}
+
+
+def _docdb_elastic_in(region: str) -> Any:
+    """A client of `region` (copies call the destination's), one per region and container; the
+    function's own region reuses its client."""
+    if region == (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
+        return _docdb_elastic()
+    if region not in _regional_clients:
+        _regional_clients[region] = boto3.client("docdb-elastic", region_name=region, config=_CLIENT_CONFIG)
+    return _regional_clients[region]
+
+
 def _explained(function: Callable[[dict[str, Any], Any], str]) -> Callable[[dict[str, Any], Any], str]:
     """Our own failures carry a Reason written for the user; anything else is a bug, reported
     as one rather than as a bare exception text."""
@@ -151,13 +164,7 @@ def _explained(function: Callable[[dict[str, Any], Any], str]) -> Callable[[dict
     return wrapper
 
 
-_SERVICES = lifecycle.Services(client_factory=_docdb_elastic)
-
-
-def _waiting_for(state: dict[str, Any]) -> str:
-    if state.get("snapshotArn"):
-        return f"Snapshot {state['snapshotArn']}"
-    return f"Cluster {state.get('clusterArn', '')}".rstrip()
+_SERVICES = lifecycle.Services(client_factory=_docdb_elastic, regional_client_factory=_docdb_elastic_in)
 
 
 def _continue_in_new_invocation(event: dict[str, Any], context: Any, state: dict[str, Any]) -> str:
@@ -173,8 +180,9 @@ def _continue_in_new_invocation(event: dict[str, Any], context: Any, state: dict
         )
     except (BotoCoreError, ClientError) as error:
         raise SnapshotFailed(
-            f"{_waiting_for(state)} is not ACTIVE yet and the wait could not continue in a new "
-            f"invocation ({type(error).__name__}: {str(error)[:200]}). To fix: check that the provider's "
+            f"The wait for {state.get('snapshotArn') or state.get('clusterArn') or 'the resource'} is not over and "
+            f"could not continue in a new invocation ({type(error).__name__}: {str(error)[:200]}). To fix: check "
+            "that the provider's "
             "role may invoke its own function, then deploy again"
         ) from error
     helper.continued()

@@ -5,8 +5,11 @@ set-up.
 - before-change: the cluster depends on this resource, so its Create/Update runs before the
   cluster changes: it snapshots the cluster (found by name, as it is now) if it exists.
 - final: this resource depends on the cluster, so its Delete runs before the cluster's: it
-  snapshots the cluster and waits. An Update that moves to a new cluster (a replacement)
-  snapshots the old one, which CloudFormation deletes in its clean-up.
+  snapshots the cluster and waits (and copies it to each CopyTo region, waiting for each). An
+  Update that moves to a new cluster (a replacement) snapshots the old one, which
+  CloudFormation deletes in its clean-up.
+
+Copy resources (ResourceType contract.COPY_RESOURCE_TYPE) are handled by the copies module.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 
 from . import contract
 from .api import DEFAULT_RETRY_POLICY, Api, RetryPolicy
-from .clusters import Clusters
+from .clusters import PASSING_STATUSES, Clusters
 from .contract import Mode
 from .once import Budget, Failed, Paused, request_token
 from .properties import (
@@ -35,6 +38,7 @@ from .snapshots import ACTIVE, Snapshots, attributes, is_snapshot_arn, owner_tok
 
 logger = logging.getLogger(__name__)
 
+_LONGEST_WAIT_SECONDS = contract.CLOUDFORMATION_MAX_WAIT_SECONDS - contract.ANSWER_MARGIN_SECONDS
 # Kept back from the Lambda's remaining time for the answer to CloudFormation.
 RESPONSE_RESERVE_SECONDS = 15.0
 
@@ -45,13 +49,25 @@ Result = tuple[str, dict[str, str]]
 @dataclass(frozen=True)
 class Services:
     """What a request needs from outside: the docdb-elastic client (made on first use), the
-    clocks, and the retry policy. Tests pass their own; the entry point uses the defaults."""
+    clocks, and the retry policy. Tests pass their own; the entry point uses the defaults.
+    `regional_client_factory` makes (or reuses) a client of a given region, for copies; only
+    requests that copy call it."""
 
     client_factory: ClientFactory
     clock: Callable[[], float] = time.monotonic
     wall: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY
+    regional_client_factory: Callable[[str], Any] | None = None
+
+    def client_in(self, region: str) -> Any:
+        if self.regional_client_factory is None:
+            raise RuntimeError("no regional_client_factory: this request needs a client of region " + region)
+        return self.regional_client_factory(region)
+
+    def api_in(self, region: str, deadline: float) -> Api:
+        """A retrying client of `region`, for calls until `deadline`."""
+        return Api(self.client_in(region), deadline, self.retry_policy, clock=self.clock)
 
 
 def home_of(context: Any) -> Home:
@@ -67,6 +83,28 @@ def _deadline(context: Any, clock: Callable[[], float]) -> float:
     return clock() + float(context.get_remaining_time_in_millis()) / 1000.0 - RESPONSE_RESERVE_SECONDS
 
 
+def request_budget(
+    event: dict[str, Any], context: Any, services: Services, timeout_seconds: int
+) -> tuple[float, Budget, float]:
+    """When the request's work began (the first invocation's start, from the continuation), its
+    Budget, and the deadline for one API call's retries (the earlier of the wait's deadline and
+    this invocation's hand-over point)."""
+    clock, wall = services.clock, services.wall
+    continuation = event.get(contract.CONTINUATION_KEY) or {}
+    started = float(continuation.get("startedAt", wall()))
+    wait_limit = min(float(timeout_seconds), _LONGEST_WAIT_SECONDS)
+    deadline = clock() + (started + wait_limit - wall())
+    pause_at = _deadline(context, clock)
+    budget = Budget(
+        deadline, pause_at, clock=clock, sleep=services.sleep, at_ceiling=wait_limit >= _LONGEST_WAIT_SECONDS
+    )
+    return started, budget, min(deadline, pause_at)
+
+
+class FinalCopyFailed(Failed):
+    """The final snapshot is ACTIVE but a copy of it failed; the message says how to proceed."""
+
+
 class Continue(Exception):
     """The wait goes on in a new invocation; `state` is what that invocation needs."""
 
@@ -80,20 +118,15 @@ class _Request:
     may span several invocations: the first one's start time travels in the continuation."""
 
     def __init__(self, event: dict[str, Any], context: Any, services: Services) -> None:
-        clock, wall = services.clock, services.wall
         self.event = event
         self.props = parse_properties(event.get("ResourceProperties"), home_of(context))
         self.continuation: dict[str, Any] = dict(event.get(contract.CONTINUATION_KEY) or {})
-        self.started = float(self.continuation.get("startedAt", wall()))
-        wait_limit = min(
-            float(self.props.timeout_seconds),
-            contract.CLOUDFORMATION_MAX_WAIT_SECONDS - contract.ANSWER_MARGIN_SECONDS,
+        self.started, self.budget, self.api_deadline = request_budget(
+            event, context, services, self.props.timeout_seconds
         )
-        deadline = clock() + (self.started + wait_limit - wall())
-        pause_at = _deadline(context, clock)
-        self.budget = Budget(deadline, pause_at, clock=clock, sleep=services.sleep)
-        self.wall = wall
-        api = Api(services.client_factory(), min(deadline, pause_at), services.retry_policy, clock=clock)
+        self.services = services
+        self.wall = services.wall
+        api = Api(services.client_factory(), self.api_deadline, services.retry_policy, clock=services.clock)
         self.snapshots = Snapshots(api)
         self.clusters = Clusters(api)
         self.token = request_token(str(event["StackId"]), str(event["LogicalResourceId"]), str(event["RequestId"]))
@@ -113,7 +146,7 @@ class _Request:
         props = replace(self.props, cluster_arn=cluster_arn)
         try:
             snapshot = self.snapshots.take(
-                props, self.token, self.budget, self.owner, busy_reason=lambda: self.clusters.status_of(cluster_arn)
+                props, self.token, self.budget, self.owner, busy_reason=lambda: self.clusters.busy_reason(cluster_arn)
             )
         except Paused as paused:
             raise self._continue(paused, clusterArn=cluster_arn, answerWith=answer_with) from None
@@ -132,6 +165,10 @@ class _Request:
                 requestedAt=requested,
             ) from None
         self._apply_retention(cluster_arn, snapshot["snapshotArn"])
+        if self.props.copy_to:
+            from . import copies  # loaded only by requests that copy
+
+            copies.copy_final_snapshot(self, snapshot, cluster_arn, answer_with, requested)
         return snapshot
 
     def _apply_retention(self, cluster_arn: str, newest_arn: str) -> None:
@@ -161,15 +198,19 @@ class _Request:
         logger.info("properties unchanged in meaning; no new snapshot", extra={"physical_resource_id": physical_id})
         if not is_snapshot_arn(physical_id):
             return physical_id, attributes({}, skipped_reason=_UNCHANGED_NOTE)
-        try:
-            return physical_id, attributes(self.snapshots.get(physical_id))
-        except Failed:
+        snapshot = self.snapshots.find_by_arn(physical_id)
+        if snapshot is None:
             # Deleted by hand since: the resource still names it; nothing to take again.
             return physical_id, attributes({"snapshotArn": physical_id}, skipped_reason=_GONE_NOTE)
+        return physical_id, attributes(snapshot)
 
 
 _UNCHANGED_NOTE = "The properties did not change in meaning, so no snapshot was taken"
 _GONE_NOTE = "The snapshot this resource took no longer exists"
+
+
+def _is_copy(event: dict[str, Any]) -> bool:
+    return event.get("ResourceType") == contract.COPY_RESOURCE_TYPE
 
 
 def _restore_resource(event: dict[str, Any]) -> bool:
@@ -179,6 +220,10 @@ def _restore_resource(event: dict[str, Any]) -> bool:
 
 def create_or_update(event: dict[str, Any], context: Any, services: Services) -> Result:
     """Return (PhysicalResourceId, Data)."""
+    if _is_copy(event):
+        from . import copies
+
+        return copies.create_or_update(event, context, services)
     if _restore_resource(event):
         from . import restore  # restore builds on this module
 
@@ -209,7 +254,7 @@ def _before_change(request: _Request) -> Result:
     if cluster is None:
         return request.skipped(f"Cluster {name} does not exist yet: there is nothing to protect")
     status = cluster.get("status")
-    if status != ACTIVE:
+    if status != ACTIVE and status not in PASSING_STATUSES:
         message = f"Cluster {name} ({cluster['clusterArn']}) is {status}, so no snapshot can be taken before the change"
         if props.on_cluster_not_active == contract.ClusterNotActive.SKIP:
             return request.skipped(message)
@@ -240,8 +285,12 @@ def _final_snapshot(request: _Request, cluster_arn: str, answer_with: str) -> di
     if cluster is None:
         logger.info("cluster already gone; no final snapshot to take", extra={"cluster_arn": cluster_arn})
         return None
-    if cluster.get("status") != ACTIVE:
-        raise Failed(f"Cluster {cluster_arn} is {cluster.get('status')}, so no final snapshot can be taken")
+    status = cluster.get("status")
+    if status != ACTIVE and status not in PASSING_STATUSES:
+        raise Failed(
+            f"Cluster {cluster_arn} is {status}, so no final snapshot can be taken. To fix: make it ACTIVE "
+            "(start it if it is STOPPED)"
+        )
     return request.snapshot_of(cluster_arn, wait=True, answer_with=answer_with)
 
 
@@ -249,6 +298,10 @@ def resume(event: dict[str, Any], context: Any, services: Services) -> Result:
     """Go on with what an earlier invocation of this request started: waiting for its snapshot,
     or (when the service was busy and no snapshot exists yet) the request from the start, which
     is safe to repeat because its names are the request's own."""
+    if _is_copy(event):
+        from . import copies
+
+        return copies.resume(event, context, services)
     if _restore_resource(event):
         from . import restore
 
@@ -271,6 +324,10 @@ def resume(event: dict[str, Any], context: Any, services: Services) -> Result:
 def delete(event: dict[str, Any], context: Any, services: Services) -> str:
     """Snapshot modes retain by default and delete with DESTROY; final mode takes the final
     snapshot. Return the PhysicalResourceId unchanged."""
+    if _is_copy(event):
+        from . import copies
+
+        return copies.delete(event, context, services)
     if _restore_resource(event):
         from . import restore
 
@@ -282,6 +339,8 @@ def delete(event: dict[str, Any], context: Any, services: Services) -> str:
         request = _Request(event, context, services)
         try:
             _final_snapshot(request, request.props.cluster_arn, answer_with=physical_id)
+        except FinalCopyFailed:
+            raise  # its Reason already says how to proceed
         except Failed as error:
             raise Failed(
                 f"The final snapshot failed, so the cluster was not deleted: {error}. To proceed: fix "

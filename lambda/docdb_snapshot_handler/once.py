@@ -68,11 +68,15 @@ class Budget:
         pause_at: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        at_ceiling: bool = False,
     ) -> None:
         self.deadline = deadline
         self.pause_at = pause_at
         self.clock = clock
         self.sleep = sleep
+        # The resource's timeout is already CloudFormation's limit: a Reason must not advise
+        # raising it.
+        self.at_ceiling = at_ceiling
 
     def wait(self, seconds: float, timed_out: Callable[[], str], polls: int = 0) -> None:
         """Sleep up to `seconds`. Raise Failed(timed_out()) once the deadline has passed, or
@@ -99,6 +103,12 @@ def busy_wait_seconds(attempt: int, jitter: Callable[[float, float], float] = ra
     return base + float(jitter(0.0, base / 4))
 
 
+# A name found without the request tag may be one whose tags are not readable yet (another
+# delivery's create, a moment ago): read again this many times, a second apart, before calling
+# it someone else's.
+UNTAGGED_RECHECKS = 3
+
+
 def create_once(
     *,
     create: Callable[[], dict[str, Any]],
@@ -113,9 +123,11 @@ def create_once(
 ) -> dict[str, Any]:
     """`create()` once for this request. On ConflictException: adopt the resource found by the
     same name if this request tagged it; fail naming it if someone else did; otherwise the
-    service is busy, so wait and try again until the deadline (the Reason then says what the
-    service was doing, from `busy_reason()`)."""
+    service is busy, so wait and try again until the deadline. `busy_reason()` says what the
+    service is doing (for the log and the Reason), and raises Failed when waiting is pointless
+    (a cluster stopped, or gone)."""
     attempt = 0
+    untagged = 0
     while True:
         attempt += 1
         try:
@@ -128,11 +140,13 @@ def create_once(
         if found is not None and found.request_tag == token:
             logger.info("this request already created it; adopting", extra={"arn": found.arn, "what": what})
             return adopt(found.arn)
+        if found is not None and found.request_tag is None and untagged < UNTAGGED_RECHECKS:
+            untagged += 1
+            budget.wait(1.0, functools.partial(_foreign, what, found, foreign_remedy))
+            continue
         if found is not None:
-            raise Failed(
-                f"{what} already exists ({found.arn}) and was not created by this request, so it is "
-                f"not used and nothing was changed. To fix: {foreign_remedy}"
-            )
+            raise Failed(_foreign(what, found, foreign_remedy))
+        reason = busy_reason()
         wait = busy_wait_seconds(attempt)
         logger.warning(
             "service busy, waiting to try again",
@@ -141,19 +155,27 @@ def create_once(
                 "attempt": attempt,
                 "wait_seconds": round(wait, 1),
                 "error": conflict.message,
-                # What the service is doing, once: the operator reading the log wants to know.
-                **({"busy_because": busy_reason()} if attempt == 1 else {}),
+                "busy_because": reason,
             },
         )
-        budget.wait(wait, functools.partial(_busy_timeout, what, conflict, busy_reason))
+        budget.wait(wait, functools.partial(_busy_timeout, what, conflict, busy_reason, budget))
 
 
-def _busy_timeout(what: str, conflict: ApiError, busy_reason: Callable[[], str]) -> str:
+def _foreign(what: str, found: Found, remedy: str) -> str:
     return (
-        f"{what} could not be created before the timeout: the service kept answering "
-        f"ConflictException ({conflict.message}); {busy_reason()}. To fix: deploy again once "
-        "it is done, or raise the timeout prop"
+        f"{what} already exists ({found.arn}) and was not created by this request, so it is "
+        f"not used and nothing was changed. To fix: {remedy}"
     )
+
+
+def _busy_timeout(what: str, conflict: ApiError, busy_reason: Callable[[], str], budget: Budget) -> str:
+    reason = f"{what} could not be created before the timeout: the service kept answering ConflictException"
+    try:
+        state = busy_reason()
+    except Failed as failed:
+        state = str(failed)
+    raise_it = "" if budget.at_ceiling else ", or raise the timeout prop"
+    return f"{reason} ({conflict.message}); {state}. To fix: deploy again once it is done{raise_it}"
 
 
 def wait_for_status(

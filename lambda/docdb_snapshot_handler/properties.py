@@ -24,6 +24,15 @@ class InvalidProperties(ValueError):
 
 
 @dataclass(frozen=True)
+class CopyDestination:
+    """Where FinalSnapshot copies its snapshot: a region, and a key of that region (or the
+    source's key when None)."""
+
+    region: str
+    kms_key_id: str | None = None
+
+
+@dataclass(frozen=True)
 class SnapshotProperties:
     cluster_arn: str
     mode: str = contract.Mode.SNAPSHOT
@@ -38,6 +47,7 @@ class SnapshotProperties:
     wait_for_completion: bool = True
     timeout_seconds: int = contract.TIMEOUT_MAX_SECONDS
     removal_policy: str = contract.RemovalPolicy.RETAIN
+    copy_to: tuple[CopyDestination, ...] = ()
 
 
 def _optional_str(props: Mapping[str, Any], key: str, errors: list[str]) -> str | None:
@@ -186,6 +196,132 @@ def parse_properties(props: Mapping[str, Any] | None, home: Home = Home()) -> Sn
         wait_for_completion=_bool(props, Prop.WAIT_FOR_COMPLETION, True, errors),
         timeout_seconds=(contract.TIMEOUT_MAX_SECONDS if timeout_seconds is None else timeout_seconds),
         removal_policy=removal_policy,
+        copy_to=_copy_to(props, mode, errors),
+    )
+    if errors:
+        raise InvalidProperties(errors)
+    return parsed
+
+
+def _copy_to(props: Mapping[str, Any], mode: str, errors: list[str]) -> tuple[CopyDestination, ...]:
+    value = props.get(Prop.COPY_TO)
+    if value is None:
+        return ()
+    field_name = Prop.COPY_TO
+    if mode != contract.Mode.FINAL:
+        errors.append(f"{field_name}: only a final snapshot is copied to other regions")
+    if not isinstance(value, list) or not all(isinstance(entry, Mapping) for entry in value):
+        errors.append(f"{field_name}: must be a list of {{Region, KmsKeyId}} objects")
+        return ()
+    destinations = []
+    allowed = {contract.CopyDestinationKey.REGION, contract.CopyDestinationKey.KMS_KEY_ID}
+    for index, entry in enumerate(value):
+        where = f"{field_name}[{index}]"
+        unknown = sorted(str(key)[:40] for key in set(entry) - allowed)
+        if unknown:
+            errors.append(f"{where}: unknown keys {', '.join(unknown)}: expected only {', '.join(sorted(allowed))}")
+        region = entry.get(contract.CopyDestinationKey.REGION)
+        key = entry.get(contract.CopyDestinationKey.KMS_KEY_ID)
+        if not isinstance(region, str):
+            errors.append(f"{where}.{contract.CopyDestinationKey.REGION}: is required")
+            continue
+        errors.extend(contract.region_errors(f"{where}.{contract.CopyDestinationKey.REGION}", region))
+        if key is not None:
+            if not isinstance(key, str):
+                errors.append(f"{where}.{contract.CopyDestinationKey.KMS_KEY_ID}: must be a string")
+                key = None
+            else:
+                errors.extend(contract.kms_key_errors(f"{where}.{contract.CopyDestinationKey.KMS_KEY_ID}", key, region))
+        destinations.append(CopyDestination(region, key))
+    errors.extend(contract.copy_destination_count_errors(field_name, [d.region for d in destinations]))
+    return tuple(destinations)
+
+
+@dataclass(frozen=True)
+class CopyProperties:
+    """A copy resource's properties, parsed; `destination_region` defaults to the function's."""
+
+    source_snapshot_arn: str
+    destination_region: str
+    snapshot_name_prefix: str
+    kms_key_id: str | None = None
+    copy_tags: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+    wait_for_completion: bool = True
+    timeout_seconds: int = contract.TIMEOUT_MAX_SECONDS
+    removal_policy: str = contract.RemovalPolicy.RETAIN
+    owner: str | None = None
+    retain_last: int | None = None
+
+    def identity(self) -> tuple[str, str, str | None]:
+        """What makes a copy: a new one is made only when one of these changes."""
+        return (self.source_snapshot_arn, self.destination_region, self.kms_key_id)
+
+
+def parse_copy_properties(props: Mapping[str, Any] | None, home: Home = Home()) -> CopyProperties:
+    """Parse and validate a copy resource's properties; raise InvalidProperties listing every
+    broken rule."""
+    CopyProp = contract.CopyProp
+    if props is None:
+        props = {}
+    if not isinstance(props, Mapping):
+        raise InvalidProperties([f"ResourceProperties: must be an object (got {type(props).__name__})"])
+    errors: list[str] = []
+    unknown = sorted(str(key) for key in set(props) - contract.COPY_PROPS - contract.CLOUDFORMATION_PROPS)
+    if unknown:
+        listed = ", ".join(repr(key[:40]) for key in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        errors.append(f"unknown properties {listed}: expected only {', '.join(sorted(contract.COPY_PROPS))}")
+
+    source = _optional_str(props, CopyProp.SOURCE_SNAPSHOT_ARN, errors)
+    if source is None:
+        if CopyProp.SOURCE_SNAPSHOT_ARN not in props:
+            errors.append(f"{CopyProp.SOURCE_SNAPSHOT_ARN}: is required")
+    else:
+        errors.extend(
+            contract.source_snapshot_arn_errors(
+                CopyProp.SOURCE_SNAPSHOT_ARN, source, partition=home.partition, account=home.account
+            )
+        )
+    region = _optional_str(props, CopyProp.DESTINATION_REGION, errors)
+    if region is not None:
+        errors.extend(contract.region_errors(CopyProp.DESTINATION_REGION, region))
+    elif not home.region:
+        errors.append(f"{CopyProp.DESTINATION_REGION}: is required when the function has no region (AWS_REGION)")
+    destination = region or home.region
+    key = _optional_str(props, CopyProp.KMS_KEY_ID, errors)
+    if key is not None:
+        errors.extend(contract.kms_key_errors(CopyProp.KMS_KEY_ID, key, destination))
+
+    prefix = _optional_str(props, Prop.SNAPSHOT_NAME_PREFIX, errors)
+    if prefix is None:
+        errors.append(f"{Prop.SNAPSHOT_NAME_PREFIX}: is required")
+    else:
+        errors.extend(contract.snapshot_name_prefix_errors(Prop.SNAPSHOT_NAME_PREFIX, prefix))
+    timeout_seconds = _seconds(props, Prop.TIMEOUT_SECONDS, errors)
+    if timeout_seconds is not None:
+        errors.extend(contract.timeout_errors(Prop.TIMEOUT_SECONDS, timeout_seconds))
+    wait = _bool(props, Prop.WAIT_FOR_COMPLETION, True, errors)
+    owner = _optional_str(props, Prop.OWNER, errors)
+    retain_last = _seconds(props, Prop.RETAIN_LAST, errors, what="a whole number")
+    if retain_last is not None:
+        errors.extend(contract.retain_last_errors(Prop.RETAIN_LAST, retain_last))
+        if not owner:
+            errors.append(f"{Prop.RETAIN_LAST}: needs {Prop.OWNER}, which recognises the copies this construct made")
+        if not wait:
+            errors.append(f"{Prop.RETAIN_LAST}: needs {Prop.WAIT_FOR_COMPLETION} (copies are pruned once ACTIVE)")
+
+    parsed = CopyProperties(
+        source_snapshot_arn=source or "",
+        destination_region=destination,
+        snapshot_name_prefix=prefix or "",
+        kms_key_id=key,
+        copy_tags=_bool(props, CopyProp.COPY_TAGS, False, errors),
+        tags=_tags(props, errors),
+        wait_for_completion=wait,
+        timeout_seconds=contract.TIMEOUT_MAX_SECONDS if timeout_seconds is None else timeout_seconds,
+        removal_policy=_choice(props, Prop.REMOVAL_POLICY, contract.REMOVAL_POLICIES, errors),
+        owner=owner,
+        retain_last=retain_last,
     )
     if errors:
         raise InvalidProperties(errors)

@@ -132,7 +132,7 @@ class _Restore:
                 snapshot = self.snapshots.get(str(self.state["snapshotArn"]))
             else:
                 snapshot = self.snapshots.take(
-                    props, self.token, self.budget, busy_reason=lambda: self.clusters.status_of(arn)
+                    props, self.token, self.budget, busy_reason=lambda: self.clusters.busy_reason(arn)
                 )
         except Paused as paused:
             raise self._continue(paused, phase=phase, clusterArn=arn, **state) from None

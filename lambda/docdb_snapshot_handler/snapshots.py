@@ -57,6 +57,10 @@ ADVICE = {
     ),
     "ThrottlingException": "the API kept throttling; deploy again later",
     "ValidationException": "the API rejected the request: check snapshot_name and tags",
+    "UnrecognizedClientException": (
+        "the region of {subject} may not be enabled for this account (opt-in regions are enabled in "
+        "the account settings), or docdb-elastic is not offered there"
+    ),
 }
 _CONNECTION_ADVICE = "the docdb-elastic endpoint could not be reached; deploy again later"
 
@@ -118,13 +122,17 @@ class Snapshots:
     def __init__(self, api: Api) -> None:
         self.api = api
 
-    def _list(self, cluster_arn: str) -> Iterator[dict[str, Any]]:
-        params: dict[str, Any] = {"clusterArn": cluster_arn, "snapshotType": "manual", "maxResults": 100}
+    def _list(self, cluster_arn: str | None) -> Iterator[dict[str, Any]]:
+        """Manual snapshots of one cluster, or (None) all of this region's: a copy in another
+        region than its cluster's is found by its name alone."""
+        params: dict[str, Any] = {"snapshotType": "manual", "maxResults": 100}
+        if cluster_arn is not None:
+            params["clusterArn"] = cluster_arn
         while True:
             try:
                 page = self.api.call("ListClusterSnapshots", **params)
             except ApiError as error:
-                raise explain(error, cluster_arn) from error
+                raise explain(error, cluster_arn or "the region's manual snapshots") from error
             yield from page.get("snapshots", [])
             if not page.get("nextToken"):
                 return
@@ -144,12 +152,26 @@ class Snapshots:
             raise explain(error, snapshot_arn) from error
         return snapshot
 
-    def find(self, cluster_arn: str, name: str) -> Found | None:
-        for summary in self._list(cluster_arn):
-            if summary.get("snapshotName") == name:
-                arn = str(summary["snapshotArn"])
-                return Found(arn, self._tags(arn).get(contract.REQUEST_TAG_KEY))
+    def find(self, cluster_arn: str | None, name: str) -> Found | None:
+        """The snapshot of this name: of this cluster, or else of any cluster of this region
+        (names are unique there, so another cluster's snapshot may hold it, and a copy in another
+        region than its cluster's is found by its name alone)."""
+        for scope in (cluster_arn, None) if cluster_arn else (None,):
+            for summary in self._list(scope):
+                if summary.get("snapshotName") == name:
+                    arn = str(summary["snapshotArn"])
+                    return Found(arn, self._tags(arn).get(contract.REQUEST_TAG_KEY))
         return None
+
+    def find_by_arn(self, snapshot_arn: str) -> dict[str, Any] | None:
+        """The snapshot, or None when it no longer exists."""
+        try:
+            snapshot: dict[str, Any] = self.api.call("GetClusterSnapshot", snapshotArn=snapshot_arn)["snapshot"]
+        except ApiError as error:
+            if error.code == "ResourceNotFoundException":
+                return None
+            raise explain(error, snapshot_arn) from error
+        return snapshot
 
     def take(
         self,
@@ -205,7 +227,7 @@ class Snapshots:
             still_waiting_remedy="raise the timeout prop, or set wait_for_completion=False",
         )
 
-    def prune(self, cluster_arn: str, prefix: str, owner: str, keep: int, newest_arn: str) -> list[str]:
+    def prune(self, cluster_arn: str | None, prefix: str, owner: str, keep: int, newest_arn: str) -> list[str]:
         """Delete the oldest ACTIVE snapshots of this cluster that carry `owner`'s tag, beyond
         the newest `keep`, oldest first by creation time. A name only nominates a candidate;
         the owner tag decides."""

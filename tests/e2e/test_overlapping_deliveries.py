@@ -5,10 +5,15 @@ and delivered late, so the deliveries overlap deterministically."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from docdb_snapshot_handler.contract import REQUEST_TAG_KEY, Prop
+from docdb_snapshot_handler.contract import COPY_RESOURCE_TYPE, REQUEST_TAG_KEY, CopyAttr, CopyProp, Prop
+from standins.bundled_handler import BundledHandler, as_cloudformation_sends
 from standins.docdb_elastic import DocDbElasticStandIn
+from standins.response_receiver import ResponseReceiver
+from synth_support import templates
 
 
 def slow_service(docdb: DocDbElasticStandIn) -> None:
@@ -39,6 +44,12 @@ def test_two_overlapping_deliveries_of_one_create_take_one_snapshot(offset, samp
     # AND both deliveries asked the service for the same name: the second was refused
     creates = docdb.calls_to("CreateClusterSnapshot")
     assert len(creates) == 2 and creates[0].params["snapshotName"] == creates[1].params["snapshotName"]
+    # AND they really overlapped: the second asked before the first one's snapshot was ACTIVE
+    # (and, started together, before the first create's answer had even arrived)
+    (snapshot,) = docdb.snapshots.values()
+    assert creates[1].at < snapshot.created + docdb.snapshot_delay
+    if offset == 0.0:
+        assert creates[1].at < creates[0].answered_at
 
 
 def test_three_overlapping_deliveries_of_one_update_take_one_snapshot(sample_stack, docdb):
@@ -80,7 +91,7 @@ def test_two_snapshot_resources_of_one_busy_cluster_at_once_both_succeed(sample_
     docdb.add_cluster("orders")
     # GIVEN a service that refuses a second snapshot while one of the cluster is in progress
     docdb.one_snapshot_in_progress = True
-    docdb.snapshot_delay = 3.0
+    docdb.snapshot_delay = 6.0
     # WHEN two resources of the stack snapshot the cluster at the same time
     release = {
         **properties,
@@ -98,3 +109,29 @@ def test_two_snapshot_resources_of_one_busy_cluster_at_once_both_succeed(sample_
     assert all(a[0]["Status"] == "SUCCESS" for a in answers), [a[0]["Reason"] for a in answers]
     assert set(docdb.snapshots) == {answers[0][0]["PhysicalResourceId"], answers[1][0]["PhysicalResourceId"]}
     assert len(docdb.calls_to("CreateClusterSnapshot")) >= 3
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.7])
+def test_overlapping_deliveries_of_a_cross_region_copy_make_one_copy(
+    offset, standin_synth: Path, receiver: ResponseReceiver, aws_env, docdb
+):
+    # GIVEN the demo stack's DR copy of its before-change snapshots, whose source is ACTIVE
+    template = templates(standin_synth)["DocDbElasticProtectedClusterDemo.template.json"]
+    logical_id, resource = next((k, r) for k, r in template["Resources"].items() if r["Type"] == COPY_RESOURCE_TYPE)
+    (source_id, _) = resource["Properties"][CopyProp.SOURCE_SNAPSHOT_ARN]["Fn::GetAtt"]
+    source = docdb.add_snapshot(docdb.add_cluster("orders-demo"), "orders-demo-before")
+    properties = as_cloudformation_sends(resource["Properties"], {(source_id, "SnapshotArn"): source})
+    handler = BundledHandler(standin_synth, template, receiver, aws_env)
+    docdb.copy_delay = 3.0
+    docdb.latency = {"CopyClusterSnapshot": 1.0, "ListClusterSnapshots": 0.6, "ListTagsForResource": 0.4}
+    # WHEN its Create is delivered twice, overlapping
+    event = handler.event("Create", logical_id, properties, resource_type=COPY_RESOURCE_TYPE)
+    answers = handler.deliver_overlapping(event, [0.0, offset])
+    # THEN one copy exists in the destination, and both answers name it alike
+    assert len(answers) == 2 and answers[0] == answers[1], answers
+    assert answers[0]["Status"] == "SUCCESS", answers[0]["Reason"]
+    copies = docdb.snapshots_in(properties[CopyProp.DESTINATION_REGION])
+    assert list(copies) == [answers[0]["PhysicalResourceId"]]
+    assert answers[0]["Data"][CopyAttr.SOURCE_SNAPSHOT_ARN] == source
+    creates = docdb.calls_to("CopyClusterSnapshot")
+    assert len(creates) == 2 and creates[0].params["targetSnapshotName"] == creates[1].params["targetSnapshotName"]

@@ -3,6 +3,8 @@ the service's ConflictException without a snapshot of this request's name is tra
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from docdb_snapshot_handler import lifecycle
@@ -69,7 +71,50 @@ def test_a_cluster_busy_until_the_timeout_fails_saying_what_it_was_doing(cluster
     with pytest.raises(Failed) as raised:
         lifecycle.create_or_update(event, FakeLambdaContext(3600), services)
     reason = str(raised.value)
-    assert "UPDATING" in reason and "ConflictException" in reason and "raise the timeout" in reason, reason
+    assert "the cluster was UPDATING" in reason and "ConflictException" in reason, reason
+    assert "raise the timeout" in reason  # 10 minutes: it could be longer
     # AND it waited with bounded backoff (never more than 30 s and a quarter), for about 600 s
     assert max(fake.sleeps) <= 37.5 and 590 <= sum(fake.sleeps) <= 600.001
     assert docdb.snapshots == {}
+
+
+def test_a_stopped_cluster_is_not_waited_for_it_fails_at_once_saying_how_to_proceed(cluster, docdb, receiver):
+    # GIVEN a cluster that only its owner can bring back (the service refuses snapshots of it)
+    docdb.clusters[cluster].status = "STOPPED"
+    # WHEN a snapshot resource is created
+    response = answer(receiver, cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster}))
+    # THEN it fails after one refusal, naming the status and the remedy
+    assert response["Status"] == "FAILED"
+    assert "STOPPED" in response["Reason"] and "start it" in response["Reason"], response["Reason"]
+    assert len(docdb.calls_to("CreateClusterSnapshot")) == 1 and docdb.snapshots == {}
+
+
+def test_an_exact_name_held_by_a_snapshot_of_another_cluster_fails_naming_it(cluster, docdb, receiver):
+    # GIVEN another cluster's snapshot already holds the name (names are unique per account and region)
+    other = docdb.add_cluster("billing")
+    theirs = docdb.add_snapshot(other, "nightly", tags={"docdb-elastic-snapshot:request": "another-request"})
+    # WHEN this resource asks for the same exact name
+    event = cfn_event(
+        "Create", receiver.new_url(), {"ClusterArn": cluster, "SnapshotNamePrefix": None, "SnapshotName": "nightly"}
+    )
+    response = answer(receiver, event)
+    # THEN it fails at once, naming the holder, and changes nothing
+    assert response["Status"] == "FAILED" and theirs in response["Reason"], response["Reason"]
+    assert len(docdb.calls_to("CreateClusterSnapshot")) == 1 and list(docdb.snapshots) == [theirs]
+
+
+def test_a_final_snapshot_of_an_updating_cluster_waits_for_it(docdb, receiver):
+    # GIVEN a cluster still UPDATING when CloudFormation deletes the FinalSnapshot
+    docdb.snapshot_delay = 0.0
+    cluster = docdb.add_cluster("orders", status="UPDATING")
+    timer = threading.Timer(3.0, lambda: setattr(docdb.clusters[cluster], "status", "ACTIVE"))
+    timer.start()
+    props = {"Mode": "final", "ClusterArn": cluster, "SnapshotNamePrefix": "orders-final"}
+    event = cfn_event("Delete", receiver.new_url(), props, physical_id="final-snapshot-0123456789abcdef")
+    # WHEN the final snapshot is taken
+    response = answer(receiver, event)
+    timer.join()
+    # THEN it waited for the update to end and took the snapshot
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    (snapshot,) = docdb.snapshots.values()
+    assert snapshot.cluster_arn == cluster and len(docdb.calls_to("CreateClusterSnapshot")) >= 2

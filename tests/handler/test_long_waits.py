@@ -153,3 +153,32 @@ def test_a_cluster_busy_longer_than_an_invocation_is_waited_for_across_invocatio
     assert len(lambda_service.invocations) >= 1
     assert "snapshotArn" not in lambda_service.invocations[0].event[CONTINUATION_KEY]
     assert set(docdb.snapshots) == {theirs, answer["PhysicalResourceId"]}
+
+
+def test_a_copy_slower_than_an_invocation_is_awaited_across_invocations(
+    docdb: DocDbElasticStandIn, receiver, lambda_service
+):
+    # GIVEN a source still CREATING for 3 s, a copy to us-west-2 that takes 9 s, and invocations
+    # that may wait 5 s each
+    from docdb_snapshot_handler.contract import COPY_RESOURCE_TYPE
+
+    cluster = docdb.add_cluster("orders")
+    source = docdb.add_snapshot(cluster, "orders-release", creating_for=3)
+    docdb.copy_delay = 9
+    event = cfn_event("Create", receiver.new_url())
+    event["ResourceType"] = COPY_RESOURCE_TYPE
+    event["ResourceProperties"] = {
+        "SourceSnapshotArn": source,
+        "DestinationRegion": "us-west-2",
+        "SnapshotNamePrefix": "orders-dr",
+        "Owner": "Stack/DrCopy",
+    }
+    # WHEN CloudFormation's Create is handled
+    entrypoint.handler(event, FakeLambdaContext(BUDGET))
+    # THEN later invocations waited on, one copy was asked for, and one SUCCESS came back
+    (answer,) = answers(receiver, event["ResponseURL"], lambda_service)
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    assert answer["Data"][Attr.STATUS] == "ACTIVE" and len(lambda_service.invocations) >= 1
+    assert list(docdb.snapshots_in("us-west-2")) == [answer["PhysicalResourceId"]]
+    assert len(docdb.calls_to("CopyClusterSnapshot")) == 1
+    assert lambda_service.invocations[-1].event[CONTINUATION_KEY]["copyArn"] == answer["PhysicalResourceId"]

@@ -58,6 +58,7 @@ class BundledHandler:
         properties: dict[str, Any],
         old: dict[str, Any] | None = None,
         physical_id: str | None = None,
+        resource_type: str = "Custom::DocDbElasticClusterSnapshot",
     ) -> dict[str, Any]:
         """A CloudFormation request with a fresh RequestId and ResponseURL."""
         event: dict[str, Any] = {
@@ -67,7 +68,7 @@ class BundledHandler:
             "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/DocDbElasticStack/e2e",
             "RequestId": str(uuid.uuid4()),
             "LogicalResourceId": logical_id,
-            "ResourceType": "Custom::DocDbElasticClusterSnapshot",
+            "ResourceType": resource_type,
             "ResourceProperties": properties,
         }
         if old is not None:
@@ -107,8 +108,9 @@ class BundledHandler:
         properties: dict[str, Any],
         old: dict[str, Any] | None = None,
         physical_id: str | None = None,
+        resource_type: str = "Custom::DocDbElasticClusterSnapshot",
     ) -> dict[str, Any]:
-        event = self.event(request_type, logical_id, properties, old, physical_id)
+        event = self.event(request_type, logical_id, properties, old, physical_id, resource_type)
         self.finish(self.start(event))
         (response,) = self.receiver.responses_for(event["ResponseURL"])
         return response

@@ -3,6 +3,11 @@
 Every request is checked against botocore's own service model (required members, lengths,
 patterns, ranges) so a request AWS would reject is rejected here too. It keeps snapshot state
 (CREATING, then ACTIVE or a chosen failure status after a delay) and can inject faults.
+
+Regions: every cluster and snapshot lives in the region its ARN names; a client's region is the
+one in its request's SigV4 signing scope. A client sees only its own region's resources, except
+CopyClusterSnapshot's source, which may be in any region of the account. A region can be marked
+not enabled (every request signed for it is refused), and KMS keys unusable.
 """
 
 from __future__ import annotations
@@ -25,9 +30,28 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
 
-def cluster_arn_for(name: str) -> str:
+def cluster_arn_for(name: str, region: str = REGION) -> str:
     """The stand-in's ARN for a cluster name: stable, so templates can be made before it runs."""
-    return f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster/{uuid.uuid5(uuid.NAMESPACE_DNS, name)}"
+    return f"arn:aws:docdb-elastic:{region}:{ACCOUNT}:cluster/{uuid.uuid5(uuid.NAMESPACE_DNS, name)}"
+
+
+def snapshot_arn_in(region: str) -> str:
+    return f"arn:aws:docdb-elastic:{region}:{ACCOUNT}:cluster-snapshot/{uuid.uuid4().hex}"
+
+
+def region_of(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 else ""
+
+
+# Credential=AKID/20260101/us-west-2/docdb-elastic/aws4_request
+_SIGNING_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/docdb-elastic/aws4_request")
+
+
+def signing_region(authorization: str) -> str:
+    """The region a request was signed for (SigV4 scope); REGION when unsigned."""
+    match = _SIGNING_SCOPE.search(authorization or "")
+    return match.group(1) if match else REGION
 
 
 @dataclass
@@ -73,6 +97,10 @@ class ConnectionReset(Exception):
 class Call:
     operation: str
     params: dict[str, Any]
+    region: str = REGION
+    # When the request arrived (time.monotonic()), and when its answer left, delayed by latency.
+    at: float = 0.0
+    answered_at: float = 0.0
 
 
 class ValidationFailed(Exception):
@@ -169,6 +197,12 @@ class Snapshot:
     final_status: str = "ACTIVE"
     delay: float = 0.0
     creation_time: str = "2026-11-28T07:00:00Z"
+    kms_key_id: str = "AWS_OWNED_KMS_KEY"
+    copied_from: str = ""
+
+    @property
+    def region(self) -> str:
+        return region_of(self.arn)
 
     def status(self) -> str:
         return "CREATING" if time.monotonic() - self.created < self.delay else self.final_status
@@ -178,7 +212,7 @@ class Snapshot:
             "adminUserName": "admin",
             "clusterArn": self.cluster_arn,
             "clusterCreationTime": "2026-01-01T00:00:00Z",
-            "kmsKeyId": "AWS_OWNED_KMS_KEY",
+            "kmsKeyId": self.kms_key_id,
             "snapshotArn": self.arn,
             "snapshotCreationTime": self.creation_time,
             "snapshotName": self.name,
@@ -217,10 +251,17 @@ class DocDbElasticStandIn:
             self.restore_final_status = "ACTIVE"
             self.update_delay = 0.0
             self.delete_delay = 0.0
+            # Regions: the one the current request was signed for; regions not enabled for the
+            # account; KMS keys (ARN or id) that cannot be used, with the error AWS would give.
+            self.request_region = REGION
+            self.disabled_regions: set[str] = set()
+            self.kms_key_errors: dict[str, tuple[int, str, str]] = {}
+            # How long a copy stays CREATING (None: as long as a snapshot).
+            self.copy_delay: float | None = None
 
     # --- test controls -------------------------------------------------------------------
-    def add_cluster(self, name: str = "orders", status: str = "ACTIVE") -> str:
-        arn = cluster_arn_for(name)
+    def add_cluster(self, name: str = "orders", status: str = "ACTIVE", region: str = REGION) -> str:
+        arn = cluster_arn_for(name, region)
         with self.lock:
             self.clusters[arn] = Cluster(arn, name, status)
         return arn
@@ -242,6 +283,14 @@ class DocDbElasticStandIn:
         with self.lock:
             return [call for call in self.calls if call.operation == operation]
 
+    def snapshots_in(self, region: str) -> dict[str, Snapshot]:
+        with self.lock:
+            return {arn: s for arn, s in self.snapshots.items() if s.region == region}
+
+    def _here(self, arn: str) -> bool:
+        """Whether a resource ARN is in the region of the request being handled."""
+        return region_of(arn) == self.request_region
+
     # --- operations ----------------------------------------------------------------------
     def add_snapshot(
         self,
@@ -250,10 +299,12 @@ class DocDbElasticStandIn:
         tags: dict[str, str] | None = None,
         snapshot_type: str = "MANUAL",
         creating_for: float = 0.0,
+        region: str | None = None,
+        kms_key_id: str = "AWS_OWNED_KMS_KEY",
     ) -> str:
         """A snapshot someone else took (by hand, or the service's automated backups), CREATING
-        for `creating_for` seconds."""
-        arn = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster-snapshot/{uuid.uuid4().hex}"
+        for `creating_for` seconds, in `region` (default: the cluster's)."""
+        arn = snapshot_arn_in(region or region_of(cluster_arn))
         with self.lock:
             self.snapshots[arn] = Snapshot(
                 arn,
@@ -264,6 +315,7 @@ class DocDbElasticStandIn:
                 snapshot_type=snapshot_type,
                 delay=creating_for,
                 creation_time=self._next_creation_time(),
+                kms_key_id=kms_key_id,
             )
         return arn
 
@@ -277,10 +329,13 @@ class DocDbElasticStandIn:
                 else:
                     cluster.status, cluster.pending = cluster.pending[1], None
 
-    def handle(self, operation: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def handle(
+        self, operation: str, params: dict[str, Any], region: str = REGION
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        call = Call(operation, params, region, at=time.monotonic())
         with self.lock:
             self._advance()
-            self.calls.append(Call(operation, params))
+            self.calls.append(call)
             queue = self.faults.get(operation)
             fault = queue.popleft() if queue else None
         if fault is not None:
@@ -300,11 +355,18 @@ class DocDbElasticStandIn:
                 {"message": str(error), "reason": "fieldValidationFailed"},
                 {"x-amzn-ErrorType": "ValidationException"},
             )
+        if region in self.disabled_regions:
+            # What AWS answers in an opt-in region the account has not enabled.
+            return self._error(
+                403, "UnrecognizedClientException", "The security token included in the request is invalid."
+            )
         with self.lock:
+            self.request_region = region
             answer: tuple[int, dict[str, Any], dict[str, str]] = getattr(self, "_" + operation)(params)
             delay = self.latency.get(operation, 0.0)
         if delay:
             time.sleep(delay)
+        call.answered_at = time.monotonic()
         return answer
 
     @staticmethod
@@ -330,7 +392,7 @@ class DocDbElasticStandIn:
         return 200, body, {}
 
     def _CreateClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        cluster = self.clusters.get(params["clusterArn"])
+        cluster = self.clusters.get(params["clusterArn"]) if self._here(params["clusterArn"]) else None
         if cluster is None:
             return self._not_found(params["clusterArn"], "cluster")
         if cluster.status != "ACTIVE":
@@ -341,7 +403,7 @@ class DocDbElasticStandIn:
                 resourceId=params["clusterArn"],
                 resourceType="cluster",
             )
-        if any(s.name == params["snapshotName"] for s in self.snapshots.values()):
+        if self._name_taken(params["snapshotName"]):
             return self._error(
                 409,
                 "ConflictException",
@@ -359,7 +421,7 @@ class DocDbElasticStandIn:
                 resourceId=params["clusterArn"],
                 resourceType="cluster",
             )
-        arn = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster-snapshot/{uuid.uuid4().hex}"
+        arn = snapshot_arn_in(self.request_region)
         snapshot = Snapshot(
             arn,
             params["snapshotName"],
@@ -373,14 +435,21 @@ class DocDbElasticStandIn:
         self.snapshots[arn] = snapshot
         return 200, {"snapshot": snapshot.describe()}, {}
 
+    def _name_taken(self, name: str) -> bool:
+        """Snapshot names are unique per account and region, regardless of case."""
+        return any(s.name.lower() == name.lower() and self._here(s.arn) for s in self.snapshots.values())
+
+    def _snapshot_here(self, arn: str) -> Snapshot | None:
+        return self.snapshots.get(arn) if self._here(arn) else None
+
     def _GetClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        snapshot = self.snapshots.get(params["snapshotArn"])
+        snapshot = self._snapshot_here(params["snapshotArn"])
         if snapshot is None:
             return self._not_found(params["snapshotArn"], "cluster-snapshot")
         return 200, {"snapshot": snapshot.describe()}, {}
 
     def _DeleteClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        snapshot = self.snapshots.pop(params["snapshotArn"], None)
+        snapshot = self.snapshots.pop(params["snapshotArn"]) if self._snapshot_here(params["snapshotArn"]) else None
         if snapshot is None:
             return self._not_found(params["snapshotArn"], "cluster-snapshot")
         return 200, {"snapshot": {**snapshot.describe(), "status": "DELETING"}}, {}
@@ -390,40 +459,41 @@ class DocDbElasticStandIn:
         matching = [
             {key: s.describe()[key] for key in summary}
             for s in self.snapshots.values()
-            if s.cluster_arn == params.get("clusterArn", s.cluster_arn)
+            if self._here(s.arn)
+            and s.cluster_arn == params.get("clusterArn", s.cluster_arn)
             and s.snapshot_type.lower() == params.get("snapshotType", s.snapshot_type).lower()
         ]
         return self._page("snapshots", matching, params)
 
     def _ListClusters(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        return self._page("clusters", [c.summary() for c in self.clusters.values()], params)
+        return self._page("clusters", [c.summary() for c in self.clusters.values() if self._here(c.arn)], params)
 
     def _GetCluster(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        cluster = self.clusters.get(params["clusterArn"])
+        cluster = self.clusters.get(params["clusterArn"]) if self._here(params["clusterArn"]) else None
         if cluster is None:
             return self._not_found(params["clusterArn"], "cluster")
         return 200, {"cluster": cluster.describe()}, {}
 
     def _ListTagsForResource(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        cluster = self.clusters.get(params["resourceArn"])
+        cluster = self.clusters.get(params["resourceArn"]) if self._here(params["resourceArn"]) else None
         if cluster is not None:
             return 200, {"tags": dict(cluster.tags)}, {}
-        snapshot = self.snapshots.get(params["resourceArn"])
+        snapshot = self._snapshot_here(params["resourceArn"])
         if snapshot is None:
             return self._not_found(params["resourceArn"], "cluster-snapshot")
         return 200, {"tags": dict(snapshot.tags)}, {}
 
     # --- restored clusters ---------------------------------------------------------------
     def _RestoreClusterFromSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        snapshot = self.snapshots.get(params["snapshotArn"])
+        snapshot = self._snapshot_here(params["snapshotArn"])
         if snapshot is None:
             return self._not_found(params["snapshotArn"], "cluster-snapshot")
         if snapshot.status() != "ACTIVE":
             return self._error(409, "ConflictException", f"Snapshot is {snapshot.status()}", resourceId=snapshot.arn)
         name = params["clusterName"].lower()
-        if any(c.name.lower() == name for c in self.clusters.values()):
+        if any(c.name.lower() == name and self._here(c.arn) for c in self.clusters.values()):
             return self._error(409, "ConflictException", "Cluster name already exists", resourceId=name)
-        arn = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster/{uuid.uuid4()}"
+        arn = f"arn:aws:docdb-elastic:{self.request_region}:{ACCOUNT}:cluster/{uuid.uuid4()}"
         members = ("shardCapacity", "shardInstanceCount", "subnetIds", "vpcSecurityGroupIds", "kmsKeyId")
         settings = {key: params[key] for key in members if key in params}
         created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -435,7 +505,7 @@ class DocDbElasticStandIn:
         return 200, {"cluster": cluster.describe()}, {}
 
     def _UpdateCluster(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        cluster = self.clusters.get(params["clusterArn"])
+        cluster = self.clusters.get(params["clusterArn"]) if self._here(params["clusterArn"]) else None
         if cluster is None:
             return self._not_found(params["clusterArn"], "cluster")
         if cluster.status != "ACTIVE":
@@ -446,7 +516,7 @@ class DocDbElasticStandIn:
         return 200, {"cluster": cluster.describe()}, {}
 
     def _DeleteCluster(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        cluster = self.clusters.get(params["clusterArn"])
+        cluster = self.clusters.get(params["clusterArn"]) if self._here(params["clusterArn"]) else None
         if cluster is None:
             return self._not_found(params["clusterArn"], "cluster")
         if cluster.status in ("CREATING", "UPDATING", "DELETING"):
@@ -455,19 +525,79 @@ class DocDbElasticStandIn:
         return 200, {"cluster": cluster.describe()}, {}
 
     def _TagResource(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        target = self.clusters.get(params["resourceArn"]) or self.snapshots.get(params["resourceArn"])
+        target = self.clusters.get(params["resourceArn"]) or self._snapshot_here(params["resourceArn"])
         if target is None:
             return self._not_found(params["resourceArn"], "cluster")
         target.tags.update(params["tags"])
         return 200, {}, {}
 
     def _UntagResource(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        target = self.clusters.get(params["resourceArn"]) or self.snapshots.get(params["resourceArn"])
+        target = self.clusters.get(params["resourceArn"]) or self._snapshot_here(params["resourceArn"])
         if target is None:
             return self._not_found(params["resourceArn"], "cluster")
         for key in params["tagKeys"]:
             target.tags.pop(key, None)
         return 200, {}, {}
+
+    def _CopyClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Called in the destination region; the source may be in any region of the account."""
+        source_arn = params["snapshotArn"]
+        source = self.snapshots.get(source_arn) if source_arn.split(":")[4:5] == [ACCOUNT] else None
+        if source is None:
+            return self._not_found(source_arn, "cluster-snapshot")
+        if source.status() != "ACTIVE":
+            return self._error(
+                409,
+                "ConflictException",
+                f"Source snapshot is {source.status()}",
+                resourceId=source_arn,
+                resourceType="cluster-snapshot",
+            )
+        name = params["targetSnapshotName"]
+        if self._name_taken(name):
+            return self._error(
+                409,
+                "ConflictException",
+                "Snapshot name already exists",
+                resourceId=name,
+                resourceType="cluster-snapshot",
+            )
+        key = params.get("kmsKeyId")
+        cross_region = source.region != self.request_region
+        if key is None and cross_region and source.kms_key_id != "AWS_OWNED_KMS_KEY":
+            return self._error(
+                400,
+                "ValidationException",
+                "kmsKeyId is required to copy an encrypted snapshot to another region",
+                reason="fieldValidationFailed",
+            )
+        if key is not None:
+            if key.startswith("arn:") and region_of(key) != self.request_region:
+                return self._error(
+                    400,
+                    "ValidationException",
+                    f"KMS key {key} is not in {self.request_region}",
+                    reason="fieldValidationFailed",
+                )
+            if key in self.kms_key_errors:
+                status, code, message = self.kms_key_errors[key]
+                return self._error(status, code, message)
+        arn = snapshot_arn_in(self.request_region)
+        tags = {**(source.tags if params.get("copyTags") else {}), **params.get("tags", {})}
+        copy = Snapshot(
+            arn,
+            name,
+            source.cluster_arn,
+            tags,
+            time.monotonic(),
+            final_status=self.final_status,
+            delay=self.snapshot_delay if self.copy_delay is None else self.copy_delay,
+            creation_time=self._next_creation_time(),
+            kms_key_id=key or source.kms_key_id,
+            copied_from=source_arn,
+        )
+        self.snapshots[arn] = copy
+        return 200, {"snapshot": copy.describe()}, {}
 
 
 def _routes() -> list[tuple[str, re.Pattern[str], str]]:
@@ -481,6 +611,7 @@ def _routes() -> list[tuple[str, re.Pattern[str], str]]:
         "ListTagsForResource",
         "ListClusters",
         "GetCluster",
+        "CopyClusterSnapshot",
     ):
         http = MODEL.operation_model(name).http
         pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(http["requestUri"]))
@@ -534,8 +665,9 @@ def _make_handler(service: DocDbElasticStandIn) -> type[BaseHTTPRequestHandler]:
                     params: dict[str, Any] = json.loads(raw) if raw else {}
                     params.update({k: unquote(v) for k, v in match.groupdict().items()})
                     params.update(_typed_query(operation, parse_qs(parts.query)))
+                    region = signing_region(self.headers.get("Authorization", ""))
                     try:
-                        status, body, headers = service.handle(operation, params)
+                        status, body, headers = service.handle(operation, params, region)
                     except ConnectionReset:
                         self.close_connection = True
                         self.connection.shutdown(2)

