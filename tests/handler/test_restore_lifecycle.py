@@ -189,7 +189,8 @@ def test_a_cluster_with_the_name_that_this_request_did_not_restore_fails_and_is_
     assert response["Status"] == "FAILED" and theirs in response["Reason"]
     assert "choose another cluster_name" in response["Reason"]
     assert docdb.clusters[theirs].status == "ACTIVE" and len(docdb.clusters) == 2
-    assert writes(docdb) == ["RestoreClusterFromSnapshot"]
+    # (an untagged resource of the name is re-read a few times before it is called foreign)
+    assert set(writes(docdb)) == {"RestoreClusterFromSnapshot"}
 
 
 def created(source, receiver, **extra: Any) -> tuple[dict[str, Any], str]:
