@@ -3,6 +3,7 @@ sends them, against the loopback stand-in."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -83,13 +84,29 @@ def test_a_rename_snapshots_the_old_cluster_from_the_old_properties(docdb, recei
     assert cluster_arn_for("orders-v2") not in {s.cluster_arn for s in docdb.snapshots.values()}
 
 
-@pytest.mark.parametrize("status", ["STOPPED", "UPDATING"])
+@pytest.mark.parametrize("status", ["STOPPED", "INACCESSIBLE_ENCRYPTION_CREDS"])
 def test_a_cluster_that_is_not_active_fails_the_change_by_default(status, docdb, receiver):
     cluster = docdb.add_cluster("orders", status=status)
     answer = send(receiver, "Update", {**BEFORE, "Trigger": "digest-2"}, old=BEFORE, physical_id="no-snapshot-x")
     assert answer["Status"] == "FAILED"
     assert "orders" in answer["Reason"] and cluster in answer["Reason"] and status in answer["Reason"]
     assert "ClusterNotActive.SKIP" in answer["Reason"] and docdb.snapshots == {}
+
+
+def test_a_cluster_that_is_updating_is_waited_for_then_snapshotted(docdb, receiver):
+    # GIVEN a cluster still UPDATING (from some earlier change) for 3 s
+    docdb.snapshot_delay = 0.0
+    cluster = docdb.add_cluster("orders", status="UPDATING")
+    timer = threading.Timer(3.0, lambda: setattr(docdb.clusters[cluster], "status", "ACTIVE"))
+    timer.start()
+    # WHEN the next change comes
+    props = {**BEFORE, "Trigger": "digest-2", "TimeoutSeconds": "60"}
+    answer = send(receiver, "Update", props, old=BEFORE, physical_id="no-snapshot-x")
+    timer.join()
+    # THEN the snapshot before it was taken once the cluster was ACTIVE again
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    (snapshot,) = docdb.snapshots.values()
+    assert snapshot.cluster_arn == cluster == answer["Data"][Attr.CLUSTER_ARN]
 
 
 def test_a_cluster_that_is_not_active_is_skipped_when_asked(docdb, receiver):
