@@ -20,7 +20,7 @@ def slow_service(docdb: DocDbElasticStandIn) -> None:
     """Every answer takes a while to arrive, and the snapshot a few seconds to be ACTIVE: a second
     delivery always finds the first one mid-call."""
     docdb.snapshot_delay = 3.0
-    docdb.latency = {"CreateClusterSnapshot": 1.0, "ListClusterSnapshots": 0.6, "ListTagsForResource": 0.4}
+    docdb.latency = {"CreateClusterSnapshot": 2.0, "ListClusterSnapshots": 0.6, "ListTagsForResource": 0.4}
 
 
 def assert_one_snapshot_and_identical_answers(docdb: DocDbElasticStandIn, answers: list[dict], deliveries: int):
