@@ -21,7 +21,7 @@ CDK_CONTEXT := $(if $(CLUSTER_ARN),-c clusterArn=$(CLUSTER_ARN)) $(if $(TRIGGER)
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
-.PHONY: setup synth deploy diff destroy lint test bench dist integ integ-snapshot clean
+.PHONY: setup synth deploy diff destroy drill lint test bench dist integ integ-snapshot clean
 
 setup: $(STAMP) $(CDK)
 
@@ -71,6 +71,18 @@ lint: setup
 test: lint $(CHECKOV_STAMP) $(MIN_CDK_STAMP)
 	$(RUN) $(BIN)/python -m pytest -n $(TEST_WORKERS)
 
+# The restore drill (real AWS account): restore the newest snapshot of CLUSTER_ARN, print the
+# recovery time, destroy the drill stack (its cluster is deleted without a final snapshot).
+DRILL_APP := python3 examples/restore_drill_app.py
+DRILL_OUT := cdk.out.drill
+drill: setup
+	@test -n "$(CLUSTER_ARN)" || { echo "usage: make drill CLUSTER_ARN=arn:aws:docdb-elastic:<region>:<account>:cluster/<id>"; exit 2; }
+	$(RUN) $(CDK) deploy --app "$(DRILL_APP)" -c clusterArn=$(CLUSTER_ARN) -c drillId=$$(date +%s) \
+		--require-approval never --output $(DRILL_OUT) --outputs-file $(DRILL_OUT)/outputs.json \
+		|| { $(RUN) $(CDK) destroy --app "$(DRILL_APP)" -c clusterArn=$(CLUSTER_ARN) --force --output $(DRILL_OUT); exit 1; }
+	$(BIN)/python examples/restore_drill_app.py --report $(DRILL_OUT)/outputs.json
+	$(RUN) $(CDK) destroy --app "$(DRILL_APP)" -c clusterArn=$(CLUSTER_ARN) --force --output $(DRILL_OUT)
+
 # Real AWS account, by hand: deploys the integration test (the demo stack and its assertion
 # stack, whose API-call assertions fail the deploy if they do not hold), then destroys both.
 INTEG_APP := python3 tests/integ/integ.protected_cluster.py
@@ -92,7 +104,7 @@ dist: setup
 	$(BIN)/python -m build --no-isolation --outdir dist .
 
 clean:
-	rm -rf $(VENV) .venv-checkov .venv-min-cdk node_modules cdk.out .pytest_cache .hypothesis .mypy_cache .ruff_cache *.egg-info dist build
+	rm -rf $(VENV) .venv-checkov .venv-min-cdk node_modules cdk.out cdk.out.drill .pytest_cache .hypothesis .mypy_cache .ruff_cache *.egg-info dist build
 
 bench: setup
 	$(RUN) $(BIN)/python benchmarks/run.py

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Sample app, two independent stacks:
+"""Sample app, three independent stacks:
 
 - DocDbElasticSnapshotStack snapshots an existing cluster (-c clusterArn=...) on every deploy
   that changes it.
@@ -7,8 +7,10 @@
   password in Secrets Manager) with every protection: a snapshot before each change (keeping
   the last few), a final snapshot on delete or replacement, and a release snapshot; the
   before-change snapshots and the final snapshot are also copied to a second region.
+- DocDbElasticRestoreDrill restores the newest snapshot of an existing cluster (-c clusterArn=...)
+  and reports how long it took (the restore drill: `make drill CLUSTER_ARN=...`).
 
-    make synth                                         # both stacks, no AWS account needed
+    make synth                                         # all three stacks, no AWS account needed
     make deploy CLUSTER_ARN=arn:aws:docdb-elastic:...  # the existing-cluster stack
     make deploy STACK=DocDbElasticProtectedClusterDemo # the demo (creates a billable cluster)
 """
@@ -19,11 +21,13 @@ from aws_cdk import aws_docdbelastic as docdbelastic
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ssm as ssm
 
 from constructs import Construct
 from docdb_elastic_snapshot import (
     ClusterNotActive,
     CopyDestination,
+    ElasticClusterFromSnapshot,
     ElasticClusterSnapshot,
     ElasticClusterSnapshotCopy,
     FinalSnapshot,
@@ -161,6 +165,55 @@ class ProtectedClusterDemoStack(cdk.Stack):
         cdk.CfnOutput(self, "BeforeChangeDrCopyArn", value=before_change_copy.snapshot_arn)
 
 
+class RestoreDrillStack(cdk.Stack):
+    """The restore drill: restore the newest snapshot (manual or automated) of a cluster, see it
+    ACTIVE, report the recovery time; DESTROY, so tearing the stack down leaves nothing behind.
+    A new `drill_id` (context drillId) restores again on the next deploy."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        source_cluster_arn: str | None = None,
+        source_cluster_arn_parameter: str | None = None,
+        drill_id: str | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        if source_cluster_arn_parameter:
+            # Read at deploy time (a pipeline stage cannot reference another stage's resources).
+            source_cluster_arn = ssm.StringParameter.value_for_string_parameter(self, source_cluster_arn_parameter)
+        self.restored = restored = ElasticClusterFromSnapshot(
+            self,
+            "Restored",
+            source_cluster_arn=source_cluster_arn,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+            tags={"purpose": "restore-drill"},
+            trigger=drill_id,
+        )
+        self.restore_seconds = cdk.CfnOutput(self, "RestoreSeconds", value=restored.restore_seconds)
+        self.snapshot_arn = cdk.CfnOutput(self, "SnapshotArn", value=restored.snapshot_arn)
+        self.cluster_endpoint = cdk.CfnOutput(self, "ClusterEndpoint", value=restored.cluster_endpoint)
+
+
+def _env_of(cluster_arn: str) -> cdk.Environment | None:
+    """A cluster's own account and region: snapshots and restores happen there."""
+    arn_parts = cluster_arn.split(":")
+    return cdk.Environment(account=arn_parts[4], region=arn_parts[3]) if len(arn_parts) > 4 else None
+
+
+def build_drill(app: cdk.App) -> RestoreDrillStack:
+    cluster_arn = app.node.try_get_context("clusterArn") or PLACEHOLDER_CLUSTER_ARN
+    return RestoreDrillStack(
+        app,
+        "DocDbElasticRestoreDrill",
+        source_cluster_arn=cluster_arn,
+        drill_id=app.node.try_get_context("drillId"),
+        env=_env_of(cluster_arn),
+    )
+
+
 def build_demo(app: cdk.App) -> cdk.Stack:
     return ProtectedClusterDemoStack(app, "DocDbElasticProtectedClusterDemo")
 
@@ -181,4 +234,5 @@ if __name__ == "__main__":
     app = cdk.App()
     build(app)
     build_demo(app)
+    build_drill(app)
     app.synth()

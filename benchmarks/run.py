@@ -245,6 +245,31 @@ def readiness(docdb, receiver: ResponseReceiver) -> None:
     )
 
 
+def restore_readiness(docdb, receiver: ResponseReceiver) -> None:
+    """ElasticClusterFromSnapshot: from the restored cluster turning ACTIVE to CloudFormation's answer."""
+    from docdb_snapshot_handler import entrypoint
+    from docdb_snapshot_handler.contract import RestoreProp
+    from standins.events import restore_event
+
+    rows = []
+    for delay in (2.0, 60.0):
+        docdb.reset()
+        docdb.restore_delay = delay
+        source = docdb.add_cluster("bench")
+        snapshot = docdb.add_snapshot(source, "bench-nightly")
+        event = restore_event("Create", receiver.new_url(), {RestoreProp.SNAPSHOT_ARN: snapshot})
+        entrypoint.handler(event, FakeLambdaContext())
+        (received,) = receiver.received_for(event["ResponseURL"])
+        (cluster,) = [c for c in docdb.clusters.values() if c.name != "bench"]
+        gets = len(docdb.calls_to("GetCluster"))
+        rows.append([f"{delay:.0f} s", f"{received.at - cluster.ready_at:.2f}", gets, len(docdb.calls)])
+    table(
+        "4b. Restore readiness: restored cluster ACTIVE to CloudFormation answered",
+        ["restore takes", "overhead (s)", "GetCluster calls", "all docdb-elastic calls"],
+        rows,
+    )
+
+
 def synth_times(workdir: Path) -> None:
     if not CDK_CLI.exists():
         print("\n(5. skipped: the CDK CLI is not installed; run `make bench`)")
@@ -313,6 +338,7 @@ def main() -> None:
                 cold_start(ours_asset, server.service, receiver, env)
             if wanted("4"):
                 readiness(server.service, receiver)
+                restore_readiness(server.service, receiver)
         if wanted("5"):
             synth_times(workdir)
 

@@ -1,10 +1,12 @@
-"""AWS CDK constructs that snapshot Amazon DocumentDB elastic clusters from a stack."""
+"""AWS CDK constructs that snapshot Amazon DocumentDB elastic clusters from a stack, and restore
+clusters from those snapshots."""
 
 from .copy import CopyDestination, ElasticClusterSnapshotCopy
 from .permissions import OPERATIONS, Decision, Operation, Scope
 from .protections import ClusterNotActive, FinalSnapshot, SnapshotBeforeChange
 from .provider import SnapshotProvider
 from .provider_options import ProviderOptions
+from .restore import ElasticClusterFromSnapshot
 from .snapshot import ElasticClusterSnapshot
 from .validation import InvalidPropsError
 
@@ -13,6 +15,7 @@ __all__ = [
     "ClusterNotActive",
     "CopyDestination",
     "Decision",
+    "ElasticClusterFromSnapshot",
     "ElasticClusterSnapshot",
     "ElasticClusterSnapshotCopy",
     "FinalSnapshot",

@@ -142,18 +142,25 @@ OPERATIONS: dict[str, Operation] = {
         ),
         Operation("GetClusterSnapshot", ("cluster-snapshot",), "every snapshot construct (waiting, redelivery)"),
         Operation("ListClusterSnapshots", (), "every snapshot construct (redelivery, name conflicts, retain_last)"),
-        Operation("ListTagsForResource", ("cluster-snapshot",), "every snapshot construct (redelivery, retain_last)"),
+        Operation(
+            "ListTagsForResource",
+            ("cluster", "cluster-snapshot"),
+            "every snapshot construct (redelivery, retain_last); restore construct (a cluster's request tag)",
+        ),
         Operation(
             "DeleteClusterSnapshot",
             ("cluster-snapshot",),
             "ElasticClusterSnapshot with removal_policy=DESTROY; retain_last",
             (_ec2("ec2:DeleteVpcEndpoints", "ec2:ModifyVpcEndpoint", *_EC2_DESCRIBES),),
         ),
-        Operation("ListClusters", (), "SnapshotBeforeChange (finds its cluster by name)"),
+        Operation(
+            "ListClusters", (), "SnapshotBeforeChange (finds its cluster by name); restore construct (redelivery)"
+        ),
         Operation(
             "GetCluster",
             ("cluster",),
-            "FinalSnapshot (is the cluster still there?); every snapshot construct (a busy cluster's status)",
+            "FinalSnapshot (is the cluster still there?); every snapshot construct (a busy cluster's status); "
+            "restore construct (waiting)",
         ),
         # Decided now for the restore and copy constructs (issues 10 and 12): they only grant.
         Operation(

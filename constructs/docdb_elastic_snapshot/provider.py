@@ -373,6 +373,32 @@ class SnapshotProvider(Construct):
     def allow_deletion(self) -> None:
         self.grant("DeleteClusterSnapshot", [self._snapshot_arns])
 
+    # --- ElasticClusterFromSnapshot (issue 10): restoring, changing and deleting clusters --------
+    # A restored cluster's ARN is chosen by the service, so its grants are on clusters of the
+    # account and region (the handler only acts on the cluster its resource restored). The
+    # snapshot's own ARN, when it is a token of this stack (an ElasticClusterSnapshot's), goes on
+    # a policy of its own, RestorePolicy, on which only the restore resources depend: on
+    # ClusterPolicy it would form a cycle with that snapshot resource, which depends on it.
+
+    _restore_policy: iam.Policy | None = None
+
+    def allow_restores(self, resource: CustomResource, snapshot_arn: str | None) -> None:
+        """Let `resource` restore a cluster from `snapshot_arn` (None: the newest snapshot of a
+        cluster, chosen at deploy time), wait for it, change, tag, snapshot and delete it."""
+        self.grant(
+            ("GetCluster", "UpdateCluster", "DeleteCluster", "ListTagsForResource", "TagResource", "UntagResource"),
+            [self._any_cluster_arn],
+        )
+        self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns])
+        self.grant("ListClusters", ["*"])
+        if snapshot_arn is not None and Token.is_unresolved(snapshot_arn):
+            if self._restore_policy is None:
+                self._restore_policy = iam.Policy(self, "RestorePolicy", roles=[self.role])
+            self._grant(self._restore_policy, "RestoreClusterFromSnapshot", [snapshot_arn, self._any_cluster_arn], None)
+            resource.node.add_dependency(self._restore_policy)
+        else:
+            self.grant("RestoreClusterFromSnapshot", [snapshot_arn or self._snapshot_arns, self._any_cluster_arn])
+
     # --- Copies (ElasticClusterSnapshotCopy, FinalSnapshot copy_to) ------------------------------
     # In a policy of their own, on which only the resources that copy depend: a source given as a
     # token, or a key of this stack, must never become a dependency of the function. The actions

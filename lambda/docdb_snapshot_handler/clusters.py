@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
+from . import contract
 from .api import Api, ApiError
-from .once import Failed
+from .once import Budget, Failed, Found, create_once, wait_for_status
 from .snapshots import explain
+
+logger = logging.getLogger(__name__)
 
 # Statuses the cluster leaves by itself: a snapshot refused meanwhile is waited for.
 PASSING_STATUSES = frozenset(
@@ -62,4 +67,177 @@ class Clusters:
             f"Cluster {cluster_arn} is {status}, which only an action of yours ends, so no snapshot can be "
             "taken. To fix: make it ACTIVE (start it if it is STOPPED; check its KMS key and network), then "
             "deploy again"
+        )
+
+
+# --- Restored clusters: restore once per request, update, tag, delete, wait ----------------------
+
+# Statuses a cluster reaches from CREATING or UPDATING that will not become ACTIVE on their own.
+CLUSTER_FAILED_STATUSES = frozenset(
+    {
+        "DELETING",
+        "STOPPING",
+        "STOPPED",
+        "VPC_ENDPOINT_LIMIT_EXCEEDED",
+        "IP_ADDRESS_LIMIT_EXCEEDED",
+        "INVALID_SECURITY_GROUP_ID",
+        "INVALID_SUBNET_ID",
+        "INACCESSIBLE_ENCRYPTION_CREDS",
+        "INACCESSIBLE_SECRET_ARN",
+        "INACCESSIBLE_VPC_ENDPOINT",
+        "INCOMPATIBLE_NETWORK",
+    }
+)
+GONE = "GONE"
+
+CLUSTER_ADVICE = {
+    "AccessDeniedException": (
+        "the provider's role may not call docdb-elastic:{action} on {subject}: check service control "
+        "policies and permissions boundaries (and, for an encrypted snapshot, the KMS key policy)"
+    ),
+    "ConflictException": "the cluster is busy or the name is taken; deploy again once it is ACTIVE",
+    "InternalServerException": "the service kept failing; deploy again later",
+    "ResourceNotFoundException": "{subject} does not exist in this account and region: check the ARN",
+    "ServiceQuotaExceededException": (
+        "an account quota (elastic clusters, shards or vCPUs) is reached: delete unused clusters or "
+        "request a higher quota in Service Quotas"
+    ),
+    "ThrottlingException": "the API kept throttling; deploy again later",
+    "ValidationException": "the API rejected the request: check the subnets, security groups, KMS key and shards",
+}
+
+
+def explain_cluster(error: ApiError, subject: str) -> Failed:
+    advice = CLUSTER_ADVICE.get(error.code, "" if error.http_status else "the endpoint could not be reached")
+    tries = f" after {error.attempts} attempts" if error.attempts > 1 else ""
+    reason = f"{error.operation} failed for {subject}{tries}: {error.code}: {error.message}"
+    if advice:
+        reason += ". To fix: " + advice.format(action=error.operation, subject=subject)
+    return Failed(reason)
+
+
+class RestoredClusters(Clusters):
+    """The cluster calls of ElasticClusterFromSnapshot, on the shared once/wait primitive."""
+
+    def _call(self, operation: str, subject: str, **params: Any) -> dict[str, Any]:
+        try:
+            return self.api.call(operation, **params)
+        except ApiError as error:
+            raise explain_cluster(error, subject) from error
+
+    def tags(self, cluster_arn: str) -> dict[str, str]:
+        tags: dict[str, str] = self._call("ListTagsForResource", cluster_arn, resourceArn=cluster_arn).get("tags", {})
+        return tags
+
+    def newest_snapshot(self, cluster_arn: str) -> dict[str, Any] | None:
+        """The newest ACTIVE snapshot of the cluster, manual or automated (by creation time)."""
+        newest: dict[str, Any] | None = None
+        for snapshot_type in ("manual", "automated"):
+            params: dict[str, Any] = {"clusterArn": cluster_arn, "snapshotType": snapshot_type, "maxResults": 100}
+            while True:
+                page = self._call("ListClusterSnapshots", f"snapshots of {cluster_arn}", **params)
+                for summary in page.get("snapshots", []):
+                    if summary.get("status") == "ACTIVE" and (
+                        newest is None
+                        or str(summary.get("snapshotCreationTime", "")) > str(newest.get("snapshotCreationTime", ""))
+                    ):
+                        newest = dict(summary)
+                if not page.get("nextToken"):
+                    break
+                params["nextToken"] = page["nextToken"]
+        return newest
+
+    def restore(
+        self, request: dict[str, Any], token: str, budget: Budget, foreign_remedy: str
+    ) -> tuple[dict[str, Any], bool]:
+        """RestoreClusterFromSnapshot once per request (see once.create_once). Returns the
+        cluster and whether this call restored it (False: an earlier delivery did)."""
+        name = str(request["clusterName"])
+        subject = f"cluster {name} from {request['snapshotArn']}"
+        created = []
+
+        def create() -> dict[str, Any]:
+            cluster: dict[str, Any] = self.api.call("RestoreClusterFromSnapshot", **request)["cluster"]
+            created.append(cluster["clusterArn"])
+            logger.info("restore requested", extra={"cluster_arn": cluster.get("clusterArn")})
+            return cluster
+
+        def find() -> Found | None:
+            cluster = self.find(name)
+            if cluster is None:
+                return None
+            arn = str(cluster["clusterArn"])
+            return Found(arn, self.tags(arn).get(contract.REQUEST_TAG_KEY))
+
+        def adopt(arn: str) -> dict[str, Any]:
+            cluster = self.get(arn)
+            if cluster is None:
+                raise Failed(f"Cluster {name} ({arn}) disappeared while it was being restored")
+            return cluster
+
+        cluster = create_once(
+            create=create,
+            find=find,
+            adopt=adopt,
+            token=token,
+            budget=budget,
+            what=f"A cluster named {name}",
+            busy_reason=lambda: "the snapshot or the account was busy",
+            foreign_remedy=foreign_remedy,
+            explain=lambda error: explain_cluster(error, subject),
+        )
+        return cluster, bool(created)
+
+    def update(self, cluster_arn: str, changes: dict[str, Any], client_token: str) -> dict[str, Any]:
+        cluster: dict[str, Any] = self._call(
+            "UpdateCluster", cluster_arn, clusterArn=cluster_arn, clientToken=client_token, **changes
+        )["cluster"]
+        logger.info("cluster update requested", extra={"cluster_arn": cluster_arn, "changed": sorted(changes)})
+        return cluster
+
+    def tag(self, cluster_arn: str, tags: dict[str, str]) -> None:
+        if tags:
+            self._call("TagResource", cluster_arn, resourceArn=cluster_arn, tags=tags)
+
+    def untag(self, cluster_arn: str, keys: list[str]) -> None:
+        if keys:
+            self._call("UntagResource", cluster_arn, resourceArn=cluster_arn, tagKeys=keys)
+
+    def delete(self, cluster_arn: str) -> None:
+        """DeleteCluster; a cluster already gone (or already being deleted) is success."""
+        try:
+            self.api.call("DeleteCluster", clusterArn=cluster_arn)
+        except ApiError as error:
+            if error.code == "ResourceNotFoundException":
+                return
+            current = self.get(cluster_arn)
+            if current is None or current.get("status") == "DELETING":
+                return
+            raise explain_cluster(error, cluster_arn) from error
+        logger.info("cluster deletion requested", extra={"cluster_arn": cluster_arn})
+
+    def wait_until(
+        self,
+        cluster: dict[str, Any],
+        budget: Budget,
+        elapsed: Callable[[], float],
+        target: str = "ACTIVE",
+        remedy: str = "raise the timeout prop",
+    ) -> tuple[dict[str, Any], int]:
+        """Poll GetCluster until the status is `target` (GONE: the cluster no longer exists)."""
+        arn = str(cluster["clusterArn"])
+
+        def fetch() -> dict[str, Any]:
+            current = self.get(arn)
+            return {"clusterArn": arn, "status": GONE} if current is None else current
+
+        return wait_for_status(
+            current=cluster,
+            fetch=fetch,
+            budget=budget,
+            elapsed=elapsed,
+            what=f"Cluster {cluster.get('clusterName', '')} ({arn})",
+            target=target,
+            failed_statuses=frozenset() if target == GONE else CLUSTER_FAILED_STATUSES,
+            still_waiting_remedy=remedy,
         )

@@ -204,6 +204,12 @@ def _create_or_update(event: dict[str, Any], context: Any) -> str:
             physical_id, data = lifecycle.create_or_update(event, context, _SERVICES)
     except lifecycle.Continue as pending:
         return _continue_in_new_invocation(event, context, pending.state)
+    except SnapshotFailed as failed:
+        # A restore that failed after its cluster existed names it, so the rollback deletes it.
+        named = getattr(failed, "physical_id", None)
+        if named:
+            helper.PhysicalResourceId = str(named)
+        raise
     helper.Data.update(data)
     return physical_id
 

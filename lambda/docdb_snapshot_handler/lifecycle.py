@@ -213,12 +213,21 @@ def _is_copy(event: dict[str, Any]) -> bool:
     return event.get("ResourceType") == contract.COPY_RESOURCE_TYPE
 
 
+def _restore_resource(event: dict[str, Any]) -> bool:
+    """A restored cluster (ElasticClusterFromSnapshot) rather than a snapshot: routed by type."""
+    return event.get("ResourceType") == contract.RESTORE_RESOURCE_TYPE
+
+
 def create_or_update(event: dict[str, Any], context: Any, services: Services) -> Result:
     """Return (PhysicalResourceId, Data)."""
     if _is_copy(event):
         from . import copies
 
         return copies.create_or_update(event, context, services)
+    if _restore_resource(event):
+        from . import restore  # restore builds on this module
+
+        return restore.create_or_update(event, context, services)
     request = _Request(event, context, services)
     unchanged = request.unchanged()
     if unchanged is not None:
@@ -293,6 +302,10 @@ def resume(event: dict[str, Any], context: Any, services: Services) -> Result:
         from . import copies
 
         return copies.resume(event, context, services)
+    if _restore_resource(event):
+        from . import restore
+
+        return restore.resume(event, context, services)
     request = _Request(event, context, services)
     state = request.continuation
     if "snapshotArn" not in state:
@@ -315,6 +328,10 @@ def delete(event: dict[str, Any], context: Any, services: Services) -> str:
         from . import copies
 
         return copies.delete(event, context, services)
+    if _restore_resource(event):
+        from . import restore
+
+        return restore.delete(event, context, services)
     physical_id = str(event.get("PhysicalResourceId", ""))
     properties = event.get("ResourceProperties")
     mode = properties.get(contract.Prop.MODE) if isinstance(properties, dict) else None

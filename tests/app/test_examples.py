@@ -11,7 +11,7 @@ from types import ModuleType
 
 from aws_cdk.assertions import Template
 
-from docdb_snapshot_handler.contract import RESOURCE_TYPE, Prop
+from docdb_snapshot_handler.contract import RESOURCE_TYPE, RESTORE_RESOURCE_TYPE, Prop, RestoreProp
 from synth_support import REPO, cdk_synth, recommended_app
 
 INTEG = REPO / "tests" / "integ" / "integ.protected_cluster.py"
@@ -43,6 +43,37 @@ def test_the_pipeline_stage_snapshots_its_cluster_before_each_change():
         r["Properties"].get(Prop.MODE, "snapshot") for r in template["Resources"].values() if r["Type"] == RESOURCE_TYPE
     )
     assert modes == ["before-change", "final", "snapshot"]
+
+
+def test_the_pipeline_runs_a_restore_drill_after_production_and_tears_it_down():
+    # GIVEN the pipeline example, synthesized
+    app = recommended_app()
+    pipeline_stack = load(REPO / "examples" / "pipeline_app.py", "pipeline_app_drill").build(app)
+    assembly = app.synth()
+    pipeline = assembly.get_stack_by_name("OrdersPipeline").template
+    (codepipeline,) = [r for r in pipeline["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"]
+    stages = [stage["Name"] for stage in codepipeline["Properties"]["Stages"]]
+    # THEN the drill stage comes after production, and its post step reads the outputs
+    assert stages.index("RestoreDrill") > stages.index("Prod")
+    drill_stage = next(s for s in codepipeline["Properties"]["Stages"] if s["Name"] == "RestoreDrill")
+    assert any("ReportAndTearDown" in action["Name"] for action in drill_stage["Actions"])
+    # AND the drill stack restores the newest snapshot of the cluster named in SSM, with DESTROY
+    drill = Template.from_stack(pipeline_stack.drill.drill).to_json()
+    (restore,) = [r for r in drill["Resources"].values() if r["Type"] == RESTORE_RESOURCE_TYPE]
+    assert restore["Properties"][RestoreProp.REMOVAL_POLICY] == "destroy"
+    assert "Ref" in restore["Properties"][RestoreProp.SOURCE_CLUSTER_ARN]
+    assert {"RestoreSeconds", "SnapshotArn", "ClusterEndpoint"} <= set(drill["Outputs"])
+
+
+def test_the_drill_report_reads_the_recovery_time_from_the_deploy_outputs(tmp_path: Path):
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(
+        json.dumps(
+            {"DocDbElasticRestoreDrill": {"RestoreSeconds": "742", "SnapshotArn": "arn:x", "ClusterEndpoint": "e"}}
+        )
+    )
+    report = load(REPO / "examples" / "restore_drill_app.py", "restore_drill_app").report(str(outputs))
+    assert "742 s" in report and "arn:x" in report
 
 
 ASSET_HASH = re.compile(r"[0-9a-f]{64}")

@@ -14,7 +14,7 @@ from aws_cdk import RemovalPolicy
 from cdk_nag import AwsSolutionsChecks
 
 from docdb_elastic_snapshot import ElasticClusterSnapshot
-from docdb_snapshot_handler.contract import RESOURCE_TYPE, Prop
+from docdb_snapshot_handler.contract import RESOURCE_TYPE, RESTORE_RESOURCE_TYPE, Prop, RestoreProp
 from synth_support import REPO, recommended_app, templates
 
 
@@ -39,7 +39,7 @@ def test_cdk_synth_works_out_of_the_box_with_a_clearly_named_placeholder(placeho
 
 def test_cfn_lint_finds_nothing_in_the_synthesized_templates(placeholder_synth: Path, standin_synth: Path):
     files = [str(p) for d in (placeholder_synth, standin_synth) for p in d.glob("*.template.json")]
-    assert len(files) == 4  # the existing-cluster stack and the demo, twice
+    assert len(files) == 6  # the existing-cluster stack, the demo and the restore drill, twice
     # W3005: the redundant DependsOn that CDK itself emits for a function's role.
     result = subprocess.run(
         [str(Path(sys.executable).parent / "cfn-lint"), "--ignore-checks", "W3005", "--", *files],
@@ -118,3 +118,20 @@ def test_the_construct_acknowledges_only_its_own_findings_each_with_a_specific_r
     }
     assert "ListClusterSnapshots" in rules["AwsSolutions-IAM5[Resource::*]"]
     assert all(len(reason) > 80 for reason in rules.values())
+
+
+def test_the_restore_drill_stack_restores_the_newest_snapshot_with_destroy_and_outputs(placeholder_synth: Path):
+    # GIVEN `cdk synth` with no context
+    template = templates(placeholder_synth)["DocDbElasticRestoreDrill.template.json"]
+    # THEN the drill restores the newest snapshot of the placeholder cluster, deleted without a
+    # final snapshot, and outputs what the drill reports
+    (restore,) = [r for r in template["Resources"].values() if r["Type"] == RESTORE_RESOURCE_TYPE]
+    assert restore["Properties"][RestoreProp.SOURCE_CLUSTER_ARN] == sample_app_module().PLACEHOLDER_CLUSTER_ARN
+    assert restore["Properties"][RestoreProp.REMOVAL_POLICY] == "destroy" and restore["DeletionPolicy"] == "Delete"
+    assert {"RestoreSeconds", "SnapshotArn", "ClusterEndpoint"} <= set(template["Outputs"])
+
+
+def test_the_restore_drill_passes_cdk_nag_aws_solutions():
+    app = recommended_app()
+    sample_app_module().build_drill(app)
+    nag_clean(app)

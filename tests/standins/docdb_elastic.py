@@ -156,9 +156,34 @@ class Cluster:
     arn: str
     name: str
     status: str = "ACTIVE"
+    tags: dict[str, str] = field(default_factory=dict)
+    # What GetCluster shows beyond the summary (restored clusters take theirs from the request).
+    settings: dict[str, Any] = field(default_factory=dict)
+    create_time: str = "2026-01-01T00:00:00Z"
+    # A status change under way: at this monotonic time the status becomes the second member
+    # (GONE: the cluster no longer exists).
+    pending: tuple[float, str] | None = None
+    # When a restored cluster reached (or will reach) its status after CREATING (monotonic).
+    ready_at: float = 0.0
 
     def summary(self) -> dict[str, Any]:
         return {"clusterArn": self.arn, "clusterName": self.name, "status": self.status}
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            **self.summary(),
+            "adminUserName": "admin",
+            "authType": "PLAIN_TEXT",
+            "clusterEndpoint": f"{self.name}.cluster.docdb-elastic.amazonaws.com",
+            "createTime": self.create_time,
+            "shardCapacity": 2,
+            "shardCount": 1,
+            "subnetIds": ["subnet-0123456789abcdef0"],
+            "vpcSecurityGroupIds": ["sg-0123456789abcdef0"],
+            "kmsKeyId": "AWS_OWNED_KMS_KEY",
+            "preferredMaintenanceWindow": "sun:03:00-sun:03:30",
+            **self.settings,
+        }
 
 
 @dataclass
@@ -220,6 +245,12 @@ class DocDbElasticStandIn:
             self.latency: dict[str, float] = {}
             # Like AWS may: refuse a snapshot while another snapshot of the cluster is CREATING.
             self.one_snapshot_in_progress = False
+            # Restored clusters: seconds spent CREATING (then ACTIVE, or restore_final_status),
+            # UPDATING after UpdateCluster, and DELETING before they are gone.
+            self.restore_delay = 0.0
+            self.restore_final_status = "ACTIVE"
+            self.update_delay = 0.0
+            self.delete_delay = 0.0
             # Regions: the one the current request was signed for; regions not enabled for the
             # account; KMS keys (ARN or id) that cannot be used, with the error AWS would give.
             self.request_region = REGION
@@ -290,11 +321,22 @@ class DocDbElasticStandIn:
             )
         return arn
 
+    def _advance(self) -> None:
+        """Apply the status changes that are due (under the lock)."""
+        now = time.monotonic()
+        for arn, cluster in list(self.clusters.items()):
+            if cluster.pending is not None and cluster.pending[0] <= now:
+                if cluster.pending[1] == "GONE":
+                    del self.clusters[arn]
+                else:
+                    cluster.status, cluster.pending = cluster.pending[1], None
+
     def handle(
         self, operation: str, params: dict[str, Any], region: str = REGION
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         call = Call(operation, params, region, at=time.monotonic())
         with self.lock:
+            self._advance()
             self.calls.append(call)
             queue = self.faults.get(operation)
             fault = queue.popleft() if queue else None
@@ -432,31 +474,72 @@ class DocDbElasticStandIn:
         cluster = self.clusters.get(params["clusterArn"]) if self._here(params["clusterArn"]) else None
         if cluster is None:
             return self._not_found(params["clusterArn"], "cluster")
-        return (
-            200,
-            {
-                "cluster": {
-                    **cluster.summary(),
-                    "adminUserName": "admin",
-                    "authType": "PLAIN_TEXT",
-                    "clusterEndpoint": "orders.cluster.docdb-elastic.amazonaws.com",
-                    "createTime": "2026-01-01T00:00:00Z",
-                    "shardCapacity": 2,
-                    "shardCount": 1,
-                    "subnetIds": ["subnet-0123456789abcdef0"],
-                    "vpcSecurityGroupIds": ["sg-0123456789abcdef0"],
-                    "kmsKeyId": "AWS_OWNED_KMS_KEY",
-                    "preferredMaintenanceWindow": "sun:03:00-sun:03:30",
-                }
-            },
-            {},
-        )
+        return 200, {"cluster": cluster.describe()}, {}
 
     def _ListTagsForResource(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        cluster = self.clusters.get(params["resourceArn"]) if self._here(params["resourceArn"]) else None
+        if cluster is not None:
+            return 200, {"tags": dict(cluster.tags)}, {}
         snapshot = self._snapshot_here(params["resourceArn"])
         if snapshot is None:
             return self._not_found(params["resourceArn"], "cluster-snapshot")
         return 200, {"tags": dict(snapshot.tags)}, {}
+
+    # --- restored clusters ---------------------------------------------------------------
+    def _RestoreClusterFromSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        snapshot = self._snapshot_here(params["snapshotArn"])
+        if snapshot is None:
+            return self._not_found(params["snapshotArn"], "cluster-snapshot")
+        if snapshot.status() != "ACTIVE":
+            return self._error(409, "ConflictException", f"Snapshot is {snapshot.status()}", resourceId=snapshot.arn)
+        name = params["clusterName"].lower()
+        if any(c.name.lower() == name and self._here(c.arn) for c in self.clusters.values()):
+            return self._error(409, "ConflictException", "Cluster name already exists", resourceId=name)
+        arn = f"arn:aws:docdb-elastic:{self.request_region}:{ACCOUNT}:cluster/{uuid.uuid4()}"
+        members = ("shardCapacity", "shardInstanceCount", "subnetIds", "vpcSecurityGroupIds", "kmsKeyId")
+        settings = {key: params[key] for key in members if key in params}
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        cluster = Cluster(arn, name, tags=dict(params.get("tags", {})), settings=settings, create_time=created)
+        # The answer says CREATING; a call made `restore_delay` seconds later sees the outcome.
+        cluster.ready_at = time.monotonic() + self.restore_delay
+        cluster.status, cluster.pending = "CREATING", (cluster.ready_at, self.restore_final_status)
+        self.clusters[arn] = cluster
+        return 200, {"cluster": cluster.describe()}, {}
+
+    def _UpdateCluster(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        cluster = self.clusters.get(params["clusterArn"]) if self._here(params["clusterArn"]) else None
+        if cluster is None:
+            return self._not_found(params["clusterArn"], "cluster")
+        if cluster.status != "ACTIVE":
+            return self._error(409, "ConflictException", f"Cluster is {cluster.status}", resourceId=cluster.arn)
+        changes = {k: v for k, v in params.items() if k not in ("clusterArn", "clientToken")}
+        cluster.settings.update(changes)
+        cluster.status, cluster.pending = "UPDATING", (time.monotonic() + self.update_delay, "ACTIVE")
+        return 200, {"cluster": cluster.describe()}, {}
+
+    def _DeleteCluster(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        cluster = self.clusters.get(params["clusterArn"]) if self._here(params["clusterArn"]) else None
+        if cluster is None:
+            return self._not_found(params["clusterArn"], "cluster")
+        if cluster.status in ("CREATING", "UPDATING", "DELETING"):
+            return self._error(409, "ConflictException", f"Cluster is {cluster.status}", resourceId=cluster.arn)
+        cluster.status, cluster.pending = "DELETING", (time.monotonic() + self.delete_delay, "GONE")
+        return 200, {"cluster": cluster.describe()}, {}
+
+    def _TagResource(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        target = self.clusters.get(params["resourceArn"]) or self._snapshot_here(params["resourceArn"])
+        if target is None:
+            return self._not_found(params["resourceArn"], "cluster")
+        target.tags.update(params["tags"])
+        return 200, {}, {}
+
+    def _UntagResource(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        target = self.clusters.get(params["resourceArn"]) or self._snapshot_here(params["resourceArn"])
+        if target is None:
+            return self._not_found(params["resourceArn"], "cluster")
+        for key in params["tagKeys"]:
+            target.tags.pop(key, None)
+        return 200, {}, {}
 
     def _CopyClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         """Called in the destination region; the source may be in any region of the account."""
@@ -541,6 +624,19 @@ def _routes() -> list[tuple[str, re.Pattern[str], str]]:
 _ROUTES = _routes()
 
 
+def _route(name: str) -> tuple[str, re.Pattern[str], str]:
+    http = MODEL.operation_model(name).http
+    pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(http["requestUri"]))
+    return http["method"], re.compile(f"^{pattern}$"), name
+
+
+# Restored clusters (ElasticClusterFromSnapshot).
+_ROUTES += [
+    _route(name)
+    for name in ("RestoreClusterFromSnapshot", "UpdateCluster", "DeleteCluster", "TagResource", "UntagResource")
+]
+
+
 def _typed_query(operation: str, query: dict[str, list[str]]) -> dict[str, Any]:
     """Query-string members by their model names and types (maxResults is an integer)."""
     params: dict[str, Any] = {}
@@ -549,6 +645,8 @@ def _typed_query(operation: str, query: dict[str, list[str]]) -> dict[str, Any]:
         if shape.serialization.get("location") == "querystring" and wire in query:
             value = query[wire][0]
             params[member] = int(value) if shape.type_name == "integer" else value
+            if shape.type_name == "list":
+                params[member] = query[wire]
     return params
 
 
@@ -600,6 +698,9 @@ def _make_handler(service: DocDbElasticStandIn) -> type[BaseHTTPRequestHandler]:
 
         def do_DELETE(self) -> None:
             self._route("DELETE")
+
+        def do_PUT(self) -> None:
+            self._route("PUT")
 
     return Handler
 

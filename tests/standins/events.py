@@ -28,3 +28,37 @@ def cfn_event(
     if physical_id is not None:
         event["PhysicalResourceId"] = physical_id
     return event
+
+
+RESTORE_STACK_ID = (
+    "arn:aws:cloudformation:us-east-1:123456789012:stack/RestoreStack/7c9e6679-7425-40de-944b-e07fc1f90ae7"
+)
+
+
+def restore_event(
+    request_type: str,
+    response_url: str,
+    properties: dict[str, Any],
+    old_properties: dict[str, Any] | None = None,
+    physical_id: str | None = None,
+    logical_id: str = "RestoredCluster0A1B2C3D",
+) -> dict[str, Any]:
+    """A CloudFormation event for an ElasticClusterFromSnapshot resource."""
+    from docdb_snapshot_handler.contract import RESTORE_RESOURCE_TYPE
+
+    token = "arn:aws:lambda:us-east-1:123456789012:function:RestoreStack-DocDbElasticSnapshotProvider"
+    event: dict[str, Any] = {
+        "RequestType": request_type,
+        "ServiceToken": token,
+        "ResponseURL": response_url,
+        "StackId": RESTORE_STACK_ID,
+        "RequestId": str(uuid.uuid4()),
+        "LogicalResourceId": logical_id,
+        "ResourceType": RESTORE_RESOURCE_TYPE,
+        "ResourceProperties": {"ServiceToken": token, **properties},
+    }
+    if old_properties is not None:
+        event["OldResourceProperties"] = {"ServiceToken": token, **old_properties}
+    if physical_id is not None:
+        event["PhysicalResourceId"] = physical_id
+    return event
