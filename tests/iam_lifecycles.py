@@ -16,10 +16,16 @@ from aws_cdk import aws_docdbelastic as docdbelastic
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
-from docdb_elastic_snapshot import ElasticClusterSnapshot, FinalSnapshot, SnapshotBeforeChange
-from docdb_snapshot_handler.contract import RESOURCE_TYPE, Prop
+from docdb_elastic_snapshot import (
+    CopyDestination,
+    ElasticClusterSnapshot,
+    ElasticClusterSnapshotCopy,
+    FinalSnapshot,
+    SnapshotBeforeChange,
+)
+from docdb_snapshot_handler.contract import COPY_RESOURCE_TYPE, REQUEST_TAG_KEY, RESOURCE_TYPE, CopyProp, Prop
 from standins.bundled_handler import as_cloudformation_sends
-from standins.docdb_elastic import ACCOUNT, REGION, DocDbElasticStandIn, cluster_arn_for
+from standins.docdb_elastic import ACCOUNT, REGION, DocDbElasticStandIn, Snapshot, cluster_arn_for
 from standins.invoke import answer
 from standins.lambda_context import FakeLambdaContext
 from standins.response_receiver import ResponseReceiver
@@ -27,6 +33,17 @@ from synth_support import recommended_app
 
 ENV = cdk.Environment(account=ACCOUNT, region=REGION)
 STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/IamStack/{uuid.uuid4()}"
+#: The mode of a lifecycle of the copy resource (Custom::DocDbElasticClusterSnapshotCopy).
+COPY = "copy"
+#: The regions copies go to (the stand-in's REGION is the stack's).
+DR = "us-west-2"
+FAR = "eu-west-1"
+#: Snapshots someone took by hand, named by the templates (literal or parameter default).
+SOURCE = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster-snapshot/{uuid.uuid5(uuid.NAMESPACE_DNS, 'source').hex}"
+NEWER_SOURCE = SOURCE.replace(SOURCE.rsplit("/", 1)[1], uuid.uuid5(uuid.NAMESPACE_DNS, "newer").hex)
+#: A customer managed key of the DR region, given by id (its ARN there is what is granted).
+DR_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+DR_KEY_ARN = f"arn:aws:kms:{DR}:{ACCOUNT}:key/{DR_KEY_ID}"
 
 
 def cluster(stack: cdk.Stack, name: str = "orders", **props: Any) -> docdbelastic.CfnCluster:
@@ -60,6 +77,8 @@ def resolve(template: dict[str, Any], value: Any) -> Any:
             "AWS::AccountId": ACCOUNT,
             "AWS::URLSuffix": "amazonaws.com",
         }
+        if value["Ref"] in template.get("Parameters", {}):
+            return template["Parameters"][value["Ref"]]["Default"]  # deployed with its default
         return pseudo.get(value["Ref"], value["Ref"])
     if "Fn::GetAtt" in value:
         logical_id, attribute = value["Fn::GetAtt"]
@@ -93,41 +112,62 @@ def statements(template: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def resolve_parameters(template: dict[str, Any], value: Any) -> Any:
+    """A template's {"Ref": parameter} as CloudFormation deploys it without a value: its default."""
+    parameters = template.get("Parameters", {})
+    if isinstance(value, list):
+        return [resolve_parameters(template, item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"} and value["Ref"] in parameters:
+        return parameters[value["Ref"]]["Default"]
+    return {key: resolve_parameters(template, item) for key, item in value.items()}
+
+
 class Deployment:
     """CloudFormation's side for one custom resource of a template."""
 
-    def __init__(self, template: dict[str, Any], receiver: ResponseReceiver, mode: str) -> None:
+    def __init__(
+        self, template: dict[str, Any], receiver: ResponseReceiver, mode: str, docdb: DocDbElasticStandIn
+    ) -> None:
+        self.resource_type = COPY_RESOURCE_TYPE if mode == COPY else RESOURCE_TYPE
         (self.logical_id,) = [
             k
             for k, r in template["Resources"].items()
-            if r["Type"] == RESOURCE_TYPE and r["Properties"].get(Prop.MODE, "snapshot") == mode
+            if r["Type"] == self.resource_type and (mode == COPY or r["Properties"].get(Prop.MODE, "snapshot") == mode)
         ]
-        raw = template["Resources"][self.logical_id]["Properties"]
+        # Parameters are deployed with their defaults.
+        raw = resolve_parameters(template, template["Resources"][self.logical_id]["Properties"])
         self.properties = as_cloudformation_sends(raw, {})
         cluster_ids = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::DocDBElastic::Cluster"]
         for cluster_id in cluster_ids:
             name = template["Resources"][cluster_id]["Properties"]["ClusterName"]
             self.properties = as_cloudformation_sends(raw, {(cluster_id, "ClusterArn"): cluster_arn_for(name)})
         self.receiver = receiver
+        self.docdb = docdb
+        #: Every snapshot the handler made (its request's tag), seen after each answer: also
+        #: those deleted since (retention, DESTROY).
+        self.made: dict[str, Snapshot] = {}
         self.physical_id: str | None = None
         self.applied: dict[str, Any] | None = None
 
-    def send(self, request_type: str, changes: dict[str, str] | None = None, *, again: dict[str, Any] | None = None):
+    def send(self, request_type: str, changes: dict[str, Any] | None = None, *, again: dict[str, Any] | None = None):
         """One event (or `again`, an event already sent: a redelivery); its answer must be SUCCESS."""
         event = again or self._event(request_type, changes or {})
         result = answer(self.receiver, {**event, "ResponseURL": self.receiver.new_url()})
         assert result["Status"] == "SUCCESS", result["Reason"]
+        self.made.update({a: s for a, s in self.docdb.snapshots.items() if REQUEST_TAG_KEY in s.tags})
         self.physical_id, self.applied = result["PhysicalResourceId"], event["ResourceProperties"]
         return event
 
-    def _event(self, request_type: str, changes: dict[str, str]) -> dict[str, Any]:
+    def _event(self, request_type: str, changes: dict[str, Any]) -> dict[str, Any]:
         event: dict[str, Any] = {
             "RequestType": request_type,
             "ServiceToken": FakeLambdaContext.invoked_function_arn,
             "StackId": STACK_ID,
             "RequestId": str(uuid.uuid4()),
             "LogicalResourceId": self.logical_id,
-            "ResourceType": RESOURCE_TYPE,
+            "ResourceType": self.resource_type,
             "ResourceProperties": {**(self.applied or self.properties), **changes},
         }
         if request_type != "Create":
@@ -145,8 +185,17 @@ class Lifecycle:
     build: Callable[[cdk.Stack], None]
     mode: str
     play: Callable[[Deployment, DocDbElasticStandIn], None]
-    #: The KMS resources the grants must name: "*" (unknown key), none, or the stack's key.
+    #: The cluster's key, which its snapshots need: "*" (unknown key), "none" (AWS owned key, or
+    #: no cluster), or "key" (the stack's key), through docdb-elastic of the stack's region.
     kms: str = "*"
+    #: The keys copies need besides: (key ARN or "*", the region of the docdb-elastic they are
+    #: used through): the source's key in its region, the destination's given key in its own.
+    copy_kms: tuple[tuple[str, str], ...] = ()
+
+    def kms_grants(self) -> set[tuple[str, str]]:
+        """Exactly the (resource, kms:ViaService region) pairs every KMS action must be granted on."""
+        cluster = {"*": {("*", REGION)}, "none": set(), "key": {(key_arn("ClusterKey"), REGION)}}[self.kms]
+        return cluster | set(self.copy_kms)
 
 
 def _snapshot(**props: Any) -> Callable[[cdk.Stack], None]:
@@ -200,6 +249,44 @@ def _with_key(stack: cdk.Stack) -> kms.Key:
     return kms.Key(stack, "ClusterKey", enable_key_rotation=True)
 
 
+def by_hand(docdb: DocDbElasticStandIn, arn: str, creating_for: float = 0.0) -> str:
+    """A snapshot someone took of the cluster "orders", at an ARN a template names."""
+    cluster_arn = docdb.add_cluster("orders")
+    return docdb.add_snapshot(cluster_arn, f"by-hand-{uuid.uuid4().hex[:8]}", creating_for=creating_for, arn=arn)
+
+
+def _copy_retained(deployment: Deployment, docdb: DocDbElasticStandIn) -> None:
+    by_hand(docdb, SOURCE, creating_for=1.0)  # still being taken: the copy waits for it
+    first = deployment.send("Create")
+    deployment.send("Create", again=first)
+    deployment.send("Update", {Prop.TAGS: {"team": "data"}})  # same source: the copy is kept
+    deployment.send("Delete")
+
+
+def _copy_destroyed(deployment: Deployment, docdb: DocDbElasticStandIn) -> None:
+    by_hand(docdb, SOURCE, creating_for=1.0)
+    first = deployment.send("Create")
+    deployment.send("Create", again=first)
+    by_hand(docdb, NEWER_SOURCE)
+    newer = deployment.send("Update", {CopyProp.SOURCE_SNAPSHOT_ARN: NEWER_SOURCE})  # retain_last=1 prunes
+    deployment.send("Update", again=newer)
+    deployment.send("Delete")  # DESTROY: the copy is deleted in its region
+
+
+def _copy(**props: Any) -> Callable[[cdk.Stack], None]:
+    return lambda stack: ElasticClusterSnapshotCopy(stack, "Copy", **props)
+
+
+def _copy_of_a_parameter(**props: Any) -> Callable[[cdk.Stack], None]:
+    """The source as a token (deployed with the parameter's default): granted in the stack's region."""
+
+    def build(stack: cdk.Stack) -> None:
+        source = cdk.CfnParameter(stack, "SourceSnapshotArn", default=SOURCE).value_as_string
+        ElasticClusterSnapshotCopy(stack, "Copy", source_snapshot_arn=source, **props)
+
+    return build
+
+
 LIFECYCLES = [
     Lifecycle("snapshot, retained", _snapshot(), "snapshot", _create_redeliver_update_delete),
     Lifecycle(
@@ -251,6 +338,44 @@ LIFECYCLES = [
         "final",
         _final,
         kms="key",
+    ),
+    Lifecycle(
+        "copy, same region, retained",
+        _copy(source_snapshot_arn=SOURCE),
+        COPY,
+        _copy_retained,
+        kms="none",
+        copy_kms=(("*", REGION),),  # the source's key, unknown: any key, through docdb-elastic here
+    ),
+    Lifecycle(
+        "copy, other region, customer managed key, retain_last, destroyed",
+        _copy_of_a_parameter(
+            destination_region=DR, kms_key_id=DR_KEY_ID, retain_last=1, removal_policy=RemovalPolicy.DESTROY
+        ),
+        COPY,
+        _copy_destroyed,
+        kms="none",
+        copy_kms=(("*", REGION), (DR_KEY_ARN, DR)),
+    ),
+    Lifecycle(
+        "final, AWS owned key, copied to another region",
+        lambda stack: FinalSnapshot(stack, "Final", cluster=cluster(stack), copy_to=[CopyDestination(FAR)]),
+        "final",
+        _final,
+        kms="none",  # the final snapshot and its copy: AWS owned keys, nothing of the role
+    ),
+    Lifecycle(
+        "final, customer managed keys, copied to another region",
+        lambda stack: FinalSnapshot(
+            stack,
+            "Final",
+            cluster=cluster(stack, kms_key_id=_with_key(stack).key_arn),
+            copy_to=[CopyDestination(DR, kms_key_id=DR_KEY_ARN)],
+        ),
+        "final",
+        _final,
+        kms="key",
+        copy_kms=((DR_KEY_ARN, DR),),
     ),
 ]
 

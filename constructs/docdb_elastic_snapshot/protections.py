@@ -211,11 +211,14 @@ class FinalSnapshot(SnapshotResource):
         )
         # Not allow_snapshots_of(cluster ARN): on a replacement the old cluster is snapshotted
         # after its ARN has left the policies (see SnapshotProvider.allow_final_snapshots).
-        self._provider.allow_final_snapshots(kms_key_arns=_key_arns(cluster, kms_key))
+        key_arns = _key_arns(cluster, kms_key)
+        self._provider.allow_final_snapshots(kms_key_arns=key_arns)
         for destination in destinations:
             self._provider.allow_copies(
                 resource,
                 source_snapshot_arn=None,
                 destination_region=destination.region,
                 kms_key_id=destination.kms_key_id,
+                # The final snapshot is encrypted with the cluster's key: no other key to grant.
+                source_kms_key_arns=key_arns,
             )

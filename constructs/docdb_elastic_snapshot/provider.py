@@ -415,12 +415,16 @@ class SnapshotProvider(Construct):
         source_snapshot_arn: str | None,
         destination_region: str | None,
         kms_key_id: str | None,
+        source_kms_key_arns: Sequence[str] | None = None,
         delete: bool = False,
         read_source_tags: bool = False,
     ) -> None:
         """Let `resource` copy a snapshot (a literal ARN, or None/a token: a snapshot of this
         stack's region) to `destination_region` (None: this stack's), with `kms_key_id` (a key
-        ARN or id of the destination, or None: the source's key)."""
+        ARN or id of the destination, or None: the source's key). ``source_kms_key_arns``: the
+        source's keys when known at synth time (a final snapshot has its cluster's key), as
+        ``kms_key_arns`` of ``grant``; default None, unknown: any key, through docdb-elastic of
+        the source's region."""
         stack = Stack.of(self)
         policy = self._copy_grants()
         literal_source = bool(source_snapshot_arn) and not Token.is_unresolved(source_snapshot_arn)
@@ -438,8 +442,11 @@ class SnapshotProvider(Construct):
                     self._allow(policy, action, [destination])
                 elif decision.scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
                     grant = decision.scope is Scope.CLUSTER_KEY_GRANT
-                    # The source's key, unknown here, used by docdb-elastic in the source's region...
-                    self._allow(policy, action, ["*"], _via_docdb_elastic_in(stack, source_region, grant))
+                    # The source's key (any key when unknown here; none when it is AWS owned), used
+                    # by docdb-elastic in the source's region...
+                    source_keys = ["*"] if source_kms_key_arns is None else list(source_kms_key_arns)
+                    if source_keys:
+                        self._allow(policy, action, source_keys, _via_docdb_elastic_in(stack, source_region, grant))
                     if kms_key_id is not None:  # ...and the given key, in the destination's
                         key = _key_arn(stack, kms_key_id, destination_region)
                         self._allow(policy, action, [key], _via_docdb_elastic_in(stack, destination_region, grant))

@@ -29,11 +29,12 @@ from docdb_elastic_snapshot.permissions import (
     Scope,
     markdown_table,
 )
-from iam_lifecycles import LIFECYCLES, Deployment, Lifecycle, key_arn, statements, synth
-from standins.docdb_elastic import REGION, DocDbElasticStandIn
+from iam_lifecycles import LIFECYCLES, Deployment, Lifecycle, statements, synth
+from standins.docdb_elastic import DocDbElasticStandIn
 from synth_support import REPO
 
-VIA_SERVICE = f"docdb-elastic.{REGION}.amazonaws.com"
+#: kms:ViaService of docdb-elastic in one region (the managed policy's KMSSid).
+VIA_SERVICE = re.compile(r"docdb-elastic\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com")
 
 
 @cache
@@ -115,18 +116,19 @@ def quick_snapshots(docdb: DocDbElasticStandIn) -> None:
 CALLED: dict[str, set[str]] = {}
 
 
-def run(lifecycle: Lifecycle, docdb: DocDbElasticStandIn, receiver) -> tuple[dict[str, Any], set[str]]:
+def run(lifecycle: Lifecycle, docdb: DocDbElasticStandIn, receiver) -> tuple[dict[str, Any], set[str], Deployment]:
     docdb.reset()
     template = synth(lifecycle)
-    lifecycle.play(Deployment(template, receiver, lifecycle.mode), docdb)
+    deployment = Deployment(template, receiver, lifecycle.mode, docdb)
+    lifecycle.play(deployment, docdb)
     CALLED[lifecycle.name] = {call.operation for call in docdb.calls}
-    return template, CALLED[lifecycle.name]
+    return template, CALLED[lifecycle.name], deployment
 
 
 @pytest.mark.parametrize("lifecycle", LIFECYCLES, ids=lambda lc: lc.name)
 def test_every_call_of_the_lifecycle_is_granted_and_nothing_else(lifecycle, docdb, receiver):
     # GIVEN a stack with one construct, WHEN it goes through its lifecycle against the stand-in
-    template, called = run(lifecycle, docdb, receiver)
+    template, called, deployment = run(lifecycle, docdb, receiver)
     granted = statements(template)
     assert called, "the lifecycle called nothing"
     for call in docdb.calls:
@@ -144,40 +146,79 @@ def test_every_call_of_the_lifecycle_is_granted_and_nothing_else(lifecycle, docd
         for name, entry in types.items():
             if entry["required"]:
                 assert any(type_of(r) == name for r in resources), (action, name, resources)
-    for arn in docdb.snapshots:  # the snapshots CreateClusterSnapshot made
-        assert allowed(granted, f"{SERVICE}:CreateClusterSnapshot", arn), arn
+    # AND every snapshot the handler made (deleted since or not) was its to create, in its
+    # region; a copy from its source, which may be in another region
+    made = list(deployment.made.values())
+    assert made or not called & {"CreateClusterSnapshot", "CopyClusterSnapshot"}
+    for snapshot in made:
+        assert allowed(granted, f"{SERVICE}:CreateClusterSnapshot", snapshot.arn), snapshot.arn
+        if snapshot.copied_from:
+            for arn in (snapshot.copied_from, snapshot.arn):
+                assert allowed(granted, f"{SERVICE}:CopyClusterSnapshot", arn), (snapshot.arn, arn)
     for operation in called:
-        check_dependent_actions(operation, granted, lifecycle)
+        check_dependent_actions(operation, granted, lifecycle, called)
     # AND, the other way round, nothing is granted that no path of the lifecycle called
     check_nothing_else(template, called, lifecycle)
 
 
-def check_dependent_actions(operation: str, granted: list[dict[str, Any]], lifecycle: Lifecycle) -> None:
+def check_dependent_actions(
+    operation: str, granted: list[dict[str, Any]], lifecycle: Lifecycle, called: set[str]
+) -> None:
     op = OPERATIONS[operation]
     for action, decision in op.decided().items():
         found = grants(granted, action)
         if decision.scope is Scope.NOT_NEEDED:
             assert not found, f"{action} is granted although the table says: {decision.reason}"
             continue
-        if decision.scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT) and lifecycle.kms == "none":
-            assert not found, f"{action}: the cluster uses an AWS owned key"
+        if decision.scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
+            check_keys(action, decision.scope, found, lifecycle)
             continue
         assert found, f"{operation} needs {action} ({decision.scope.name}) and it is not granted"
+        if decision.scope is Scope.OPERATION:
+            check_operation_scope(op.action, action, found, granted, called)
+            continue
         for statement in found:
-            check_scope(action, decision.scope, statement, lifecycle)
+            check_scope(action, decision.scope, statement)
 
 
-def check_scope(action: str, scope: Scope, statement: dict[str, Any], lifecycle: Lifecycle) -> None:
+def check_keys(action: str, scope: Scope, found: list[dict[str, Any]], lifecycle: Lifecycle) -> None:
+    """KMS only on exactly the keys the lifecycle uses (each through docdb-elastic of the region it
+    is used in), with nothing else in the conditions: none at all for AWS owned keys."""
+    on: set[tuple[str, str]] = set()
+    for statement in found:
+        condition = statement.get("Condition", {})
+        expected_keys = {"StringEquals", "Bool"} if scope is Scope.CLUSTER_KEY_GRANT else {"StringEquals"}
+        assert set(condition) == expected_keys, (action, condition)
+        assert set(condition["StringEquals"]) == {"kms:ViaService"}, (action, condition)
+        via = VIA_SERVICE.fullmatch(condition["StringEquals"]["kms:ViaService"])
+        assert via, (action, condition)
+        if scope is Scope.CLUSTER_KEY_GRANT:
+            assert condition["Bool"] == {"kms:GrantIsForAWSResource": True}, action
+        for resource in statement["Resource"]:
+            key = re.sub(r"ClusterKey[0-9A-F]{8}", "ClusterKey", resource)
+            # A key is used only through docdb-elastic of its own region.
+            assert key == "*" or key.split(":")[3] == via.group(1), (action, key, via.group(1))
+            on.add((key, via.group(1)))
+    assert on == lifecycle.kms_grants(), f"{action}: granted on {sorted(on)}, needed {sorted(lifecycle.kms_grants())}"
+
+
+def check_operation_scope(
+    operation_action: str, action: str, found: list[dict[str, Any]], granted: list[dict[str, Any]], called: set[str]
+) -> None:
+    """A docdb-elastic action the operation implies (a copy creates a snapshot): granted without
+    conditions, and on no resource beyond the operation's own unless the lifecycle calls it too."""
+    own = {r for s in grants(granted, operation_action) for r in s["Resource"]}
+    for statement in found:
+        assert "Condition" not in statement, (action, statement)
+        if action.split(":")[1] not in called:
+            assert set(statement["Resource"]) <= own, (action, statement["Resource"], own)
+
+
+def check_scope(action: str, scope: Scope, statement: dict[str, Any]) -> None:
     condition = statement.get("Condition", {})
     if scope is Scope.VIA_DOCDB_ELASTIC:
         assert statement["Resource"] == ["*"], action
         assert condition == {"StringEquals": {"aws:CalledViaFirst": "docdb-elastic.amazonaws.com"}}, action
-    elif scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
-        expected = ["*"] if lifecycle.kms == "*" else [key_arn(k) for k in ("ClusterKey",)]
-        assert [re.sub(r"ClusterKey[0-9A-F]{8}", "ClusterKey", r) for r in statement["Resource"]] == expected
-        assert condition["StringEquals"] == {"kms:ViaService": VIA_SERVICE}, action
-        if scope is Scope.CLUSTER_KEY_GRANT:
-            assert condition["Bool"] == {"kms:GrantIsForAWSResource": True}, action
     elif scope is Scope.SERVICE_LINKED_ROLE:
         (role,) = statement["Resource"]
         assert role.endswith(f":role/{SERVICE_LINKED_ROLE_PATH}") and ":iam::" in role, role
@@ -210,4 +251,5 @@ def test_every_operation_the_constructs_call_is_in_the_table_and_the_reference(d
         "DeleteClusterSnapshot",
         "ListClusters",
         "GetCluster",
+        "CopyClusterSnapshot",
     }

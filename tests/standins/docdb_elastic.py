@@ -301,10 +301,12 @@ class DocDbElasticStandIn:
         creating_for: float = 0.0,
         region: str | None = None,
         kms_key_id: str = "AWS_OWNED_KMS_KEY",
+        arn: str | None = None,
     ) -> str:
         """A snapshot someone else took (by hand, or the service's automated backups), CREATING
-        for `creating_for` seconds, in `region` (default: the cluster's)."""
-        arn = snapshot_arn_in(region or region_of(cluster_arn))
+        for `creating_for` seconds, in `region` (default: the cluster's); at `arn` when a test
+        must know it in advance (a template that names it)."""
+        arn = arn or snapshot_arn_in(region or region_of(cluster_arn))
         with self.lock:
             self.snapshots[arn] = Snapshot(
                 arn,
