@@ -9,7 +9,7 @@ from typing import Any
 from . import contract
 from .api import Api, ApiError
 from .once import Budget, Failed, Found, create_once, wait_for_status
-from .snapshots import explain
+from .snapshots import FAILED_STATUSES, explain
 
 logger = logging.getLogger(__name__)
 
@@ -72,22 +72,9 @@ class Clusters:
 
 # --- Restored clusters: restore once per request, update, tag, delete, wait ----------------------
 
-# Statuses a cluster reaches from CREATING or UPDATING that will not become ACTIVE on their own.
-CLUSTER_FAILED_STATUSES = frozenset(
-    {
-        "DELETING",
-        "STOPPING",
-        "STOPPED",
-        "VPC_ENDPOINT_LIMIT_EXCEEDED",
-        "IP_ADDRESS_LIMIT_EXCEEDED",
-        "INVALID_SECURITY_GROUP_ID",
-        "INVALID_SUBNET_ID",
-        "INACCESSIBLE_ENCRYPTION_CREDS",
-        "INACCESSIBLE_SECRET_ARN",
-        "INACCESSIBLE_VPC_ENDPOINT",
-        "INCOMPATIBLE_NETWORK",
-    }
-)
+# Statuses a cluster reaches from CREATING or UPDATING that will not become ACTIVE on their own:
+# the service's one status list, the same as for snapshots.
+CLUSTER_FAILED_STATUSES = FAILED_STATUSES
 GONE = "GONE"
 
 CLUSTER_ADVICE = {
