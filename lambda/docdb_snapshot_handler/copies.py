@@ -160,16 +160,7 @@ def copy_once(
 def wait_for_copy(
     destination: Snapshots, copy: dict[str, Any], budget: Budget, elapsed: Callable[[], float]
 ) -> dict[str, Any]:
-    arn = str(copy["snapshotArn"])
-    active, _ = wait_for_status(
-        current=copy,
-        fetch=lambda: destination.get(arn),
-        budget=budget,
-        elapsed=elapsed,
-        what=f"Copy {arn}",
-        failed_statuses=FAILED_STATUSES,
-        still_waiting_remedy="raise the timeout prop, or set wait_for_completion=False",
-    )
+    active, _ = destination.wait_until_active(copy, budget, elapsed, what="Copy")
     return active
 
 

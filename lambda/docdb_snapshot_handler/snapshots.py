@@ -214,7 +214,7 @@ class Snapshots:
         )
 
     def wait_until_active(
-        self, snapshot: dict[str, Any], budget: Budget, elapsed: Callable[[], float]
+        self, snapshot: dict[str, Any], budget: Budget, elapsed: Callable[[], float], what: str = "Snapshot"
     ) -> tuple[dict[str, Any], int]:
         arn = str(snapshot["snapshotArn"])
         return wait_for_status(
@@ -222,7 +222,7 @@ class Snapshots:
             fetch=lambda: self.get(arn),
             budget=budget,
             elapsed=elapsed,
-            what=f"Snapshot {arn}",
+            what=f"{what} {arn}",
             failed_statuses=FAILED_STATUSES,
             still_waiting_remedy="raise the timeout prop, or set wait_for_completion=False",
         )
