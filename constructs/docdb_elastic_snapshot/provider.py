@@ -32,7 +32,8 @@ FUNCTION_TIMEOUT = Duration.minutes(15)
 _VIA_DOCDB_ELASTIC = {"StringEquals": {"aws:CalledViaFirst": SERVICE_PRINCIPAL}}
 _ANY_RESOURCE_REASON = (
     "'*' is granted only where the Service Authorization Reference lists no resource type "
-    "(ListClusterSnapshots, ListClusters, the EC2 describe and VPC endpoint actions) or the "
+    "(ListClusterSnapshots, ListClusters, CreateCluster on which a restore depends, the EC2 "
+    "describe and VPC endpoint actions) or the "
     "cluster's KMS key is not known at synth time; every such grant outside docdb-elastic is "
     "conditioned as AWS's AmazonDocDBElasticFullAccess policy does: EC2 by aws:CalledViaFirst "
     "docdb-elastic.amazonaws.com, KMS by kms:ViaService docdb-elastic.<region>."
@@ -148,10 +149,6 @@ class SnapshotProvider(Construct):
         )
         self._cluster_policy: iam.Policy | None = None
         self._invoke_policy: iam.Policy | None = None
-        # What every snapshot construct calls: waiting, and finding an earlier delivery's snapshot.
-        for operation in ("GetClusterSnapshot", "ListTagsForResource"):
-            self.grant(operation, [self._snapshot_arns])
-        self.grant("ListClusterSnapshots", ["*"])
 
         self.function = aws_lambda.Function(
             self,
@@ -315,6 +312,14 @@ class SnapshotProvider(Construct):
         self._acknowledged.add((policy.node.id, text))
         acknowledge(policy, f"AwsSolutions-IAM5[Resource::{text}]", reasons[text])
 
+    def _allow_snapshot_reads(self) -> None:
+        """What every resource that takes, copies or deletes snapshots calls: waiting for one, and
+        finding an earlier delivery's snapshot (by name, then its request tag). Granted with the
+        first such resource, so a stack without one grants none of it."""
+        for operation in ("GetClusterSnapshot", "ListTagsForResource"):
+            self.grant(operation, [self._snapshot_arns])
+        self.grant("ListClusterSnapshots", ["*"])
+
     def _cluster_grants(self) -> iam.Policy:
         if self._cluster_policy is None:
             self._cluster_policy = iam.Policy(self, "ClusterPolicy", roles=[self.role])
@@ -328,6 +333,7 @@ class SnapshotProvider(Construct):
         on the policy the function depends on, so the resource needs no DependsOn; a token (a
         cluster of this stack) on ClusterPolicy, on which the resource depends.
         ``kms_key_arns`` as for ``grant``."""
+        self._allow_snapshot_reads()
         dependent = resource if Token.is_unresolved(cluster_arn) else None
         self.grant(
             ("CreateClusterSnapshot", "GetCluster"), [cluster_arn], dependent=dependent, kms_key_arns=kms_key_arns
@@ -357,6 +363,7 @@ class SnapshotProvider(Construct):
     def allow_snapshots_of_clusters_found_by_name(self, *, kms_key_arns: Sequence[str] | None = None) -> None:
         """SnapshotBeforeChange finds its cluster by name at deploy time: its ARN cannot be
         referenced without a dependency cycle."""
+        self._allow_snapshot_reads()
         self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], kms_key_arns=kms_key_arns)
         self.grant("ListClusters", ["*"])
         # A busy cluster's status, for the log and the Reason.
@@ -367,10 +374,12 @@ class SnapshotProvider(Construct):
         CloudFormation has already updated every policy that names the cluster to the new
         cluster's ARN (the resource depends on them), so the grant cannot name the cluster:
         clusters of this account and region, as for clusters found by name."""
+        self._allow_snapshot_reads()
         self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], kms_key_arns=kms_key_arns)
         self.grant("GetCluster", [self._any_cluster_arn])
 
     def allow_deletion(self) -> None:
+        self._allow_snapshot_reads()
         self.grant("DeleteClusterSnapshot", [self._snapshot_arns])
 
     # --- ElasticClusterFromSnapshot (issue 10): restoring, changing and deleting clusters --------
@@ -382,14 +391,21 @@ class SnapshotProvider(Construct):
 
     _restore_policy: iam.Policy | None = None
 
-    def allow_restores(self, resource: CustomResource, snapshot_arn: str | None) -> None:
+    def allow_restores(
+        self, resource: CustomResource, snapshot_arn: str | None, *, takes_snapshots: bool, deletes: bool
+    ) -> None:
         """Let `resource` restore a cluster from `snapshot_arn` (None: the newest snapshot of a
-        cluster, chosen at deploy time), wait for it, change, tag, snapshot and delete it."""
-        self.grant(
-            ("GetCluster", "UpdateCluster", "DeleteCluster", "ListTagsForResource", "TagResource", "UntagResource"),
-            [self._any_cluster_arn],
-        )
-        self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns])
+        cluster, chosen at deploy time), wait for it, change and tag it; snapshot it when
+        ``takes_snapshots`` (before an update, or a final snapshot) and delete it when ``deletes``
+        (any removal policy but RETAIN). What the props rule out is not granted."""
+        if takes_snapshots:
+            self._allow_snapshot_reads()
+        elif snapshot_arn is None:
+            self.grant("ListClusterSnapshots", ["*"])  # the source cluster's newest snapshot
+        changes = ("GetCluster", "UpdateCluster", *(("DeleteCluster",) if deletes else ()))
+        self.grant((*changes, "ListTagsForResource", "TagResource", "UntagResource"), [self._any_cluster_arn])
+        if takes_snapshots:
+            self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns])
         self.grant("ListClusters", ["*"])
         if snapshot_arn is not None and Token.is_unresolved(snapshot_arn):
             if self._restore_policy is None:
@@ -425,6 +441,7 @@ class SnapshotProvider(Construct):
         source's keys when known at synth time (a final snapshot has its cluster's key), as
         ``kms_key_arns`` of ``grant``; default None, unknown: any key, through docdb-elastic of
         the source's region."""
+        self._allow_snapshot_reads()
         stack = Stack.of(self)
         policy = self._copy_grants()
         literal_source = bool(source_snapshot_arn) and not Token.is_unresolved(source_snapshot_arn)

@@ -269,7 +269,15 @@ class ElasticClusterFromSnapshot(Construct):
             # CloudFormation's own default is its one-hour ceiling.
             service_timeout=None if timeout_is_default else service_timeout_for(timeout),
         )
-        provider.allow_restores(self._resource, snapshot_arn)
+        provider.allow_restores(
+            self._resource,
+            snapshot_arn,
+            # Any Delete CloudFormation sends may carry an earlier SNAPSHOT policy (a replacement
+            # deletes the old resource with its old properties), so only RETAIN, which CloudFormation
+            # never sends a Delete for, rules out the final snapshot.
+            takes_snapshots=snapshot_before_update or removal_policy != RemovalPolicy.RETAIN,
+            deletes=removal_policy != RemovalPolicy.RETAIN,
+        )
         # A Delete waits (final snapshot, deletion): the grant must outlive it.
         provider.allow_long_waits(self._resource, waits_on_delete=True)
 

@@ -4,8 +4,6 @@ removal policy, rollback) with polls shortened to 20 ms so each test takes well 
 
 from __future__ import annotations
 
-import dataclasses
-import time
 from typing import Any
 
 import pytest
@@ -30,10 +28,8 @@ GROUPS = ["sg-0a1b2c3d4e5f60718"]
 
 
 @pytest.fixture(autouse=True)
-def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Poll every 20 ms instead of every 2 s: the stand-in's clusters settle in real time."""
-    quick = dataclasses.replace(entrypoint._SERVICES, sleep=lambda seconds: time.sleep(min(seconds, 0.02)))
-    monkeypatch.setattr(entrypoint, "_SERVICES", quick)
+def polls_quickly(quick_polls: None) -> None:
+    """Poll every 20 ms instead of every 2 s (conftest's quick_polls), in every test here."""
 
 
 @pytest.fixture
