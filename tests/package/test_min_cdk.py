@@ -22,7 +22,8 @@ import aws_cdk as cdk
 from aws_cdk import aws_docdbelastic as docdbelastic, aws_ec2 as ec2, aws_kms as kms, aws_lambda, aws_logs as logs
 from cdk_nag import AwsSolutionsChecks
 from docdb_elastic_snapshot import (
-    ClusterNotActive, ElasticClusterSnapshot, FinalSnapshot, ProviderOptions, SnapshotBeforeChange, SnapshotProvider,
+    ClusterNotActive, CopyDestination, ElasticClusterFromSnapshot, ElasticClusterSnapshot, ElasticClusterSnapshotCopy,
+    FinalSnapshot, ProviderOptions, SnapshotBeforeChange, SnapshotProvider,
 )
 
 app = cdk.App(outdir="cdk.out")
@@ -43,10 +44,21 @@ for name, configured in (("Plain", False), ("Configured", True)):
         shard_count=1, kms_key_id=key.key_arn)
     SnapshotBeforeChange(stack, "BeforeChange", cluster=cluster, retain_last=3,
         on_cluster_not_active=ClusterNotActive.SKIP)
-    FinalSnapshot(stack, "Final", cluster=cluster)
-    ElasticClusterSnapshot(stack, "Release", cluster_arn=cluster.attr_cluster_arn, retain_last=2, kms_key=key)
+    FinalSnapshot(stack, "Final", cluster=cluster,
+        copy_to=[CopyDestination("us-west-2", kms_key_id="1234abcd-12ab-34cd-56ef-1234567890ab")])
+    release = ElasticClusterSnapshot(stack, "Release", cluster_arn=cluster.attr_cluster_arn, retain_last=2,
+        kms_key=key)
     ElasticClusterSnapshot(stack, "Once", cluster_arn=cluster.attr_cluster_arn, snapshot_name="once",
         removal_policy=cdk.RemovalPolicy.DESTROY)
+    ElasticClusterSnapshotCopy(stack, "Copy", source_snapshot_arn=release.snapshot_arn,
+        destination_region="eu-west-1", retain_last=2, removal_policy=cdk.RemovalPolicy.DESTROY)
+    restored = ElasticClusterFromSnapshot(stack, "Restored", snapshot_arn=release.snapshot_arn,
+        vpc=vpc if configured else None, tags={"purpose": "test"})
+    if configured:
+        clients = ec2.SecurityGroup(stack, "Clients", vpc=vpc)
+        restored.connections.allow_default_port_from(clients, "the application's clients")
+    ElasticClusterFromSnapshot(stack, "Drill", source_cluster_arn=cluster.attr_cluster_arn,
+        removal_policy=cdk.RemovalPolicy.RETAIN, snapshot_before_update=False)
 pack = AwsSolutionsChecks(app)
 report = pack.validate_scope(app)
 assert report.success, [(v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations]

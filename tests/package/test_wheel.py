@@ -20,7 +20,10 @@ USER_APP = """
 import aws_cdk as cdk
 from aws_cdk import aws_docdbelastic as docdbelastic
 import docdb_elastic_snapshot, docdb_snapshot_handler
-from docdb_elastic_snapshot import ClusterNotActive, ElasticClusterSnapshot, FinalSnapshot, SnapshotBeforeChange
+from docdb_elastic_snapshot import (
+    ClusterNotActive, ElasticClusterFromSnapshot, ElasticClusterSnapshot, ElasticClusterSnapshotCopy, FinalSnapshot,
+    SnapshotBeforeChange,
+)
 
 app = cdk.App(outdir="cdk.out")
 stack = cdk.Stack(app, "UserStack")
@@ -28,7 +31,9 @@ cluster = docdbelastic.CfnCluster(stack, "Cluster", cluster_name="orders", admin
     auth_type="PLAIN_TEXT", admin_user_password="{{resolve:secretsmanager:pw}}", shard_capacity=2, shard_count=1)
 SnapshotBeforeChange(stack, "BeforeChange", cluster=cluster, retain_last=3, on_cluster_not_active=ClusterNotActive.SKIP)
 FinalSnapshot(stack, "Final", cluster=cluster)
-ElasticClusterSnapshot(stack, "Release", cluster_arn=cluster.attr_cluster_arn, tags={"team": "data"})
+release = ElasticClusterSnapshot(stack, "Release", cluster_arn=cluster.attr_cluster_arn, tags={"team": "data"})
+ElasticClusterSnapshotCopy(stack, "Copy", source_snapshot_arn=release.snapshot_arn, destination_region="us-west-2")
+ElasticClusterFromSnapshot(stack, "Restored", snapshot_arn=release.snapshot_arn)
 app.synth()
 print(docdb_elastic_snapshot.__file__)
 print(docdb_snapshot_handler.__file__)
@@ -105,3 +110,6 @@ def test_an_app_outside_the_repository_synthesizes_with_the_installed_wheel(whee
         if r["Type"] == "Custom::DocDbElasticClusterSnapshot"
     )
     assert modes == ["before-change", "final", "snapshot"]
+    # AND the copy and the restore are there, as custom resources of their own types
+    types = {r["Type"] for r in template["Resources"].values()}
+    assert {"Custom::DocDbElasticClusterSnapshotCopy", "Custom::DocDbElasticClusterFromSnapshot"} <= types
