@@ -376,13 +376,8 @@ LIFECYCLES = [
         _create_redeliver_update_delete,
         kms="key",
     ),
-    Lifecycle(
-        "before change, AWS owned key",
-        lambda stack: SnapshotBeforeChange(stack, "BeforeChange", cluster=cluster(stack), retain_last=1),
-        "before-change",
-        _before_change,
-        kms="none",
-    ),
+    # Before-change and final snapshots are of the cluster as it was, whose key the template may
+    # no longer name (a key change replaces the cluster): any key, even when the cluster's is known.
     Lifecycle(
         "before change, customer managed key",
         lambda stack: SnapshotBeforeChange(
@@ -390,46 +385,18 @@ LIFECYCLES = [
         ),
         "before-change",
         _before_change,
-        kms="key",
-    ),
-    Lifecycle(
-        "final, AWS owned key",
-        lambda stack: FinalSnapshot(stack, "Final", cluster=cluster(stack)),
-        "final",
-        _final,
-        kms="none",
     ),
     Lifecycle(
         "final, customer managed key",
         lambda stack: FinalSnapshot(stack, "Final", cluster=cluster(stack, kms_key_id=_with_key(stack).key_id)),
         "final",
         _final,
-        kms="key",
-    ),
-    Lifecycle(
-        "copy, same region, retained",
-        _copy(source_snapshot_arn=SOURCE),
-        COPY,
-        _copy_retained,
-        kms="none",
-        copy_kms=(("*", REGION),),  # the source's key, unknown: any key, through docdb-elastic here
-    ),
-    Lifecycle(
-        "copy, other region, customer managed key, retain_last, destroyed",
-        _copy_of_a_parameter(
-            destination_region=DR, kms_key_id=DR_KEY_ID, retain_last=1, removal_policy=RemovalPolicy.DESTROY
-        ),
-        COPY,
-        _copy_destroyed,
-        kms="none",
-        copy_kms=(("*", REGION), (DR_KEY_ARN, DR)),
     ),
     Lifecycle(
         "final, AWS owned key, copied to another region",
         lambda stack: FinalSnapshot(stack, "Final", cluster=cluster(stack), copy_to=[CopyDestination(FAR)]),
         "final",
         _final,
-        kms="none",  # the final snapshot and its copy: AWS owned keys, nothing of the role
     ),
     Lifecycle(
         "final, customer managed keys, copied to another region",
@@ -441,7 +408,6 @@ LIFECYCLES = [
         ),
         "final",
         _final,
-        kms="key",
         copy_kms=((DR_KEY_ARN, DR),),
     ),
     # The snapshot's key and the new cluster's are unknown at synth time: any key, through

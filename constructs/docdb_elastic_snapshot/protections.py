@@ -12,13 +12,12 @@ from typing import Any
 import jsii
 from aws_cdk import CfnResource, Duration, IResolvable, IResolveContext, RemovalPolicy, Stack, Token
 from aws_cdk import aws_docdbelastic as docdbelastic
-from aws_cdk import aws_kms as kms
+from aws_cdk import aws_iam as iam
 
 from constructs import Construct
 from docdb_snapshot_handler import contract
 from docdb_snapshot_handler.contract import Prop
 
-from .cluster_keys import cluster_key_arns
 from .copy import CopyDestination
 from .resource import DEFAULT_TIMEOUT, SnapshotResource
 from .validation import InvalidPropsError, common_errors, copy_to_errors
@@ -58,10 +57,6 @@ class ClusterDefinitionDigest:
         return Token.as_string(self)
 
 
-def _key_arns(cluster: docdbelastic.CfnCluster, kms_key: kms.IKey | None) -> list[str] | None:
-    return [kms_key.key_arn] if kms_key is not None else cluster_key_arns(cluster)
-
-
 def depend_on(resource: CfnResource, target: CfnResource) -> None:
     """``add_resource_dependency`` (aws-cdk-lib 2.271+), or its older name."""
     add = getattr(resource, "add_resource_dependency", None) or resource.add_dependency
@@ -94,9 +89,10 @@ class SnapshotBeforeChange(SnapshotResource):
         ACTIVE; SKIP lets the change proceed without a snapshot.
     :param timeout: longest wait for the snapshot to be ACTIVE, 30 seconds to 60 minutes.
         Default: 60 minutes.
-    :param kms_key: the cluster's KMS key, to scope the KMS permissions to it. Default: None,
-        read from the cluster's ``kms_key_id`` (none without one: AWS owned key; any key through
-        docdb-elastic in this region when it is an alias or cannot be told at synth time).
+
+    KMS: the snapshot is of the cluster as it is *before* the change, whose key may be one the
+    template no longer names (a key change replaces the cluster), so the grant is any key, only
+    through docdb-elastic in this region (as AWS's AmazonDocDBElasticFullAccess).
     """
 
     def __init__(
@@ -110,7 +106,6 @@ class SnapshotBeforeChange(SnapshotResource):
         snapshot_name_prefix: str | None = None,
         on_cluster_not_active: ClusterNotActive = ClusterNotActive.FAIL,
         timeout: Duration | None = None,
-        kms_key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         timeout = timeout or DEFAULT_TIMEOUT
@@ -136,7 +131,7 @@ class SnapshotBeforeChange(SnapshotResource):
             tags=tags,
             retain_last=retain_last,
         )
-        self._provider.allow_snapshots_of_clusters_found_by_name(kms_key_arns=_key_arns(cluster, kms_key))
+        self._provider.allow_snapshots_of_clusters_found_by_name()
         depend_on(cluster, self.resource)
 
 
@@ -157,11 +152,15 @@ class FinalSnapshot(SnapshotResource):
         stack name and construct id, sanitised.
     :param timeout: longest wait for the snapshot to be ACTIVE (and its copies), 30 seconds to
         60 minutes. Default: 60 minutes.
-    :param kms_key: the cluster's KMS key, to scope the KMS permissions to it. Default: None,
-        read from the cluster's ``kms_key_id`` (as for SnapshotBeforeChange).
     :param copy_to: after the final snapshot is ACTIVE, copy it to each of these regions (at
         most 5, each once) and wait until every copy is ACTIVE before the cluster may be
         deleted. A failed copy fails the deletion and keeps the cluster. Default: no copies.
+
+    IAM: everything the final snapshot needs is in the provider's FinalSnapshotPolicy, and the
+    copies' grants in this construct's own CopyPolicy; the resource depends on both, so they
+    outlive it when the construct is removed. KMS: any key, only through docdb-elastic in this
+    region (and the copies' regions), as the snapshot is of the cluster as it was, whose key a
+    changed template no longer names.
     """
 
     def __init__(
@@ -173,7 +172,6 @@ class FinalSnapshot(SnapshotResource):
         tags: Mapping[str, str] | None = None,
         snapshot_name_prefix: str | None = None,
         timeout: Duration | None = None,
-        kms_key: kms.IKey | None = None,
         copy_to: Sequence[CopyDestination] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -211,14 +209,13 @@ class FinalSnapshot(SnapshotResource):
         )
         # Not allow_snapshots_of(cluster ARN): on a replacement the old cluster is snapshotted
         # after its ARN has left the policies (see SnapshotProvider.allow_final_snapshots).
-        key_arns = _key_arns(cluster, kms_key)
-        self._provider.allow_final_snapshots(kms_key_arns=key_arns)
+        self._provider.allow_final_snapshots(resource)
+        copy_policy = iam.Policy(self, "CopyPolicy", roles=[self._provider.role]) if destinations else None
         for destination in destinations:
             self._provider.allow_copies(
                 resource,
                 source_snapshot_arn=None,
                 destination_region=destination.region,
                 kms_key_id=destination.kms_key_id,
-                # The final snapshot is encrypted with the cluster's key: no other key to grant.
-                source_kms_key_arns=key_arns,
+                policy=copy_policy,
             )

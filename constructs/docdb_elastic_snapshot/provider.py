@@ -229,18 +229,26 @@ class SnapshotProvider(Construct):
         operation: str | tuple[str, ...],
         resources: Sequence[str],
         kms_key_arns: Sequence[str] | None,
+        *,
+        contained: bool = False,
     ) -> None:
+        """As ``grant``, on ``policy``. Grants that name no resource of the stack (wildcards,
+        conditioned dependent actions) go on the provider's ``Policy``, shared by all, unless
+        ``contained``: then everything goes on ``policy`` (a deletion policy, see
+        ``_deletion_policy``)."""
         operations = [OPERATIONS[name] for name in ((operation,) if isinstance(operation, str) else operation)]
         self._allow(policy, tuple(op.action for op in operations), resources)
+        shared = policy if contained else self._policy
         stack = Stack.of(self)
         for op in operations:
             for decision in op.decisions:
                 for action in decision.actions:
-                    self._grant_dependent(policy, action, decision.scope, resources, kms_key_arns, stack)
+                    self._grant_dependent(policy, shared, action, decision.scope, resources, kms_key_arns, stack)
 
     def _grant_dependent(
         self,
         policy: iam.Policy,
+        shared: iam.Policy,
         action: str,
         scope: Scope,
         resources: Sequence[str],
@@ -250,9 +258,9 @@ class SnapshotProvider(Construct):
         if scope is Scope.OPERATION:
             self._allow(policy, action, resources)
         elif scope is Scope.ANY:
-            self._allow(self._policy, action, ["*"])
+            self._allow(shared, action, ["*"])
         elif scope is Scope.VIA_DOCDB_ELASTIC:
-            self._allow(self._policy, action, ["*"], _VIA_DOCDB_ELASTIC)
+            self._allow(shared, action, ["*"], _VIA_DOCDB_ELASTIC)
         elif scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
             if kms_key_arns is not None and not kms_key_arns:
                 return  # AWS owned keys: the service needs nothing of the role
@@ -261,12 +269,12 @@ class SnapshotProvider(Construct):
             }
             if scope is Scope.CLUSTER_KEY_GRANT:
                 conditions["Bool"] = {"kms:GrantIsForAWSResource": True}
-            self._allow(policy if kms_key_arns else self._policy, action, list(kms_key_arns or ["*"]), conditions)
+            self._allow(policy if kms_key_arns else shared, action, list(kms_key_arns or ["*"]), conditions)
         elif scope is Scope.SECRETS_VIA_DOCDB_ELASTIC:
-            self._allow(self._policy, action, [self._secret_arns], _VIA_DOCDB_ELASTIC)
+            self._allow(shared, action, [self._secret_arns], _VIA_DOCDB_ELASTIC)
         elif scope is Scope.SERVICE_LINKED_ROLE:
             role = stack.format_arn(service="iam", region="", resource="role", resource_name=SERVICE_LINKED_ROLE_PATH)
-            self._allow(self._policy, action, [role], {"StringLike": {"iam:AWSServiceName": SERVICE_PRINCIPAL}})
+            self._allow(shared, action, [role], {"StringLike": {"iam:AWSServiceName": SERVICE_PRINCIPAL}})
 
     def _allow(
         self,
@@ -278,7 +286,7 @@ class SnapshotProvider(Construct):
         """One statement per action (or set of actions granted together) and condition set in
         each policy; new resources join it."""
         actions = (action,) if isinstance(action, str) else action
-        key = (policy.node.id, actions, json.dumps(conditions or {}, sort_keys=True))
+        key = (policy.node.path, actions, json.dumps(conditions or {}, sort_keys=True))
         known = self._resources.setdefault(key, set())
         new = [r for r in resources if r not in known]
         if not new:
@@ -305,20 +313,34 @@ class SnapshotProvider(Construct):
             as_nag_text(stack.resolve(self._secret_arns)): _SECRET_WILDCARD_REASON,
         }
         text = as_nag_text(stack.resolve(resource)) if "*" in resource else None
-        if text is None or (policy.node.id, text) in self._acknowledged:
+        if text is None or (policy.node.path, text) in self._acknowledged:
             return
         if text not in reasons:
             raise ValueError(f"no reason recorded for the wildcard resource {text}")
-        self._acknowledged.add((policy.node.id, text))
+        self._acknowledged.add((policy.node.path, text))
         acknowledge(policy, f"AwsSolutions-IAM5[Resource::{text}]", reasons[text])
 
-    def _allow_snapshot_reads(self) -> None:
+    def _allow_snapshot_reads(self, policy: iam.Policy | None = None) -> None:
         """What every resource that takes, copies or deletes snapshots calls: waiting for one, and
         finding an earlier delivery's snapshot (by name, then its request tag). Granted with the
-        first such resource, so a stack without one grants none of it."""
+        first such resource, so a stack without one grants none of it. On ``policy`` (a deletion
+        policy) when given, else on the shared ``Policy``."""
+        target = policy or self._policy
         for operation in ("GetClusterSnapshot", "ListTagsForResource"):
-            self.grant(operation, [self._snapshot_arns])
-        self.grant("ListClusterSnapshots", ["*"])
+            self._grant(target, operation, [self._snapshot_arns], None, contained=policy is not None)
+        self._grant(target, "ListClusterSnapshots", ["*"], None, contained=policy is not None)
+
+    def _deletion_policy(self, construct_id: str, resource: CustomResource) -> iam.Policy:
+        """A policy for what a resource's Delete calls. CloudFormation runs a removed resource's
+        Delete in the clean-up, after it has updated every policy that stays: a grant on a
+        shared policy would already be gone if the removed resource was the last to need it. A
+        deletion policy's statements never depend on which resources use it (only constant
+        ARN patterns and conditions), and each user depends on it, so it is either unchanged or
+        deleted after the last of them."""
+        existing = self.node.try_find_child(construct_id)
+        policy = existing if isinstance(existing, iam.Policy) else iam.Policy(self, construct_id, roles=[self.role])
+        resource.node.add_dependency(policy)
+        return policy
 
     def _cluster_grants(self) -> iam.Policy:
         if self._cluster_policy is None:
@@ -369,18 +391,24 @@ class SnapshotProvider(Construct):
         # A busy cluster's status, for the log and the Reason.
         self.grant("GetCluster", [self._any_cluster_arn])
 
-    def allow_final_snapshots(self, *, kms_key_arns: Sequence[str] | None = None) -> None:
-        """FinalSnapshot snapshots the *old* cluster when its cluster is replaced. By then
-        CloudFormation has already updated every policy that names the cluster to the new
-        cluster's ARN (the resource depends on them), so the grant cannot name the cluster:
-        clusters of this account and region, as for clusters found by name."""
-        self._allow_snapshot_reads()
-        self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], kms_key_arns=kms_key_arns)
-        self.grant("GetCluster", [self._any_cluster_arn])
+    def allow_final_snapshots(self, resource: CustomResource) -> None:
+        """FinalSnapshot snapshots the *old* cluster when its cluster is replaced, and the
+        cluster on Delete, also when the construct is removed. By then CloudFormation has
+        already updated every policy that stays to the new template, so the grants cannot name
+        the cluster nor its KMS key (a key change replaces the cluster): clusters of this
+        account and region, any key through docdb-elastic here; all in FinalSnapshotPolicy, a
+        deletion policy."""
+        policy = self._deletion_policy("FinalSnapshotPolicy", resource)
+        self._allow_snapshot_reads(policy)
+        self._grant(policy, "CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], None, contained=True)
+        self._grant(policy, "GetCluster", [self._any_cluster_arn], None, contained=True)
 
-    def allow_deletion(self) -> None:
+    def allow_deletion(self, resource: CustomResource) -> None:
+        """DeleteClusterSnapshot (DESTROY on Delete, retain_last on Create and Update), in
+        SnapshotDeletionPolicy, a deletion policy."""
         self._allow_snapshot_reads()
-        self.grant("DeleteClusterSnapshot", [self._snapshot_arns])
+        policy = self._deletion_policy("SnapshotDeletionPolicy", resource)
+        self._grant(policy, "DeleteClusterSnapshot", [self._snapshot_arns], None, contained=True)
 
     # --- ElasticClusterFromSnapshot (issue 10): restoring, changing and deleting clusters --------
     # A restored cluster's ARN is chosen by the service, so its grants are on clusters of the
@@ -398,15 +426,25 @@ class SnapshotProvider(Construct):
         cluster, chosen at deploy time), wait for it, change and tag it; snapshot it when
         ``takes_snapshots`` (before an update, or a final snapshot) and delete it when ``deletes``
         (any removal policy but RETAIN). What the props rule out is not granted."""
-        if takes_snapshots:
-            self._allow_snapshot_reads()
-        elif snapshot_arn is None:
+        if snapshot_arn is None:
             self.grant("ListClusterSnapshots", ["*"])  # the source cluster's newest snapshot
-        changes = ("GetCluster", "UpdateCluster", *(("DeleteCluster",) if deletes else ()))
-        self.grant((*changes, "ListTagsForResource", "TagResource", "UntagResource"), [self._any_cluster_arn])
-        if takes_snapshots:
-            self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns])
+        self.grant(
+            ("GetCluster", "UpdateCluster", "ListTagsForResource", "TagResource", "UntagResource"),
+            [self._any_cluster_arn],
+        )
         self.grant("ListClusters", ["*"])
+        if deletes:
+            # The final snapshot and the deletion (also of a half-restored cluster, on Create or
+            # Update), in ClusterDeletionPolicy: constant, so it outlives a removed resource.
+            policy = self._deletion_policy("ClusterDeletionPolicy", resource)
+            self._allow_snapshot_reads(policy)
+            self._grant(policy, ("GetCluster", "DeleteCluster"), [self._any_cluster_arn], None, contained=True)
+            self._grant(
+                policy, "CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], None, contained=True
+            )
+        elif takes_snapshots:
+            self._allow_snapshot_reads()
+            self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns])
         if snapshot_arn is not None and Token.is_unresolved(snapshot_arn):
             if self._restore_policy is None:
                 self._restore_policy = iam.Policy(self, "RestorePolicy", roles=[self.role])
@@ -431,19 +469,18 @@ class SnapshotProvider(Construct):
         source_snapshot_arn: str | None,
         destination_region: str | None,
         kms_key_id: str | None,
-        source_kms_key_arns: Sequence[str] | None = None,
         delete: bool = False,
         read_source_tags: bool = False,
+        policy: iam.Policy | None = None,
     ) -> None:
         """Let `resource` copy a snapshot (a literal ARN, or None/a token: a snapshot of this
         stack's region) to `destination_region` (None: this stack's), with `kms_key_id` (a key
-        ARN or id of the destination, or None: the source's key). ``source_kms_key_arns``: the
-        source's keys when known at synth time (a final snapshot has its cluster's key), as
-        ``kms_key_arns`` of ``grant``; default None, unknown: any key, through docdb-elastic of
-        the source's region."""
+        ARN or id of the destination, or None: the source's key). The source's key is not known
+        at synth time: any key, through docdb-elastic of the source's region. ``policy``: where
+        the grants go (FinalSnapshot's own); default the shared CopyPolicy."""
         self._allow_snapshot_reads()
         stack = Stack.of(self)
-        policy = self._copy_grants()
+        policy = policy or self._copy_grants()
         literal_source = bool(source_snapshot_arn) and not Token.is_unresolved(source_snapshot_arn)
         source = str(source_snapshot_arn) if literal_source else self._snapshot_arns
         source_region = source.split(":")[3] if literal_source else stack.region
@@ -459,11 +496,9 @@ class SnapshotProvider(Construct):
                     self._allow(policy, action, [destination])
                 elif decision.scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
                     grant = decision.scope is Scope.CLUSTER_KEY_GRANT
-                    # The source's key (any key when unknown here; none when it is AWS owned), used
-                    # by docdb-elastic in the source's region...
-                    source_keys = ["*"] if source_kms_key_arns is None else list(source_kms_key_arns)
-                    if source_keys:
-                        self._allow(policy, action, source_keys, _via_docdb_elastic_in(stack, source_region, grant))
+                    # The source's key (any key: unknown here), used by docdb-elastic in the source's
+                    # region...
+                    self._allow(policy, action, ["*"], _via_docdb_elastic_in(stack, source_region, grant))
                     if kms_key_id is not None:  # ...and the given key, in the destination's
                         key = _key_arn(stack, kms_key_id, destination_region)
                         self._allow(policy, action, [key], _via_docdb_elastic_in(stack, destination_region, grant))
@@ -487,10 +522,10 @@ class SnapshotProvider(Construct):
         text = as_nag_text(Stack.of(self).resolve(destination))
         if (
             text == as_nag_text(Stack.of(self).resolve(self._snapshot_arns))
-            or (policy.node.id, text) in self._acknowledged
+            or (policy.node.path, text) in self._acknowledged
         ):
             return
-        self._acknowledged.add((policy.node.id, text))
+        self._acknowledged.add((policy.node.path, text))
         acknowledge(
             policy,
             f"AwsSolutions-IAM5[Resource::{text}]",

@@ -66,8 +66,6 @@ class SnapshotResource(Construct):
             props[Prop.OWNER] = self.node.path
         timeout_is_default = whole_seconds(timeout) == contract.TIMEOUT_MAX_SECONDS
         provider = SnapshotProvider.of(self)
-        if retain_last is not None:
-            provider.allow_deletion()
         self._resource = CustomResource(
             self,
             "Resource",
@@ -83,6 +81,8 @@ class SnapshotResource(Construct):
         cfn = self._resource.node.default_child
         assert isinstance(cfn, CfnResource)
         cfn.cfn_options.update_replace_policy = CfnDeletionPolicy.RETAIN
+        if retain_last is not None:
+            provider.allow_deletion(self._resource)
         provider.allow_long_waits(self._resource, waits_on_delete=properties.get(Prop.MODE) == contract.Mode.FINAL)
         return self._resource
 

@@ -94,4 +94,4 @@ class ElasticClusterSnapshot(SnapshotResource):
             resource, cluster_arn, kms_key_arns=None if kms_key is None else [kms_key.key_arn]
         )
         if removal_policy == RemovalPolicy.DESTROY:
-            self._provider.allow_deletion()
+            self._provider.allow_deletion(resource)

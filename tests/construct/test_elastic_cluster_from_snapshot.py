@@ -217,15 +217,22 @@ def test_iam_a_given_snapshot_is_granted_by_its_arn_and_a_source_by_the_accounts
 def test_iam_dependent_actions_are_scoped_like_the_managed_policy():
     stack = new_stack()
     ElasticClusterFromSnapshot(stack, "Restored", snapshot_arn=SNAPSHOT)
-    (ec2_grant,) = allowed(stack, "ec2:CreateVpcEndpoint")
-    assert ec2_grant["Condition"] == {"StringEquals": {"aws:CalledViaFirst": "docdb-elastic.amazonaws.com"}}
+    # (each in the shared policy and again in the deletion policy, which outlives the resource)
+    ec2_grants = allowed(stack, "ec2:CreateVpcEndpoint")
+    assert ec2_grants
+    for ec2_grant in ec2_grants:
+        assert ec2_grant["Condition"] == {"StringEquals": {"aws:CalledViaFirst": "docdb-elastic.amazonaws.com"}}
     for action in ("kms:Decrypt", "kms:CreateGrant"):
-        (kms,) = allowed(stack, action)
-        (via,) = [values["kms:ViaService"] for values in kms["Condition"].values() if "kms:ViaService" in values]
-        assert "docdb-elastic.us-east-1." in json.dumps(via)
-    (slr,) = allowed(stack, "iam:CreateServiceLinkedRole")
-    assert slr["Condition"] == {"StringLike": {"iam:AWSServiceName": "docdb-elastic.amazonaws.com"}}
-    assert slr["Resource"].endswith(":role/aws-service-role/docdb-elastic.amazonaws.com/AWSServiceRoleForDocDB-Elastic")
+        assert allowed(stack, action)
+        for kms in allowed(stack, action):
+            (via,) = [values["kms:ViaService"] for values in kms["Condition"].values() if "kms:ViaService" in values]
+            assert "docdb-elastic.us-east-1." in json.dumps(via)
+    assert allowed(stack, "iam:CreateServiceLinkedRole")
+    for slr in allowed(stack, "iam:CreateServiceLinkedRole"):
+        assert slr["Condition"] == {"StringLike": {"iam:AWSServiceName": "docdb-elastic.amazonaws.com"}}
+        assert slr["Resource"].endswith(
+            ":role/aws-service-role/docdb-elastic.amazonaws.com/AWSServiceRoleForDocDB-Elastic"
+        )
     assert resources_of(stack, "docdb-elastic:DeleteCluster") == {
         "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/*"
     }

@@ -187,7 +187,8 @@ def test_grants_naming_the_cluster_stay_out_of_the_policy_the_function_depends_o
     cluster_id = stack.resolve(cluster.logical_id)
     graph = dependencies(template)
     policies = statements_by_policy(template)
-    assert len(policies) == 3
+    # Policy, ClusterPolicy, InvokeSelfPolicy, and the deletion policies of the final snapshot and of retention
+    assert len(policies) == 5
     naming_the_cluster = {p for p in policies if cluster_id in graph[p]}
     assert naming_the_cluster and not naming_the_cluster & graph[function_id]
     assert any(p in graph[function_id] for p in policies)
