@@ -6,7 +6,7 @@ the stand-in's account and region."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,11 +109,12 @@ def key_arn(logical_id: str) -> str:
     return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{logical_id}"
 
 
-def statements(template: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every IAM statement of the stack, resolved, with Action and Resource as lists."""
+def statements(template: dict[str, Any], policies: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """Every IAM statement of the stack (of the `policies` given by logical id), resolved, with
+    Action and Resource as lists."""
     found = []
-    for resource in template["Resources"].values():
-        if resource["Type"] != "AWS::IAM::Policy":
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Policy" or (policies is not None and logical_id not in policies):
             continue
         for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
             statement = resolve(template, statement)
@@ -140,22 +141,31 @@ class Deployment:
     """CloudFormation's side for one custom resource of a template."""
 
     def __init__(
-        self, template: dict[str, Any], receiver: ResponseReceiver, mode: str, docdb: DocDbElasticStandIn
+        self,
+        template: dict[str, Any],
+        receiver: ResponseReceiver,
+        mode: str,
+        docdb: DocDbElasticStandIn,
+        logical_id: str | None = None,
     ) -> None:
+        """The resource `logical_id`, or the one resource of the mode's type and mode."""
         self.resource_type = RESOURCE_TYPES.get(mode, RESOURCE_TYPE)
         (self.logical_id,) = [
             k
             for k, r in template["Resources"].items()
             if r["Type"] == self.resource_type
             and (mode in RESOURCE_TYPES or r["Properties"].get(Prop.MODE, "snapshot") == mode)
+            and k == (logical_id or k)
         ]
         # Parameters are deployed with their defaults.
         raw = resolve_parameters(template, template["Resources"][self.logical_id]["Properties"])
         self.properties = as_cloudformation_sends(raw, {})
-        cluster_ids = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::DocDBElastic::Cluster"]
-        for cluster_id in cluster_ids:
-            name = template["Resources"][cluster_id]["Properties"]["ClusterName"]
-            self.properties = as_cloudformation_sends(raw, {(cluster_id, "ClusterArn"): cluster_arn_for(name)})
+        cluster_arns = {
+            (k, "ClusterArn"): cluster_arn_for(r["Properties"]["ClusterName"])
+            for k, r in template["Resources"].items()
+            if r["Type"] == "AWS::DocDBElastic::Cluster"
+        }
+        self.properties = as_cloudformation_sends(raw, cluster_arns)
         self.receiver = receiver
         self.docdb = docdb
         #: Every snapshot the handler made (its request's tag), seen after each answer: also

@@ -508,8 +508,24 @@ class SnapshotProvider(Construct):
             policy, OPERATIONS["ListTagsForResource"].action, [destination, *([source] if read_source_tags else [])]
         )
         if delete:
-            self._grant(policy, "DeleteClusterSnapshot", [destination], None)
+            self._allow_copy_deletion(resource, destination_region, destination, policy)
         resource.node.add_dependency(policy)
+
+    def _allow_copy_deletion(
+        self, resource: CustomResource, region: str | None, destination: str, policy: iam.Policy
+    ) -> None:
+        """DeleteClusterSnapshot in the copy's region: in the deletion policy of that region's
+        snapshots (SnapshotDeletionPolicy for the stack's own). A region given as a token cannot
+        name a policy: the grant then stays on `policy`."""
+        if region is not None and Token.is_unresolved(region):
+            self._grant(policy, "DeleteClusterSnapshot", [destination], None)
+            return
+        same = region is None or (not Token.is_unresolved(Stack.of(self).region) and region == Stack.of(self).region)
+        name = "SnapshotDeletionPolicy" + ("" if same else re.sub(r"[^A-Za-z0-9]", "", str(region).title()))
+        deletion = self._deletion_policy(name, resource)
+        target = self._snapshot_arns if same else destination
+        self._acknowledge_copy_destination(deletion, target)
+        self._grant(deletion, "DeleteClusterSnapshot", [target], None, contained=True)
 
     def _copy_grants(self) -> iam.Policy:
         if self._copy_policy is None:

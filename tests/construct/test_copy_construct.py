@@ -212,10 +212,27 @@ def test_copy_grants_cover_the_reference_resource_types_and_dependent_actions_an
 )
 def test_deletion_in_the_destination_is_granted_only_when_used(options, deletes):
     s = stack()
-    ElasticClusterSnapshotCopy(s, "DrCopy", source_snapshot_arn=SOURCE, destination_region="eu-west-1", **options)
-    granted = grants(copy_policy(Template.from_stack(s).to_json()))
+    copy = ElasticClusterSnapshotCopy(
+        s, "DrCopy", source_snapshot_arn=SOURCE, destination_region="eu-west-1", **options
+    )
+    template = Template.from_stack(s).to_json()
+    every_statement = [
+        st
+        for r in resources(template, "AWS::IAM::Policy").values()
+        for st in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    granted = grants(every_statement)
     assert (("docdb-elastic:DeleteClusterSnapshot", snapshots_of("eu-west-1")) in granted) is deletes
     assert not any(a == "docdb-elastic:DeleteClusterSnapshot" and "us-east-1" in r for a, r in granted)
+    # AND the deletion grant is in a policy of that region's deletions alone, on which the copy
+    # depends: removing the copy cannot take the grant away before the copy's Delete
+    if deletes:
+        (deletion,) = [
+            k
+            for k, r in resources(template, "AWS::IAM::Policy").items()
+            if "docdb-elastic:DeleteClusterSnapshot" in json.dumps(r) and "CopyPolicy" not in k
+        ]
+        assert deletion in template["Resources"][s.resolve(copy.resource.logical_id)]["DependsOn"]
 
 
 def test_a_token_source_is_granted_in_the_stacks_region_without_a_dependency_of_the_function():

