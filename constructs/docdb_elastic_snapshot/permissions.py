@@ -31,10 +31,10 @@ class Scope(enum.Enum):
     ANY = "`*` (no resource type in the reference)"
     #: `*`, only when docdb-elastic makes the call for the role (forward access): EC2Sid.
     VIA_DOCDB_ELASTIC = "`*` with `aws:CalledViaFirst` = `docdb-elastic.amazonaws.com` (as the managed policy's EC2Sid)"
-    #: The cluster's key if known at synth time, else `*`; always `kms:ViaService`: KMSSid.
+    #: The key given to the construct, else `*`; always `kms:ViaService`: KMSSid.
     CLUSTER_KEY = (
-        "the cluster's KMS key when known at synth time, else `*`; with `kms:ViaService` = "
-        "`docdb-elastic.<region>.amazonaws.com` (as the managed policy's KMSSid)"
+        "the KMS key given to the construct (`kms_key`, a copy's `kms_key_id`), else `*`; with "
+        "`kms:ViaService` = `docdb-elastic.<region>.amazonaws.com` (as the managed policy's KMSSid)"
     )
     #: As CLUSTER_KEY, plus `kms:GrantIsForAWSResource`: KMSGrantSid.
     CLUSTER_KEY_GRANT = "as above, plus `kms:GrantIsForAWSResource` = true (as the managed policy's KMSGrantSid)"
@@ -108,8 +108,9 @@ _KMS = (
     Decision(
         _KMS_USE,
         Scope.CLUSTER_KEY,
-        "a cluster (or target) encrypted with a customer managed key; none is granted when the "
-        "construct knows the cluster uses the AWS owned key (a CfnCluster without kms_key_id)",
+        "a cluster, snapshot or target encrypted with a customer managed key. A before-change or "
+        "final snapshot is of the cluster as it was, whose key a changed template may no longer "
+        "name (a key change replaces the cluster): `*` for them even when the CfnCluster names its key",
     ),
     Decision(("kms:CreateGrant",), Scope.CLUSTER_KEY_GRANT, "as above: the service holds a grant on the key"),
 )
@@ -124,6 +125,13 @@ _SECRETS_NOT_NEEDED = Decision(
     "a snapshot copies the cluster's storage: its request names no secret and the handler "
     "passes no credentials (the admin password secret is read by CreateCluster, UpdateCluster "
     "and RestoreClusterFromSnapshot, which grant it)",
+)
+_SECRETS_NOT_NEEDED_BY_UPDATE = Decision(
+    (*_SECRET_READS, "secretsmanager:ListSecrets"),
+    Scope.NOT_NEEDED,
+    "the handler's UpdateCluster changes shards, network, backups and the maintenance window, "
+    "never the admin password or the auth type, so it names no secret (RestoreClusterFromSnapshot, "
+    "which the same construct calls, grants the reads)",
 )
 _SECRETS = (
     Decision(_SECRET_READS, Scope.SECRETS_VIA_DOCDB_ELASTIC, "the cluster's admin password may be a secret"),
@@ -182,7 +190,7 @@ OPERATIONS: dict[str, Operation] = {
             "UpdateCluster",
             ("cluster",),
             "restore construct",
-            (_ec2(*_EC2_ENDPOINT_WRITES, *_EC2_DESCRIBES), *_KMS, *_SECRETS),
+            (_ec2(*_EC2_ENDPOINT_WRITES, *_EC2_DESCRIBES), *_KMS, _SECRETS_NOT_NEEDED_BY_UPDATE),
         ),
         Operation(
             "DeleteCluster",

@@ -12,7 +12,6 @@ from typing import Any
 import jsii
 from aws_cdk import CfnResource, Duration, IResolvable, IResolveContext, RemovalPolicy, Stack, Token
 from aws_cdk import aws_docdbelastic as docdbelastic
-from aws_cdk import aws_iam as iam
 
 from constructs import Construct
 from docdb_snapshot_handler import contract
@@ -157,8 +156,8 @@ class FinalSnapshot(SnapshotResource):
         deleted. A failed copy fails the deletion and keeps the cluster. Default: no copies.
 
     IAM: everything the final snapshot needs is in the provider's FinalSnapshotPolicy, and the
-    copies' grants in this construct's own CopyPolicy; the resource depends on both, so they
-    outlive it when the construct is removed. KMS: any key, only through docdb-elastic in this
+    copies' grants in a FinalCopyPolicy of its destinations (regions and keys); the resource
+    depends on them, so they outlive it when the construct is removed. KMS: any key, only through docdb-elastic in this
     region (and the copies' regions), as the snapshot is of the cluster as it was, whose key a
     changed template no longer names.
     """
@@ -210,12 +209,5 @@ class FinalSnapshot(SnapshotResource):
         # Not allow_snapshots_of(cluster ARN): on a replacement the old cluster is snapshotted
         # after its ARN has left the policies (see SnapshotProvider.allow_final_snapshots).
         self._provider.allow_final_snapshots(resource)
-        copy_policy = iam.Policy(self, "CopyPolicy", roles=[self._provider.role]) if destinations else None
-        for destination in destinations:
-            self._provider.allow_copies(
-                resource,
-                source_snapshot_arn=None,
-                destination_region=destination.region,
-                kms_key_id=destination.kms_key_id,
-                policy=copy_policy,
-            )
+        if destinations:
+            self._provider.allow_final_copies(resource, [(d.region, d.kms_key_id) for d in destinations])

@@ -7,12 +7,13 @@ the dependent actions the permission table (permissions.py) decides for the oper
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Token, aws_lambda
+from aws_cdk import ArnFormat, CustomResource, Duration, Names, RemovalPolicy, Stack, Token, aws_lambda
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 
@@ -215,8 +216,7 @@ class SnapshotProvider(Construct):
             name resources of the stack that may themselves depend on the function. Default:
             None, the provider's ``Policy``, on which the function depends.
         :param kms_key_arns: the KMS keys of the clusters or snapshots concerned. Default: None,
-            unknown at synth time: any key, only through docdb-elastic in this region. Empty:
-            they use AWS owned keys, no KMS grant.
+            unknown at synth time: any key, only through docdb-elastic in this region.
         """
         policy = self._policy if dependent is None else self._cluster_grants()
         self._grant(policy, operation, resources, kms_key_arns)
@@ -242,14 +242,15 @@ class SnapshotProvider(Construct):
         stack = Stack.of(self)
         for op in operations:
             for decision in op.decisions:
-                for action in decision.actions:
-                    self._grant_dependent(policy, shared, action, decision.scope, resources, kms_key_arns, stack)
+                # A decision's actions share one statement: the role's inline policies share a
+                # 10,240-character quota.
+                self._grant_dependent(policy, shared, decision.actions, decision.scope, resources, kms_key_arns, stack)
 
     def _grant_dependent(
         self,
         policy: iam.Policy,
         shared: iam.Policy,
-        action: str,
+        action: tuple[str, ...],
         scope: Scope,
         resources: Sequence[str],
         kms_key_arns: Sequence[str] | None,
@@ -262,8 +263,6 @@ class SnapshotProvider(Construct):
         elif scope is Scope.VIA_DOCDB_ELASTIC:
             self._allow(shared, action, ["*"], _VIA_DOCDB_ELASTIC)
         elif scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
-            if kms_key_arns is not None and not kms_key_arns:
-                return  # AWS owned keys: the service needs nothing of the role
             conditions: dict[str, Any] = {
                 "StringEquals": {"kms:ViaService": f"docdb-elastic.{stack.region}.{stack.url_suffix}"}
             }
@@ -284,9 +283,13 @@ class SnapshotProvider(Construct):
         conditions: Mapping[str, Any] | None = None,
     ) -> None:
         """One statement per action (or set of actions granted together) and condition set in
-        each policy; new resources join it."""
+        each policy; new resources join it. Nothing is added where a statement of the policy
+        already allows it all."""
         actions = (action,) if isinstance(action, str) else action
         key = (policy.node.path, actions, json.dumps(conditions or {}, sort_keys=True))
+        for (path, granted, condition), granted_on in self._resources.items():
+            if (path, condition) == (key[0], key[2]) and set(actions) <= set(granted) and set(resources) <= granted_on:
+                return
         known = self._resources.setdefault(key, set())
         new = [r for r in resources if r not in known]
         if not new:
@@ -382,11 +385,12 @@ class SnapshotProvider(Construct):
         if waits_on_delete:
             resource.node.add_dependency(self._invoke_policy)
 
-    def allow_snapshots_of_clusters_found_by_name(self, *, kms_key_arns: Sequence[str] | None = None) -> None:
+    def allow_snapshots_of_clusters_found_by_name(self) -> None:
         """SnapshotBeforeChange finds its cluster by name at deploy time: its ARN cannot be
-        referenced without a dependency cycle."""
+        referenced without a dependency cycle. Nor its key: the cluster is snapshotted as it is
+        before the change, possibly with a key the new template no longer names."""
         self._allow_snapshot_reads()
-        self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], kms_key_arns=kms_key_arns)
+        self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns])
         self.grant("ListClusters", ["*"])
         # A busy cluster's status, for the log and the Reason.
         self.grant("GetCluster", [self._any_cluster_arn])
@@ -491,17 +495,17 @@ class SnapshotProvider(Construct):
         copy = OPERATIONS["CopyClusterSnapshot"]
         self._allow(policy, copy.action, [source, destination])
         for decision in copy.decisions:
-            for action in decision.actions:
-                if decision.scope is Scope.OPERATION:  # CreateClusterSnapshot: the copy is a new snapshot
-                    self._allow(policy, action, [destination])
-                elif decision.scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
-                    grant = decision.scope is Scope.CLUSTER_KEY_GRANT
-                    # The source's key (any key: unknown here), used by docdb-elastic in the source's
-                    # region...
-                    self._allow(policy, action, ["*"], _via_docdb_elastic_in(stack, source_region, grant))
-                    if kms_key_id is not None:  # ...and the given key, in the destination's
-                        key = _key_arn(stack, kms_key_id, destination_region)
-                        self._allow(policy, action, [key], _via_docdb_elastic_in(stack, destination_region, grant))
+            actions = decision.actions
+            if decision.scope is Scope.OPERATION:  # CreateClusterSnapshot: the copy is a new snapshot
+                self._allow(policy, actions, [destination])
+            elif decision.scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
+                grant = decision.scope is Scope.CLUSTER_KEY_GRANT
+                # The source's key (any key: unknown here), used by docdb-elastic in the source's
+                # region...
+                self._allow(policy, actions, ["*"], _via_docdb_elastic_in(stack, source_region, grant))
+                if kms_key_id is not None:  # ...and the given key, in the destination's
+                    key = _key_arn(stack, kms_key_id, destination_region)
+                    self._allow(policy, actions, [key], _via_docdb_elastic_in(stack, destination_region, grant))
         # The wait for the source and for the copy; a repeated delivery reads the copy's tag.
         self._allow(policy, OPERATIONS["GetClusterSnapshot"].action, [source, destination])
         self._allow(
@@ -526,6 +530,22 @@ class SnapshotProvider(Construct):
         target = self._snapshot_arns if same else destination
         self._acknowledge_copy_destination(deletion, target)
         self._grant(deletion, "DeleteClusterSnapshot", [target], None, contained=True)
+
+    def allow_final_copies(self, resource: CustomResource, destinations: Sequence[tuple[str, str | None]]) -> None:
+        """A FinalSnapshot's copies, made on Delete, to each (region, kms_key_id): in one deletion
+        policy named after the destinations, shared by the final snapshots copied to exactly
+        those. A region or key given as a token cannot name a policy: the construct then has one
+        of its own."""
+        if any(Token.is_unresolved(region) or (key and Token.is_unresolved(key)) for region, key in destinations):
+            name = f"FinalCopyPolicy{Names.unique_id(resource)}"
+        else:
+            digest = hashlib.sha256(json.dumps(sorted(destinations, key=str)).encode()).hexdigest()[:8]
+            name = f"FinalCopyPolicy{digest}"
+        policy = self._deletion_policy(name, resource)
+        for region, kms_key_id in destinations:
+            self.allow_copies(
+                resource, source_snapshot_arn=None, destination_region=region, kms_key_id=kms_key_id, policy=policy
+            )
 
     def _copy_grants(self) -> iam.Policy:
         if self._copy_policy is None:
