@@ -336,6 +336,26 @@ def _restore_replaced(deployment: Deployment, docdb: DocDbElasticStandIn) -> Non
     deployment.send("Delete")
 
 
+def _restore_destroyed_after_snapshot(deployment: Deployment, docdb: DocDbElasticStandIn) -> None:
+    """Created by an earlier template with the default SNAPSHOT, then replaced by this one
+    (DESTROY, no pre-update snapshots): CloudFormation deletes the old cluster with its old
+    properties, so a DESTROY stack still takes that final snapshot."""
+    by_hand(docdb, SOURCE)
+    now = dict(deployment.properties)
+    deployment.properties = {
+        k: v for k, v in now.items() if k not in (RestoreProp.REMOVAL_POLICY, RestoreProp.SNAPSHOT_BEFORE_UPDATE)
+    }
+    deployment.send("Create", again=deployment.send("Create"))
+    deployment.send("Update", {RestoreProp.TAGS: {"owner": "data"}, RestoreProp.BACKUP_RETENTION_PERIOD: "7"})
+    old = deployment.physical_id, deployment.applied
+    docdb.snapshot_delay = 0.05
+    deployment.send("Update", {**now, RestoreProp.TRIGGER: "drill-2"})
+    busy_cluster(docdb, old[0])  # the final snapshot of the old cluster waits its turn
+    deployment.delete_replaced(*old)
+    assert any(s.cluster_arn == old[0] and "-final-" in s.name for s in docdb.snapshots.values())
+    deployment.send("Delete")
+
+
 def _restore(**props: Any) -> Callable[[cdk.Stack], None]:
     return lambda stack: ElasticClusterFromSnapshot(stack, "Restored", tags={"team": "data"}, **props)
 
@@ -433,6 +453,12 @@ LIFECYCLES = [
         _restore(source_cluster_arn=cluster_arn_for("orders"), removal_policy=RemovalPolicy.DESTROY),
         RESTORE,
         _restore_replaced,
+    ),
+    Lifecycle(
+        "restore, destroyed without pre-update snapshots, replacing one made with a final snapshot",
+        _restore(snapshot_arn=SOURCE, removal_policy=RemovalPolicy.DESTROY, snapshot_before_update=False),
+        RESTORE,
+        _restore_destroyed_after_snapshot,
     ),
     Lifecycle(
         "restore from a snapshot parameter, retained, no snapshot before update",
