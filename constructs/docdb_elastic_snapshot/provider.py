@@ -22,6 +22,7 @@ from constructs import Construct
 from .acknowledgements import acknowledge, as_nag_text
 from .handler_asset import HANDLER_ENTRY_POINT, handler_code
 from .permissions import OPERATIONS, SERVICE_LINKED_ROLE_PATH, SERVICE_PRINCIPAL, Scope
+from .policy_size import RolePolicySizeCheck
 from .provider_options import DEFAULT_LOG_RETENTION, DEFAULT_MEMORY_SIZE, ProviderOptions
 from .validation import InvalidPropsError
 
@@ -34,8 +35,9 @@ _VIA_DOCDB_ELASTIC = {"StringEquals": {"aws:CalledViaFirst": SERVICE_PRINCIPAL}}
 _ANY_RESOURCE_REASON = (
     "'*' is granted only where the Service Authorization Reference lists no resource type "
     "(ListClusterSnapshots, ListClusters, CreateCluster on which a restore depends, the EC2 "
-    "describe and VPC endpoint actions) or the "
-    "cluster's KMS key is not known at synth time; every such grant outside docdb-elastic is "
+    "describe and VPC endpoint actions) or the KMS key is not known at synth time (a copy's "
+    "source; before-change and final snapshots, which are of the cluster as it was, whose key "
+    "a changed template no longer names); every such grant outside docdb-elastic is "
     "conditioned as AWS's AmazonDocDBElasticFullAccess policy does: EC2 by aws:CalledViaFirst "
     "docdb-elastic.amazonaws.com, KMS by kms:ViaService docdb-elastic.<region>."
 )
@@ -68,10 +70,13 @@ class _ProviderConfiguration(Construct):
 class SnapshotProvider(Construct):
     """Use ``SnapshotProvider.of(scope)``; never construct it directly.
 
-    Two policies keep dependency cycles out: the function depends on ``Policy``, which never
-    names a cluster of the stack (a SnapshotBeforeChange's cluster depends on the function);
-    grants on specific clusters go to ``ClusterPolicy``, on which only the resources that need
-    them depend. Each policy has one statement per action and condition set.
+    Its role's policies: the function depends on ``Policy``, which never names a resource of
+    the stack (a SnapshotBeforeChange's cluster depends on the function); grants that name one
+    go to ``ClusterPolicy``, ``RestorePolicy`` or ``CopyPolicy``, on which only the resources
+    that need them depend; ``InvokeSelfPolicy`` lets a long wait continue; and what a Delete
+    calls is in deletion policies (``_deletion_policy``). Each policy has one statement per set
+    of actions granted together and condition set. A validation warns when the policies would
+    exceed IAM's quota for a role (policy_size.py).
     """
 
     @classmethod
@@ -172,6 +177,7 @@ class SnapshotProvider(Construct):
         )
         self.function.node.add_dependency(self._policy)
         self._acknowledge_option_findings(stack)
+        self.node.add_validation(RolePolicySizeCheck(self))
 
     def _acknowledge_option_findings(self, stack: Stack) -> None:
         if self.options.vpc is not None:
@@ -476,15 +482,18 @@ class SnapshotProvider(Construct):
         delete: bool = False,
         read_source_tags: bool = False,
         policy: iam.Policy | None = None,
+        source_policy: iam.Policy | None = None,
     ) -> None:
         """Let `resource` copy a snapshot (a literal ARN, or None/a token: a snapshot of this
         stack's region) to `destination_region` (None: this stack's), with `kms_key_id` (a key
         ARN or id of the destination, or None: the source's key). The source's key is not known
         at synth time: any key, through docdb-elastic of the source's region. ``policy``: where
-        the grants go (FinalSnapshot's own); default the shared CopyPolicy."""
+        the grants go (a FinalSnapshot's deletion policies); default the shared CopyPolicy.
+        ``source_policy``: where the grants on the source go; default ``policy``."""
         self._allow_snapshot_reads()
         stack = Stack.of(self)
         policy = policy or self._copy_grants()
+        source_policy = source_policy or policy
         literal_source = bool(source_snapshot_arn) and not Token.is_unresolved(source_snapshot_arn)
         source = str(source_snapshot_arn) if literal_source else self._snapshot_arns
         source_region = source.split(":")[3] if literal_source else stack.region
@@ -493,7 +502,9 @@ class SnapshotProvider(Construct):
         )
         self._acknowledge_copy_destination(policy, destination)
         copy = OPERATIONS["CopyClusterSnapshot"]
-        self._allow(policy, copy.action, [source, destination])
+        # IAM checks the source and the destination each on its own: two statements may allow them.
+        self._allow(source_policy, copy.action, [source])
+        self._allow(policy, copy.action, [destination])
         for decision in copy.decisions:
             actions = decision.actions
             if decision.scope is Scope.OPERATION:  # CreateClusterSnapshot: the copy is a new snapshot
@@ -502,49 +513,55 @@ class SnapshotProvider(Construct):
                 grant = decision.scope is Scope.CLUSTER_KEY_GRANT
                 # The source's key (any key: unknown here), used by docdb-elastic in the source's
                 # region...
-                self._allow(policy, actions, ["*"], _via_docdb_elastic_in(stack, source_region, grant))
+                self._allow(source_policy, actions, ["*"], _via_docdb_elastic_in(stack, source_region, grant))
                 if kms_key_id is not None:  # ...and the given key, in the destination's
                     key = _key_arn(stack, kms_key_id, destination_region)
                     self._allow(policy, actions, [key], _via_docdb_elastic_in(stack, destination_region, grant))
         # The wait for the source and for the copy; a repeated delivery reads the copy's tag.
-        self._allow(policy, OPERATIONS["GetClusterSnapshot"].action, [source, destination])
-        self._allow(
-            policy, OPERATIONS["ListTagsForResource"].action, [destination, *([source] if read_source_tags else [])]
-        )
+        self._allow(source_policy, OPERATIONS["GetClusterSnapshot"].action, [source])
+        self._allow(policy, OPERATIONS["GetClusterSnapshot"].action, [destination])
+        self._allow(policy, OPERATIONS["ListTagsForResource"].action, [destination])
+        if read_source_tags:
+            self._allow(source_policy, OPERATIONS["ListTagsForResource"].action, [source])
         if delete:
-            self._allow_copy_deletion(resource, destination_region, destination, policy)
+            self._allow_copy_deletion(resource, destination_region, destination)
         resource.node.add_dependency(policy)
+        resource.node.add_dependency(source_policy)
 
-    def _allow_copy_deletion(
-        self, resource: CustomResource, region: str | None, destination: str, policy: iam.Policy
-    ) -> None:
+    def _allow_copy_deletion(self, resource: CustomResource, region: str | None, destination: str) -> None:
         """DeleteClusterSnapshot in the copy's region: in the deletion policy of that region's
         snapshots (SnapshotDeletionPolicy for the stack's own). A region given as a token cannot
-        name a policy: the grant then stays on `policy`."""
-        if region is not None and Token.is_unresolved(region):
-            self._grant(policy, "DeleteClusterSnapshot", [destination], None)
-            return
+        name a policy: the construct then has a deletion policy of its own."""
         same = region is None or (not Token.is_unresolved(Stack.of(self).region) and region == Stack.of(self).region)
-        name = "SnapshotDeletionPolicy" + ("" if same else re.sub(r"[^A-Za-z0-9]", "", str(region).title()))
+        if region is not None and Token.is_unresolved(region):
+            name = f"SnapshotDeletionPolicy{Names.unique_id(resource)}"
+        else:
+            name = "SnapshotDeletionPolicy" + ("" if same else _id_of(str(region)))
         deletion = self._deletion_policy(name, resource)
         target = self._snapshot_arns if same else destination
         self._acknowledge_copy_destination(deletion, target)
         self._grant(deletion, "DeleteClusterSnapshot", [target], None, contained=True)
 
     def allow_final_copies(self, resource: CustomResource, destinations: Sequence[tuple[str, str | None]]) -> None:
-        """A FinalSnapshot's copies, made on Delete, to each (region, kms_key_id): in one deletion
-        policy named after the destinations, shared by the final snapshots copied to exactly
-        those. A region or key given as a token cannot name a policy: the construct then has one
-        of its own."""
-        if any(Token.is_unresolved(region) or (key and Token.is_unresolved(key)) for region, key in destinations):
-            name = f"FinalCopyPolicy{Names.unique_id(resource)}"
-        else:
-            digest = hashlib.sha256(json.dumps(sorted(destinations, key=str)).encode()).hexdigest()[:8]
-            name = f"FinalCopyPolicy{digest}"
-        policy = self._deletion_policy(name, resource)
+        """A FinalSnapshot's copies, made on Delete, to each (region, kms_key_id): each in the
+        deletion policy of that destination, shared by every final snapshot copied there (a
+        region's grants are never repeated). A region or key given as a token cannot name a
+        policy: that copy's grants go in a deletion policy of the construct's own. The grants on
+        the source (this region's snapshots) are in FinalCopySourcePolicy, once."""
+        source_policy = self._deletion_policy("FinalCopySourcePolicy", resource)
         for region, kms_key_id in destinations:
+            if Token.is_unresolved(region) or (kms_key_id is not None and Token.is_unresolved(kms_key_id)):
+                name = f"FinalCopyPolicy{Names.unique_id(resource)}"
+            else:
+                key = hashlib.sha256(kms_key_id.encode()).hexdigest()[:8] if kms_key_id else ""
+                name = f"FinalCopyPolicy{_id_of(region)}{key}"
             self.allow_copies(
-                resource, source_snapshot_arn=None, destination_region=region, kms_key_id=kms_key_id, policy=policy
+                resource,
+                source_snapshot_arn=None,
+                destination_region=region,
+                kms_key_id=kms_key_id,
+                policy=self._deletion_policy(name, resource),
+                source_policy=source_policy,
             )
 
     def _copy_grants(self) -> iam.Policy:
@@ -568,6 +585,11 @@ class SnapshotProvider(Construct):
             "A copy's ARN is chosen by the service when it is created, so it cannot be known at synth "
             "time. The wildcard covers only snapshots of this account in the copy's destination region.",
         )
+
+
+def _id_of(region: str) -> str:
+    """A region as part of a construct id: us-west-2 -> UsWest2."""
+    return re.sub(r"[^A-Za-z0-9]", "", region.title())
 
 
 def _via_docdb_elastic_in(stack: Stack, region: str | None, grant: bool) -> dict[str, Any]:

@@ -282,12 +282,23 @@ def test_final_snapshot_copy_to_sends_each_destination_and_grants_copies_there()
     )
     parsed = parse_properties(sent, Home(region="us-east-1", account="123456789012", partition="aws"))
     assert [(d.region, d.kms_key_id) for d in parsed.copy_to] == [("us-west-2", KEY_DR), ("eu-west-1", None)]
-    # AND the copies' grants are in one policy of those destinations, on which the resource depends
-    ((policy_id, policy),) = [(k, r) for k, r in resources(template, "AWS::IAM::Policy").items() if "CopyPolicy" in k]
-    granted = grants(policy["Properties"]["PolicyDocument"]["Statement"])
+    # AND each destination's grants are in a policy of that destination (the source's in one of
+    # their own), all of which the resource depends on
+    copy_policies = {k: r for k, r in resources(template, "AWS::IAM::Policy").items() if "FinalCopy" in k}
+    assert set(copy_policies) <= set(final["DependsOn"])
     for region in ("us-west-2", "eu-west-1"):
-        assert ("docdb-elastic:CopyClusterSnapshot", snapshots_of(region)) in granted
-    assert policy_id in final["DependsOn"]
+        (holder,) = [
+            k
+            for k, r in copy_policies.items()
+            if ("docdb-elastic:CopyClusterSnapshot", snapshots_of(region))
+            in grants(r["Properties"]["PolicyDocument"]["Statement"])
+        ]
+        assert region.replace("-", "") in holder.lower()
+    assert any(
+        ("docdb-elastic:CopyClusterSnapshot", snapshots_of("us-east-1"))
+        in grants(r["Properties"]["PolicyDocument"]["Statement"])
+        for r in copy_policies.values()
+    )
 
 
 def test_copy_to_rules_are_checked_at_synth():

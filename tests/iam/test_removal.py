@@ -1,11 +1,14 @@
-"""A construct removed from a stack whose other constructs stay.
+"""A construct removed from a stack whose other constructs stay (or the last one, the provider
+with it; or one an update added and its rollback removes: the same, templates swapped).
 
 CloudFormation first updates every resource that stays, the provider's shared policies among
 them, and only in the clean-up runs the removed resource's Delete; then it deletes the removed
-policies that resource depends on. So that Delete has the new template's policies, and those of
-the old template's policies the resource depends on that the new template no longer has. Every
-call it makes (and the dependent actions the permission table grants for them) must be allowed
-by exactly that.
+resources in reverse dependency order, so the policies the resource depends on go after it.
+Every call that Delete makes, and the dependent actions the permission table grants for them,
+must be allowed by the policies the resource depends on, as they are then: the new template's
+content where a policy stays, the old one's where it goes. That is stricter than CloudFormation
+(which also leaves the shared policies of what stays): a grant that happens to be there because
+of the construct that stays must not hide one that would be missing in another stack.
 """
 
 from __future__ import annotations
@@ -39,8 +42,8 @@ from iam_lifecycles import (
     cluster,
     statements,
 )
-from iam_reference import allowed, grants, resource_types
-from standins.docdb_elastic import DocDbElasticStandIn, cluster_arn_for
+from iam_reference import VIA_SERVICE, allowed, grants, resource_types
+from standins.docdb_elastic import DocDbElasticStandIn, cluster_arn_for, region_of
 from synth_support import recommended_app
 
 OTHER_CLUSTER = cluster_arn_for("other")
@@ -124,6 +127,28 @@ REMOVALS = [
         ),
         _copied,
     ),
+    Removal(
+        "a destroyed copy to a region given as a parameter",
+        COPY,
+        lambda stack: ElasticClusterSnapshotCopy(stack, "Stays", source_snapshot_arn=SOURCE),
+        lambda stack: (
+            ElasticClusterSnapshotCopy(
+                stack,
+                "Removed",
+                source_snapshot_arn=SOURCE,
+                destination_region=cdk.CfnParameter(stack, "Region", default=DR).value_as_string,
+                removal_policy=RemovalPolicy.DESTROY,
+            ).resource
+        ),
+        _copied,
+    ),
+    Removal(
+        "the last construct: a final snapshot, the provider with it",
+        "final",
+        lambda stack: None,
+        _final,
+        _created_with_its_cluster,
+    ),
 ]
 
 
@@ -134,16 +159,23 @@ def before_and_after(removal: Removal) -> tuple[dict[str, Any], dict[str, Any], 
     logical_id = with_it.resolve(removal.removed(with_it).logical_id)
     without = cdk.Stack(recommended_app(), "IamStack", env=ENV)
     removal.stays(without)
-    return Template.from_stack(with_it).to_json(), Template.from_stack(without).to_json(), logical_id
+    new = Template.from_stack(without).to_json() if without.node.children else {}
+    return Template.from_stack(with_it).to_json(), new, logical_id
 
 
 def left_for_the_delete(old: dict[str, Any], new: dict[str, Any], logical_id: str) -> list[dict[str, Any]]:
-    removed_after_it = {
-        k
-        for k in old["Resources"][logical_id].get("DependsOn", [])
-        if k not in new["Resources"] and old["Resources"][k]["Type"] == "AWS::IAM::Policy"
-    }
-    return statements(new) + statements(old, removed_after_it)
+    """The statements of the policies the resource depends on, as they are when its Delete runs."""
+    depends_on = set(old["Resources"][logical_id].get("DependsOn", []))
+    staying = depends_on & set(new.get("Resources", {}))
+    return (statements(new, staying) if staying else []) + statements(old, depends_on - staying)
+
+
+def kms_regions(call: Any) -> set[str]:
+    """The regions whose docdb-elastic uses a customer managed key for the call: the call's own
+    (a snapshot's cluster; a copy's given key) and, for a copy, its source's."""
+    if call.operation == "CopyClusterSnapshot":
+        return {region_of(call.params["snapshotArn"])} | ({call.region} if "kmsKeyId" in call.params else set())
+    return {call.region}
 
 
 @pytest.fixture(autouse=True)
@@ -170,8 +202,17 @@ def test_the_delete_of_a_removed_construct_is_allowed_by_what_is_left(removal, d
             continue
         arn = call.params.get("snapshotArn") or call.params.get("resourceArn") or call.params["clusterArn"]
         assert allowed(left, action, arn), (action, arn)
-    # AND so is every dependent action the table grants for those calls
-    for operation in {call.operation for call in docdb.calls}:
-        for action, decision in OPERATIONS[operation].decided().items():
-            if decision.scope is not Scope.NOT_NEEDED:
-                assert grants(left, action), f"{operation} needs {action}, which is gone"
+    # AND so is every dependent action the table grants for those calls (KMS through docdb-elastic
+    # of each region where a key is used)
+    for call in docdb.calls:
+        for action, decision in OPERATIONS[call.operation].decided().items():
+            if decision.scope is Scope.NOT_NEEDED:
+                continue
+            assert grants(left, action), f"{call.operation} needs {action}, which is gone"
+            if decision.scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
+                via = {
+                    match.group(1)
+                    for s in grants(left, action)
+                    if (match := VIA_SERVICE.fullmatch(s["Condition"]["StringEquals"]["kms:ViaService"]))
+                }
+                assert kms_regions(call) <= via, (call.operation, action, via)
