@@ -425,6 +425,12 @@ CLUSTER_REMOVAL_POLICIES: Final = (
 
 # A Create (or a replacement) that failed after its cluster existed answers with this prefix and
 # the cluster's ARN, so the rollback's Delete removes the half-restored cluster, without a snapshot.
+#: Appended to the Reason of a failed Delete that protects data: in a stack update's clean-up
+#: (the resource was removed from the template) CloudFormation does not send it again.
+CLEANUP_NOTE: Final = (
+    " If a stack update removed this resource from the template, CloudFormation does not send this "
+    "Delete again: check the cluster, and snapshot it by hand if it still exists."
+)
 FAILED_RESTORE_PHYSICAL_ID_PREFIX: Final = "failed-restore:"
 
 # Elastic cluster names: 1-63 letters, digits and hyphens, first a letter, no trailing hyphen and

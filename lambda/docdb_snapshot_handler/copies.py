@@ -386,7 +386,7 @@ def copy_final_snapshot(
                 f"The final snapshot {source_arn} is ACTIVE, but its copy to {destination.region} failed, so the "
                 f"cluster was not deleted: {error}. To proceed: fix the cause and try again; or, to delete the "
                 "cluster without this copy (the final snapshot is kept), delete the stack with "
-                f"--retain-resources {request.event.get('LogicalResourceId')}"
+                f"--retain-resources {request.event.get('LogicalResourceId')}.{contract.CLEANUP_NOTE}"
             ) from error
         logger.info("final snapshot copied", extra={"snapshot_arn": copy["snapshotArn"], "region": destination.region})
         copies.append(copy)

@@ -345,7 +345,7 @@ def delete(event: dict[str, Any], context: Any, services: Services) -> str:
             raise Failed(
                 f"The final snapshot failed, so the cluster was not deleted: {error}. To proceed: fix "
                 "the cause and delete again; or, to delete the cluster without a final snapshot, "
-                f"delete the stack with --retain-resources {event.get('LogicalResourceId')}"
+                f"delete the stack with --retain-resources {event.get('LogicalResourceId')}.{contract.CLEANUP_NOTE}"
             ) from error
         return physical_id
     if not is_snapshot_arn(physical_id):

@@ -373,7 +373,7 @@ class _Restore:
                     f"The final snapshot failed, so the cluster was not deleted: {error}. To proceed: fix the cause "
                     "and delete again; or, to delete the cluster without a final snapshot, set "
                     "removal_policy=DESTROY and deploy, then delete; or delete the stack with --retain-resources "
-                    f"{self.event.get('LogicalResourceId')} to keep the cluster"
+                    f"{self.event.get('LogicalResourceId')} to keep the cluster.{contract.CLEANUP_NOTE}"
                 ) from error
         elif status == "CREATING" and policy == ClusterRemovalPolicy.SNAPSHOT:
             logger.info("cluster never reached ACTIVE: deleted without a final snapshot", extra={"cluster_arn": arn})
