@@ -58,10 +58,12 @@ DR_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 DR_KEY_ARN = f"arn:aws:kms:{DR}:{ACCOUNT}:key/{DR_KEY_ID}"
 
 
-def cluster(stack: cdk.Stack, name: str = "orders", **props: Any) -> docdbelastic.CfnCluster:
+def cluster(
+    stack: cdk.Stack, name: str = "orders", construct_id: str = "Cluster", **props: Any
+) -> docdbelastic.CfnCluster:
     return docdbelastic.CfnCluster(
         stack,
-        "Cluster",
+        construct_id,
         cluster_name=name,
         admin_user_name="admin",
         auth_type="PLAIN_TEXT",

@@ -20,19 +20,7 @@ REGIONS = ["us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "ca-centr
 def protected(copies_per_cluster: int, clusters: int) -> cdk.Stack:
     stack = cdk.Stack(recommended_app(), "SizeStack", env=ENV)
     for index in range(clusters):
-        name = f"orders-{index}"
-        c = cluster(stack, name) if index == 0 else None
-        if c is None:
-            c = cdk.aws_docdbelastic.CfnCluster(
-                stack,
-                f"Cluster{index}",
-                cluster_name=name,
-                admin_user_name="admin",
-                auth_type="PLAIN_TEXT",
-                admin_user_password="{{resolve:secretsmanager:pw}}",
-                shard_capacity=2,
-                shard_count=1,
-            )
+        c = cluster(stack, f"orders-{index}", f"Cluster{index}")
         SnapshotBeforeChange(stack, f"BeforeChange{index}", cluster=c)
         key = f"1234abcd-12ab-34cd-56ef-12345678900{index}"
         FinalSnapshot(

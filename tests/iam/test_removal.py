@@ -68,6 +68,13 @@ def _final(stack: cdk.Stack) -> CfnResource:
     return final.resource
 
 
+def _destroyed_copy(stack: cdk.Stack, region: str) -> CfnResource:
+    copy = ElasticClusterSnapshotCopy(
+        stack, "Removed", source_snapshot_arn=SOURCE, destination_region=region, removal_policy=RemovalPolicy.DESTROY
+    )
+    return copy.resource
+
+
 def _created_with_its_cluster(deployment: Deployment, docdb: DocDbElasticStandIn) -> None:
     docdb.add_cluster("orders")
     deployment.send("Create")
@@ -116,30 +123,14 @@ REMOVALS = [
         "a destroyed copy in another region",
         COPY,
         lambda stack: ElasticClusterSnapshotCopy(stack, "Stays", source_snapshot_arn=SOURCE),
-        lambda stack: (
-            ElasticClusterSnapshotCopy(
-                stack,
-                "Removed",
-                source_snapshot_arn=SOURCE,
-                destination_region=DR,
-                removal_policy=RemovalPolicy.DESTROY,
-            ).resource
-        ),
+        lambda stack: _destroyed_copy(stack, DR),
         _copied,
     ),
     Removal(
         "a destroyed copy to a region given as a parameter",
         COPY,
         lambda stack: ElasticClusterSnapshotCopy(stack, "Stays", source_snapshot_arn=SOURCE),
-        lambda stack: (
-            ElasticClusterSnapshotCopy(
-                stack,
-                "Removed",
-                source_snapshot_arn=SOURCE,
-                destination_region=cdk.CfnParameter(stack, "Region", default=DR).value_as_string,
-                removal_policy=RemovalPolicy.DESTROY,
-            ).resource
-        ),
+        lambda stack: _destroyed_copy(stack, cdk.CfnParameter(stack, "Region", default=DR).value_as_string),
         _copied,
     ),
     Removal(
