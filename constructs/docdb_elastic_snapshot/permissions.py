@@ -123,8 +123,8 @@ _SECRETS_NOT_NEEDED = Decision(
     (*_SECRET_READS, "secretsmanager:ListSecrets"),
     Scope.NOT_NEEDED,
     "a snapshot copies the cluster's storage: its request names no secret and the handler "
-    "passes no credentials (the admin password secret is read by CreateCluster, UpdateCluster "
-    "and RestoreClusterFromSnapshot, which grant it)",
+    "passes no credentials (the admin password secret is read by CreateCluster and "
+    "RestoreClusterFromSnapshot, which grant it)",
 )
 _SECRETS_NOT_NEEDED_BY_UPDATE = Decision(
     (*_SECRET_READS, "secretsmanager:ListSecrets"),

@@ -156,10 +156,10 @@ class FinalSnapshot(SnapshotResource):
         deleted. A failed copy fails the deletion and keeps the cluster. Default: no copies.
 
     IAM: everything the final snapshot needs is in the provider's FinalSnapshotPolicy, and the
-    copies' grants in a FinalCopyPolicy of its destinations (regions and keys); the resource
-    depends on them, so they outlive it when the construct is removed. KMS: any key, only through docdb-elastic in this
-    region (and the copies' regions), as the snapshot is of the cluster as it was, whose key a
-    changed template no longer names.
+    copies' grants in FinalCopySourcePolicy and a FinalCopyPolicy per destination (region and
+    key); the resource depends on them, so they outlive it when the construct is removed. KMS:
+    any key, only through docdb-elastic in this region (and the copies' regions), as the
+    snapshot is of the cluster as it was, whose key a changed template no longer names.
     """
 
     def __init__(
