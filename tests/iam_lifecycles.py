@@ -223,8 +223,9 @@ class Lifecycle:
     build: Callable[[cdk.Stack], None]
     mode: str
     play: Callable[[Deployment, DocDbElasticStandIn], None]
-    #: The cluster's key, which its snapshots need: "*" (unknown key), "none" (AWS owned key, or
-    #: no cluster), or "key" (the stack's key), through docdb-elastic of the stack's region.
+    #: The key the cluster snapshots need: "*" (any key: not given, or a before-change or final
+    #: snapshot), "none" (no cluster snapshot: a copy), or "key" (the stack's key, given as
+    #: kms_key), through docdb-elastic of the stack's region.
     kms: str = "*"
     #: The keys copies need besides: (key ARN or "*", the region of the docdb-elastic they are
     #: used through): the source's key in its region, the destination's given key in its own.

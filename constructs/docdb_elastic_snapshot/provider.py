@@ -269,11 +269,7 @@ class SnapshotProvider(Construct):
         elif scope is Scope.VIA_DOCDB_ELASTIC:
             self._allow(shared, action, ["*"], _VIA_DOCDB_ELASTIC)
         elif scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
-            conditions: dict[str, Any] = {
-                "StringEquals": {"kms:ViaService": f"docdb-elastic.{stack.region}.{stack.url_suffix}"}
-            }
-            if scope is Scope.CLUSTER_KEY_GRANT:
-                conditions["Bool"] = {"kms:GrantIsForAWSResource": True}
+            conditions = _via_docdb_elastic_in(stack, None, scope is Scope.CLUSTER_KEY_GRANT)
             self._allow(policy if kms_key_arns else shared, action, list(kms_key_arns or ["*"]), conditions)
         elif scope is Scope.SECRETS_VIA_DOCDB_ELASTIC:
             self._allow(shared, action, [self._secret_arns], _VIA_DOCDB_ELASTIC)
@@ -415,8 +411,8 @@ class SnapshotProvider(Construct):
 
     def allow_deletion(self, resource: CustomResource) -> None:
         """DeleteClusterSnapshot (DESTROY on Delete, retain_last on Create and Update), in
-        SnapshotDeletionPolicy, a deletion policy."""
-        self._allow_snapshot_reads()
+        SnapshotDeletionPolicy, a deletion policy. (Every such resource has the snapshot reads
+        already, from what it takes or copies.)"""
         policy = self._deletion_policy("SnapshotDeletionPolicy", resource)
         self._grant(policy, "DeleteClusterSnapshot", [self._snapshot_arns], None, contained=True)
 
@@ -490,7 +486,8 @@ class SnapshotProvider(Construct):
         at synth time: any key, through docdb-elastic of the source's region. ``policy``: where
         the grants go (a FinalSnapshot's deletion policies); default the shared CopyPolicy.
         ``source_policy``: where the grants on the source go; default ``policy``."""
-        self._allow_snapshot_reads()
+        if policy is None:  # a FinalSnapshot's deletion policies hold the reads already
+            self._allow_snapshot_reads()
         stack = Stack.of(self)
         policy = policy or self._copy_grants()
         source_policy = source_policy or policy

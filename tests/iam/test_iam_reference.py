@@ -124,13 +124,15 @@ def check_dependent_actions(
 ) -> None:
     op = OPERATIONS[operation]
     # A dependent action this operation does not need may be another called operation's need.
-    needed_by = {
-        a: other for other in called for a, d in OPERATIONS[other].decided().items() if d.scope is not Scope.NOT_NEEDED
+    needed_by_another = {
+        a for other in called for a, d in OPERATIONS[other].decided().items() if d.scope is not Scope.NOT_NEEDED
     }
     for action, decision in op.decided().items():
         found = grants(granted, action)
         if decision.scope is Scope.NOT_NEEDED:
-            assert not found or action in needed_by, f"{action} is granted although the table says: {decision.reason}"
+            assert not found or action in needed_by_another, (
+                f"{action} is granted although the table says: {decision.reason}"
+            )
             continue
         if decision.scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
             check_keys(action, decision.scope, found, lifecycle)
