@@ -22,9 +22,10 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from crhelper import CfnResource
 
-from . import contract, lifecycle, logs, responder
-from .properties import InvalidProperties
-from .snapshots import SnapshotFailed
+from . import contract, dispatch, logs, responder
+from .once import Failed
+from .parsing import InvalidProperties
+from .request import Continue, Services
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ def _docdb_elastic() -> Any:
     global _client
     if _client is None:
         if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
-            raise SnapshotFailed(
+            raise Failed(
                 "The function has no AWS region (AWS_REGION is not set), so it cannot call "
                 "docdb-elastic. To fix: run the handler in Lambda, or set AWS_REGION"
             )
@@ -152,7 +153,7 @@ def _explained(function: Callable[[dict[str, Any], Any], str]) -> Callable[[dict
     def wrapper(event: dict[str, Any], context: Any) -> str:
         try:
             return function(event, context)
-        except (InvalidProperties, SnapshotFailed):
+        except (InvalidProperties, Failed):
             raise
         except Exception as error:
             logger.exception("unexpected error")
@@ -164,7 +165,7 @@ def _explained(function: Callable[[dict[str, Any], Any], str]) -> Callable[[dict
     return wrapper
 
 
-_SERVICES = lifecycle.Services(client_factory=_docdb_elastic, regional_client_factory=_docdb_elastic_in)
+_SERVICES = Services(client_factory=_docdb_elastic, regional_client_factory=_docdb_elastic_in)
 
 
 def _continue_in_new_invocation(event: dict[str, Any], context: Any, state: dict[str, Any]) -> str:
@@ -179,7 +180,7 @@ def _continue_in_new_invocation(event: dict[str, Any], context: Any, state: dict
             FunctionName=context.invoked_function_arn, InvocationType="Event", Payload=json.dumps(payload).encode()
         )
     except (BotoCoreError, ClientError) as error:
-        raise SnapshotFailed(
+        raise Failed(
             f"The wait for {state.get('snapshotArn') or state.get('clusterArn') or 'the resource'} is not over and "
             f"could not continue in a new invocation ({type(error).__name__}: {str(error)[:200]}). To fix: check "
             "that the provider's "
@@ -199,12 +200,12 @@ def _continue_in_new_invocation(event: dict[str, Any], context: Any, state: dict
 def _create_or_update(event: dict[str, Any], context: Any) -> str:
     try:
         if contract.CONTINUATION_KEY in event:
-            physical_id, data = lifecycle.resume(event, context, _SERVICES)
+            physical_id, data = dispatch.resume(event, context, _SERVICES)
         else:
-            physical_id, data = lifecycle.create_or_update(event, context, _SERVICES)
-    except lifecycle.Continue as pending:
+            physical_id, data = dispatch.create_or_update(event, context, _SERVICES)
+    except Continue as pending:
         return _continue_in_new_invocation(event, context, pending.state)
-    except SnapshotFailed as failed:
+    except Failed as failed:
         # A restore that failed after its cluster existed names it, so the rollback deletes it.
         named = getattr(failed, "physical_id", None)
         if named:
@@ -219,9 +220,9 @@ def _create_or_update(event: dict[str, Any], context: Any) -> str:
 def _delete(event: dict[str, Any], context: Any) -> str:
     try:
         if contract.CONTINUATION_KEY in event:
-            return lifecycle.resume(event, context, _SERVICES)[0]
-        return lifecycle.delete(event, context, _SERVICES)
-    except lifecycle.Continue as pending:
+            return dispatch.resume(event, context, _SERVICES)[0]
+        return dispatch.delete(event, context, _SERVICES)
+    except Continue as pending:
         return _continue_in_new_invocation(event, context, pending.state)
 
 

@@ -16,7 +16,6 @@ from . import contract
 from .api import Api, ApiError
 from .contract import Attr
 from .once import Budget, Failed, Found, create_once, request_token, wait_for_status
-from .properties import SnapshotProperties
 
 __all__ = ["SnapshotFailed", "Snapshots", "request_token"]
 
@@ -175,20 +174,22 @@ class Snapshots:
 
     def take(
         self,
-        props: SnapshotProperties,
+        cluster_arn: str,
+        name: str,
+        tags: Mapping[str, str],
         token: str,
         budget: Budget,
         owner: str | None = None,
         busy_reason: Callable[[], str] = lambda: "the cluster was busy",
     ) -> dict[str, Any]:
-        """CreateClusterSnapshot of props.cluster_arn once per request (see once.create_once)."""
-        name = props.snapshot_name or generate_snapshot_name(props.snapshot_name_prefix or "", token)
-        subject = f"snapshot {name} of {props.cluster_arn}"
+        """CreateClusterSnapshot of `cluster_arn` named `name` once per request (see
+        once.create_once), tagged with `tags`, the request's token and the owner (if any)."""
+        subject = f"snapshot {name} of {cluster_arn}"
         request: dict[str, Any] = {
-            "clusterArn": props.cluster_arn,
+            "clusterArn": cluster_arn,
             "snapshotName": name,
             "tags": {
-                **props.tags,
+                **tags,
                 contract.REQUEST_TAG_KEY: token,
                 **({contract.OWNER_TAG_KEY: owner} if owner else {}),
             },
@@ -201,7 +202,7 @@ class Snapshots:
 
         return create_once(
             create=create,
-            find=lambda: self.find(props.cluster_arn, name),
+            find=lambda: self.find(cluster_arn, name),
             adopt=self.get,
             token=token,
             budget=budget,
@@ -245,6 +246,14 @@ class Snapshots:
             self.delete(arn)
         logger.info("retention applied", extra={"kept": len(ours) - len(excess), "deleted": excess})
         return excess
+
+    def apply_retention(self, cluster_arn: str | None, prefix: str, owner: str, keep: int, newest_arn: str) -> None:
+        """prune, after a new snapshot or copy is safe: a failed clean-up is logged, never raised,
+        so that it cannot roll the stack back."""
+        try:
+            self.prune(cluster_arn, prefix, owner, keep, newest_arn)
+        except Failed as error:
+            logger.error("retention could not be applied", extra={"reason": str(error)})
 
     def delete(self, snapshot_arn: str) -> None:
         """Delete; a snapshot that is already gone is success."""

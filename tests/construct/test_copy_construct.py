@@ -27,7 +27,9 @@ from docdb_elastic_snapshot import (
     SnapshotBeforeChange,
 )
 from docdb_snapshot_handler.contract import COPY_RESOURCE_TYPE, RESOURCE_TYPE, CopyProp, Prop
-from docdb_snapshot_handler.properties import Home, parse_copy_properties, parse_properties
+from docdb_snapshot_handler.kinds.copy.properties import parse_copy_properties
+from docdb_snapshot_handler.kinds.snapshot.properties import parse_properties
+from docdb_snapshot_handler.parsing import Home
 from standins.bundled_handler import as_cloudformation_sends
 from synth_support import recommended_app
 

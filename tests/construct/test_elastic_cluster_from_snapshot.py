@@ -23,7 +23,7 @@ from docdb_elastic_snapshot import (
 )
 from docdb_snapshot_handler import contract
 from docdb_snapshot_handler.contract import RESTORE_RESOURCE_TYPE, ClusterAttr, RestoreProp
-from docdb_snapshot_handler.restore_properties import parse_restore_properties
+from docdb_snapshot_handler.kinds.restore.properties import parse_restore_properties
 from standins.bundled_handler import as_cloudformation_sends
 from synth_support import recommended_app
 

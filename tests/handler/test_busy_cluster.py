@@ -7,10 +7,11 @@ import threading
 
 import pytest
 
-from docdb_snapshot_handler import lifecycle
+from docdb_snapshot_handler import dispatch
 from docdb_snapshot_handler.api import RetryPolicy
 from docdb_snapshot_handler.entrypoint import _CLIENT_CONFIG
 from docdb_snapshot_handler.once import Failed
+from docdb_snapshot_handler.request import Services
 from standins.docdb_elastic import DocDbElasticStandIn
 from standins.events import cfn_event
 from standins.invoke import answer
@@ -59,7 +60,7 @@ def test_a_cluster_busy_until_the_timeout_fails_saying_what_it_was_doing(cluster
     # GIVEN a cluster that stays UPDATING, and a resource that may wait 10 minutes
     docdb.clusters[cluster].status = "UPDATING"
     fake = FakeTime()
-    services = lifecycle.Services(
+    services = Services(
         client_factory=lambda: boto3.client("docdb-elastic", config=_CLIENT_CONFIG),
         clock=fake.clock,
         wall=fake.clock,
@@ -69,7 +70,7 @@ def test_a_cluster_busy_until_the_timeout_fails_saying_what_it_was_doing(cluster
     event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster, "TimeoutSeconds": "600"})
     # WHEN it is created, THEN it fails at its timeout, naming the cluster's status and the remedy
     with pytest.raises(Failed) as raised:
-        lifecycle.create_or_update(event, FakeLambdaContext(3600), services)
+        dispatch.create_or_update(event, FakeLambdaContext(3600), services)
     reason = str(raised.value)
     assert "the cluster was UPDATING" in reason and "ConflictException" in reason, reason
     assert "raise the timeout" in reason  # 10 minutes: it could be longer

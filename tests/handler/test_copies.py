@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 import pytest
 
-from docdb_snapshot_handler import lifecycle
+from docdb_snapshot_handler import dispatch
 from docdb_snapshot_handler.api import RetryPolicy
 from docdb_snapshot_handler.contract import (
     CONTINUATION_KEY,
@@ -29,6 +29,7 @@ from docdb_snapshot_handler.contract import (
 )
 from docdb_snapshot_handler.entrypoint import _CLIENT_CONFIG
 from docdb_snapshot_handler.once import Failed, request_token
+from docdb_snapshot_handler.request import Services
 from docdb_snapshot_handler.snapshots import generate_snapshot_name, owner_token
 from standins.docdb_elastic import ACCOUNT, REGION, DocDbElasticStandIn, Fault
 from standins.events import cfn_event
@@ -75,10 +76,8 @@ def client_in(region: str) -> Any:
     return boto3.client("docdb-elastic", region_name=region, config=_CLIENT_CONFIG)
 
 
-def services(policy: RetryPolicy = FAST) -> lifecycle.Services:
-    return lifecycle.Services(
-        client_factory=lambda: client_in(REGION), regional_client_factory=client_in, retry_policy=policy
-    )
+def services(policy: RetryPolicy = FAST) -> Services:
+    return Services(client_factory=lambda: client_in(REGION), regional_client_factory=client_in, retry_policy=policy)
 
 
 # --- making a copy -----------------------------------------------------------------------------
@@ -261,19 +260,19 @@ def test_bursts_of_transient_faults_on_any_call_still_give_one_copy(operation, f
     event = copy_event(
         "Create", receiver.new_url(), {"SourceSnapshotArn": source, "DestinationRegion": DR, "RetainLast": "1"}
     )
-    arn, data = lifecycle.create_or_update(event, FakeLambdaContext(), services())
+    arn, data = dispatch.create_or_update(event, FakeLambdaContext(), services())
     assert data[Attr.STATUS] == "ACTIVE" and list(the_copies(docdb, DR)) == [arn]
     assert len(docdb.calls_to(operation)) >= 5
 
 
 def test_a_fault_burst_on_delete_with_destroy_is_absorbed(source, docdb, receiver):
     event = copy_event("Create", receiver.new_url(), {"SourceSnapshotArn": source, "DestinationRegion": DR})
-    arn, _ = lifecycle.create_or_update(event, FakeLambdaContext(), services())
+    arn, _ = dispatch.create_or_update(event, FakeLambdaContext(), services())
     docdb.inject("DeleteClusterSnapshot", Fault.throttle(), Fault.internal(), Fault.throttle())
     delete = copy_event(
         "Delete", receiver.new_url(), {"SourceSnapshotArn": source, "RemovalPolicy": "destroy"}, physical_id=arn
     )
-    assert lifecycle.delete(delete, FakeLambdaContext(), services()) == arn
+    assert dispatch.delete(delete, FakeLambdaContext(), services()) == arn
     assert the_copies(docdb, DR) == {}
 
 
@@ -281,7 +280,7 @@ def test_a_permanent_error_is_not_retried(source, docdb, receiver):
     docdb.inject("CopyClusterSnapshot", Fault(403, "AccessDeniedException", "not authorized"))
     event = copy_event("Create", receiver.new_url(), {"SourceSnapshotArn": source, "DestinationRegion": DR})
     with pytest.raises(Failed) as raised:
-        lifecycle.create_or_update(event, FakeLambdaContext(), services())
+        dispatch.create_or_update(event, FakeLambdaContext(), services())
     assert "AccessDeniedException" in str(raised.value) and "literal ARN" in str(raised.value)
     assert len(docdb.calls_to("CopyClusterSnapshot")) == 1
 
@@ -446,7 +445,8 @@ def test_a_plain_snapshot_create_neither_loads_the_copies_module_nor_makes_a_reg
         "import json, sys; from docdb_snapshot_handler import entrypoint; "
         "from standins.lambda_context import FakeLambdaContext; "
         "entrypoint.handler(json.loads(sys.argv[1]), FakeLambdaContext()); "
-        "print(json.dumps(['docdb_snapshot_handler.copies' in sys.modules, len(entrypoint._regional_clients)]))"
+        "print(json.dumps([any(m in sys.modules for m in ('docdb_snapshot_handler.copying', "
+        "'docdb_snapshot_handler.kinds.copy')), len(entrypoint._regional_clients)]))"
     )
     result = subprocess.run(
         [sys.executable, "-c", script, json.dumps(event)],

@@ -1,6 +1,6 @@
 """Fault injection: transient faults are absorbed, permanent ones fail fast with a useful Reason.
 
-Most sequences run through lifecycle.create_or_update with a real boto3 client against the
+Most sequences run through dispatch.create_or_update with a real boto3 client against the
 loopback stand-in and a fast retry policy (milliseconds instead of seconds between attempts);
 a few go through the whole Lambda entry point with the production policy.
 """
@@ -14,9 +14,10 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from docdb_snapshot_handler import lifecycle
+from docdb_snapshot_handler import dispatch
 from docdb_snapshot_handler.api import Api, ApiError, RetryPolicy
 from docdb_snapshot_handler.entrypoint import _CLIENT_CONFIG
+from docdb_snapshot_handler.request import Services
 from docdb_snapshot_handler.snapshots import SnapshotFailed
 from standins.docdb_elastic import DocDbElasticStandIn, Fault
 from standins.events import cfn_event
@@ -45,8 +46,8 @@ def create(
     cluster: str, receiver: ResponseReceiver, factory=client, policy=FAST, budget=900.0, **props: Any
 ) -> tuple[str, dict[str, str]]:
     event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster, **props})
-    services = lifecycle.Services(client_factory=factory, retry_policy=policy)
-    return lifecycle.create_or_update(event, FakeLambdaContext(budget), services)
+    services = Services(client_factory=factory, retry_policy=policy)
+    return dispatch.create_or_update(event, FakeLambdaContext(budget), services)
 
 
 @pytest.fixture
@@ -100,7 +101,7 @@ def test_delete_absorbs_transient_faults(kind, cluster, docdb, receiver):
     event = cfn_event(
         "Delete", receiver.new_url(), {"ClusterArn": cluster, "RemovalPolicy": "destroy"}, physical_id=arn
     )
-    assert lifecycle.delete(event, FakeLambdaContext(), lifecycle.Services(client, retry_policy=FAST)) == arn
+    assert dispatch.delete(event, FakeLambdaContext(), Services(client, retry_policy=FAST)) == arn
     assert docdb.snapshots == {}
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from docdb_snapshot_handler.contract import Prop
-from docdb_snapshot_handler.properties import parse_properties, same_meaning
+from docdb_snapshot_handler.kinds.snapshot.properties import parse_properties, same_meaning
 
 CLUSTER = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/0f1e2d3c"
 BASE = {Prop.CLUSTER_ARN: CLUSTER, Prop.SNAPSHOT_NAME_PREFIX: "orders"}

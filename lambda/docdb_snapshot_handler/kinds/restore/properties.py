@@ -8,9 +8,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import contract
-from .contract import RestoreProp
-from .properties import Home, InvalidProperties, _bool, _choice, _optional_str, _seconds
+from ... import contract
+from ...contract import RestoreProp
+from ...parsing import (
+    Home,
+    InvalidProperties,
+    boolean,
+    choice,
+    optional_str,
+    parse_timeout,
+    properties_of,
+    tag_map,
+    whole_number,
+)
 
 
 @dataclass(frozen=True)
@@ -79,12 +89,8 @@ def _ids(props: Mapping[str, Any], key: str, pattern: str, what: str, errors: li
     return tuple(str(item) for item in value)
 
 
-def _number(props: Mapping[str, Any], key: str, errors: list[str]) -> int | None:
-    return _seconds(props, key, errors, what="a whole number")
-
-
 def _arn(props: Mapping[str, Any], key: str, rule: Any, home: Home, errors: list[str]) -> str | None:
-    value = _optional_str(props, key, errors)
+    value = optional_str(props, key, errors)
     if value is not None:
         problems = rule(key, value)
         if not problems and key == RestoreProp.SOURCE_CLUSTER_ARN:
@@ -98,15 +104,8 @@ def _arn(props: Mapping[str, Any], key: str, rule: Any, home: Home, errors: list
 def parse_restore_properties(props: Mapping[str, Any] | None, home: Home | None = None) -> RestoreProperties:
     """Parse and validate; raise InvalidProperties listing every broken rule."""
     home = home or Home()
-    if props is None:
-        props = {}
-    if not isinstance(props, Mapping):
-        raise InvalidProperties([f"ResourceProperties: must be an object (got {type(props).__name__})"])
     errors: list[str] = []
-    unknown = sorted(str(key) for key in set(props) - contract.RESTORE_PROPS - contract.CLOUDFORMATION_PROPS)
-    if unknown:
-        listed = ", ".join(repr(key[:40]) for key in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-        errors.append(f"unknown properties {listed}: expected only {', '.join(sorted(contract.RESTORE_PROPS))}")
+    props = properties_of(props, contract.RESTORE_PROPS, errors)
 
     snapshot_arn = _arn(props, RestoreProp.SNAPSHOT_ARN, contract.snapshot_arn_errors, home, errors)
     source = _arn(props, RestoreProp.SOURCE_CLUSTER_ARN, contract.cluster_arn_errors, home, errors)
@@ -117,8 +116,8 @@ def parse_restore_properties(props: Mapping[str, Any] | None, home: Home | None 
             (RestoreProp.SNAPSHOT_ARN, RestoreProp.SOURCE_CLUSTER_ARN),
         )
     )
-    name = _optional_str(props, RestoreProp.CLUSTER_NAME, errors)
-    prefix = _optional_str(props, RestoreProp.CLUSTER_NAME_PREFIX, errors)
+    name = optional_str(props, RestoreProp.CLUSTER_NAME, errors)
+    prefix = optional_str(props, RestoreProp.CLUSTER_NAME_PREFIX, errors)
     if name is not None:
         errors.extend(contract.cluster_name_errors(RestoreProp.CLUSTER_NAME, name))
     if prefix is not None:
@@ -126,39 +125,28 @@ def parse_restore_properties(props: Mapping[str, Any] | None, home: Home | None 
     if name is not None and prefix is not None:
         errors.append(f"{RestoreProp.CLUSTER_NAME} and {RestoreProp.CLUSTER_NAME_PREFIX}: give one or the other")
 
-    capacity = _number(props, RestoreProp.SHARD_CAPACITY, errors)
+    capacity = whole_number(props, RestoreProp.SHARD_CAPACITY, errors, what="a whole number")
     if capacity is not None:
         errors.extend(contract.shard_capacity_errors(RestoreProp.SHARD_CAPACITY, capacity))
-    instances = _number(props, RestoreProp.SHARD_INSTANCE_COUNT, errors)
+    instances = whole_number(props, RestoreProp.SHARD_INSTANCE_COUNT, errors, what="a whole number")
     if instances is not None:
         errors.extend(contract.shard_instance_count_errors(RestoreProp.SHARD_INSTANCE_COUNT, instances))
-    retention = _number(props, RestoreProp.BACKUP_RETENTION_PERIOD, errors)
+    retention = whole_number(props, RestoreProp.BACKUP_RETENTION_PERIOD, errors, what="a whole number")
     if retention is not None:
         errors.extend(contract.backup_retention_period_errors(RestoreProp.BACKUP_RETENTION_PERIOD, retention))
-    backup_window = _optional_str(props, RestoreProp.PREFERRED_BACKUP_WINDOW, errors)
+    backup_window = optional_str(props, RestoreProp.PREFERRED_BACKUP_WINDOW, errors)
     if backup_window is not None:
         errors.extend(contract.preferred_backup_window_errors(RestoreProp.PREFERRED_BACKUP_WINDOW, backup_window))
-    maintenance = _optional_str(props, RestoreProp.PREFERRED_MAINTENANCE_WINDOW, errors)
+    maintenance = optional_str(props, RestoreProp.PREFERRED_MAINTENANCE_WINDOW, errors)
     if maintenance is not None:
         errors.extend(
             contract.preferred_maintenance_window_errors(RestoreProp.PREFERRED_MAINTENANCE_WINDOW, maintenance)
         )
-    kms_key_id = _optional_str(props, RestoreProp.KMS_KEY_ID, errors)
+    kms_key_id = optional_str(props, RestoreProp.KMS_KEY_ID, errors)
     if kms_key_id is not None:
         errors.extend(contract.kms_key_id_errors(RestoreProp.KMS_KEY_ID, kms_key_id))
 
-    tags: dict[str, str] = {}
-    raw_tags = props.get(RestoreProp.TAGS)
-    if raw_tags is not None:
-        if isinstance(raw_tags, Mapping):
-            tags = dict(raw_tags)
-            errors.extend(contract.cluster_tags_errors(RestoreProp.TAGS, tags))
-        else:
-            errors.append(f"{RestoreProp.TAGS}: must be a map of tag keys to values")
-
-    timeout_seconds = _seconds(props, RestoreProp.TIMEOUT_SECONDS, errors)
-    if timeout_seconds is not None:
-        errors.extend(contract.timeout_errors(RestoreProp.TIMEOUT_SECONDS, timeout_seconds))
+    timeout = parse_timeout(props, RestoreProp.TIMEOUT_SECONDS, errors)
 
     parsed = RestoreProperties(
         snapshot_arn=snapshot_arn,
@@ -172,14 +160,14 @@ def parse_restore_properties(props: Mapping[str, Any] | None, home: Home | None 
         shard_capacity=capacity,
         shard_instance_count=instances,
         kms_key_id=kms_key_id,
-        tags=tags,
+        tags=tag_map(props, RestoreProp.TAGS, errors, contract.cluster_tags_errors),
         backup_retention_period=retention,
         preferred_backup_window=backup_window,
         preferred_maintenance_window=maintenance,
-        snapshot_before_update=_bool(props, RestoreProp.SNAPSHOT_BEFORE_UPDATE, True, errors),
-        removal_policy=_choice(props, RestoreProp.REMOVAL_POLICY, contract.CLUSTER_REMOVAL_POLICIES, errors),
-        trigger=_optional_str(props, RestoreProp.TRIGGER, errors),
-        timeout_seconds=contract.TIMEOUT_MAX_SECONDS if timeout_seconds is None else timeout_seconds,
+        snapshot_before_update=boolean(props, RestoreProp.SNAPSHOT_BEFORE_UPDATE, True, errors),
+        removal_policy=choice(props, RestoreProp.REMOVAL_POLICY, contract.CLUSTER_REMOVAL_POLICIES, errors),
+        trigger=optional_str(props, RestoreProp.TRIGGER, errors),
+        timeout_seconds=timeout,
     )
     if errors:
         raise InvalidProperties(errors)

@@ -21,15 +21,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from . import contract
-from .api import Api
-from .clusters import GONE, RestoredClusters
-from .contract import ClusterAttr, ClusterRemovalPolicy
-from .lifecycle import Continue, Result, Services, _deadline, home_of
-from .once import Budget, Failed, Paused, request_token
-from .properties import InvalidProperties, SnapshotProperties
-from .restore_properties import RestoreProperties, cluster_removal_policy_of, parse_restore_properties
-from .snapshots import Snapshots
+from ... import contract
+from ...clusters import GONE, RestoredClusters
+from ...contract import ClusterAttr, ClusterRemovalPolicy
+from ...once import Failed, Paused
+from ...parsing import InvalidProperties
+from ...request import Frame, Result, Services, home_of
+from ...snapshots import Snapshots, generate_snapshot_name
+from .properties import RestoreProperties, cluster_removal_policy_of, parse_restore_properties
 
 logger = logging.getLogger(__name__)
 
@@ -71,11 +70,10 @@ def is_cluster_arn(value: str) -> bool:
     return not contract.cluster_arn_errors("", value)
 
 
-class _Restore:
+class _Restore(Frame):
     """One CloudFormation request of a restore resource; its work may span invocations."""
 
     def __init__(self, event: dict[str, Any], context: Any, services: Services, lenient: bool = False) -> None:
-        self.event = event
         try:
             self.props = parse_restore_properties(event.get("ResourceProperties"), home_of(context))
         except InvalidProperties:
@@ -83,32 +81,13 @@ class _Restore:
                 raise
             # A Delete must not fail because a property no longer passes validation.
             self.props = RestoreProperties(removal_policy=cluster_removal_policy_of(event.get("ResourceProperties")))
-        self.state: dict[str, Any] = dict(event.get(contract.CONTINUATION_KEY) or {})
-        clock, self.wall = services.clock, services.wall
-        self.started = float(self.state.get("startedAt", self.wall()))
-        wait_limit = min(
-            float(self.props.timeout_seconds),
-            contract.CLOUDFORMATION_MAX_WAIT_SECONDS - contract.ANSWER_MARGIN_SECONDS,
-        )
-        deadline = clock() + (self.started + wait_limit - self.wall())
-        pause_at = _deadline(context, clock)
-        self.budget = Budget(deadline, pause_at, clock=clock, sleep=services.sleep)
-        api = Api(services.client_factory(), min(deadline, pause_at), services.retry_policy, clock=clock)
+        super().__init__(event, context, services, self.props.timeout_seconds)
+        # What an earlier invocation of this request did: its phase and what it made.
+        self.state = self.continuation
+        api = services.api(self.api_deadline)
         self.clusters = RestoredClusters(api)
         self.snapshots = Snapshots(api)
-        self.token = request_token(str(event["StackId"]), str(event["LogicalResourceId"]), str(event["RequestId"]))
         self.physical_id = str(event.get("PhysicalResourceId") or "")
-
-    # --- continuation ---------------------------------------------------------------------
-    def _continue(self, paused: Paused, **state: Any) -> Continue:
-        return Continue(
-            {
-                **state,
-                "startedAt": self.started,
-                "polls": int(self.state.get("polls", 0)) + paused.polls,
-                "invocation": int(self.state.get("invocation", 1)) + 1,
-            }
-        )
 
     def _wait(self, cluster: dict[str, Any], phase: str, target: str = ACTIVE, **state: Any) -> dict[str, Any]:
         """Wait for the cluster's status; hand over to a new invocation with `state` if need be."""
@@ -116,7 +95,7 @@ class _Restore:
         try:
             cluster, _ = self.clusters.wait_until(cluster, self.budget, lambda: self.wall() - since, target)
         except Paused as paused:
-            raise self._continue(
+            raise self.continue_with(
                 paused, phase=phase, clusterArn=cluster["clusterArn"], waitingSince=since, **state
             ) from None
         return cluster
@@ -124,23 +103,26 @@ class _Restore:
     def _take_snapshot(self, cluster: dict[str, Any], kind: str, phase: str, **state: Any) -> dict[str, Any]:
         """A snapshot of the cluster, once per request, waited for until ACTIVE."""
         arn, name = str(cluster["clusterArn"]), str(cluster.get("clusterName", "cluster"))
-        props = SnapshotProperties(
-            cluster_arn=arn, snapshot_name_prefix=_snapshot_prefix(name, kind), tags=dict(self.props.tags)
-        )
+        snapshot_name = generate_snapshot_name(_snapshot_prefix(name, kind), self.token)
         try:
             if self.state.get("phase") == phase and self.state.get("snapshotArn"):
                 snapshot = self.snapshots.get(str(self.state["snapshotArn"]))
             else:
                 snapshot = self.snapshots.take(
-                    props, self.token, self.budget, busy_reason=lambda: self.clusters.busy_reason(arn)
+                    arn,
+                    snapshot_name,
+                    self.props.tags,
+                    self.token,
+                    self.budget,
+                    busy_reason=lambda: self.clusters.busy_reason(arn),
                 )
         except Paused as paused:
-            raise self._continue(paused, phase=phase, clusterArn=arn, **state) from None
+            raise self.continue_with(paused, phase=phase, clusterArn=arn, **state) from None
         since = float(self.state["waitingSince"]) if self.state.get("phase") == phase else self.wall()
         try:
             snapshot, _ = self.snapshots.wait_until_active(snapshot, self.budget, lambda: self.wall() - since)
         except Paused as paused:
-            raise self._continue(
+            raise self.continue_with(
                 paused, phase=phase, clusterArn=arn, snapshotArn=snapshot["snapshotArn"], waitingSince=since, **state
             ) from None
         logger.info("snapshot of the cluster is ACTIVE", extra={"kind": kind, "snapshot_arn": snapshot["snapshotArn"]})
@@ -219,7 +201,7 @@ class _Restore:
             try:
                 cluster, restored_now = self.clusters.restore(request, self.token, self.budget, remedy)
             except Paused as paused:
-                raise self._continue(paused, **mode) from None
+                raise self.continue_with(paused, **mode) from None
             if not restored_now:
                 # An earlier delivery of this request restored it: its snapshot and start hold.
                 requested = _created_at(cluster) or requested

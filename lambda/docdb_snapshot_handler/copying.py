@@ -1,0 +1,132 @@
+"""Copying snapshots to another region (or re-encrypting them in the same one), once per request:
+the service layer under the copy kind and FinalSnapshot's copy_to.
+
+CopyClusterSnapshot is called with a client of the DESTINATION region; the source ARN names the
+source region. Exactly once comes from once.create_once, as for snapshots: the copy's name is
+derived from the request, and carries the request's tag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from .api import ApiError
+from .once import Budget, Failed, create_once, wait_for_status
+from .snapshots import ADVICE, FAILED_STATUSES, Snapshots, explain
+
+logger = logging.getLogger(__name__)
+
+_NOT_ENABLED_CODES = frozenset({"UnrecognizedClientException", "InvalidSignatureException", "AuthFailure"})
+
+
+def region_of(arn: str) -> str:
+    return arn.split(":")[3]
+
+
+def destination_token(token: str, region: str) -> str:
+    """The request token of one of FinalSnapshot's copies: its own name and tag per region."""
+    return hashlib.sha256(f"{token}|copy|{region}".encode()).hexdigest()[:32]
+
+
+def explain_copy(error: ApiError, source_arn: str, name: str, region: str, kms_key_id: str | None) -> Failed:
+    """A Reason for a failed CopyClusterSnapshot: names the copy, the source, the region and the key."""
+    key = f" with KMS key {kms_key_id}" if kms_key_id else ""
+    subject = f"copy {name} of {source_arn} to {region}{key}"
+    tries = f" after {error.attempts} attempts" if error.attempts > 1 else ""
+    reason = f"{error.operation} failed for {subject}{tries}: {error.code}: {error.message}"
+    key_check = (
+        f"check that KMS key {kms_key_id} exists in {region}, is enabled, and that its key policy lets the "
+        "provider's role use it through docdb-elastic"
+        if kms_key_id
+        else f"an encrypted snapshot copied to another region needs kms_key_id, a key of {region}"
+    )
+    advice = {
+        "ResourceNotFoundException": (
+            f"the source snapshot does not exist in {region_of(source_arn)} of this account: check source_snapshot_arn"
+        ),
+        "AccessDeniedException": (
+            f"the provider's role may not copy the source to {region}: check service control policies, "
+            f"permissions boundaries and, {key_check}. A source in another region than the stack's must "
+            "be given as a literal ARN, so that the role is granted on it"
+        ),
+        "ValidationException": f"the API rejected the copy: {key_check}",
+        "ServiceQuotaExceededException": (
+            f"the account's quota of manual cluster snapshots in {region} is reached: delete old copies "
+            "(retain_last) or request a higher quota in Service Quotas"
+        ),
+    }.get(error.code)
+    if advice is None and error.code in _NOT_ENABLED_CODES:
+        advice = (
+            f"the destination region {region} may not be enabled for this account (opt-in regions are "
+            "enabled in the account settings), or docdb-elastic is not offered there"
+        )
+    if advice is None:
+        advice = ADVICE.get(error.code, "" if error.http_status else "the endpoint could not be reached; try later")
+    return Failed(reason + (f". To fix: {advice}" if advice else ""))
+
+
+def wait_for_source(source: Snapshots, source_arn: str, budget: Budget, elapsed: Callable[[], float]) -> dict[str, Any]:
+    """The source snapshot, once ACTIVE (a copy can only be made of an ACTIVE snapshot)."""
+    try:
+        snapshot: dict[str, Any] = source.api.call("GetClusterSnapshot", snapshotArn=source_arn)["snapshot"]
+    except ApiError as error:
+        if error.code == "ResourceNotFoundException":
+            raise Failed(
+                f"Source snapshot {source_arn} does not exist in {region_of(source_arn)} of this account, so "
+                "it cannot be copied. To fix: check source_snapshot_arn"
+            ) from error
+        raise explain(error, f"source snapshot {source_arn}") from error
+    active, _ = wait_for_status(
+        current=snapshot,
+        fetch=lambda: source.get(source_arn),
+        budget=budget,
+        elapsed=elapsed,
+        what=f"Source snapshot {source_arn}",
+        failed_statuses=FAILED_STATUSES,
+        still_waiting_remedy="raise the timeout prop, or deploy again once the source snapshot is ACTIVE",
+    )
+    return active
+
+
+def copy_once(
+    destination: Snapshots,
+    *,
+    source_arn: str,
+    region: str,
+    name: str,
+    tags: dict[str, str],
+    kms_key_id: str | None,
+    token: str,
+    budget: Budget,
+) -> dict[str, Any]:
+    """CopyClusterSnapshot into `destination`'s region, once per request (see once.create_once)."""
+    request: dict[str, Any] = {"snapshotArn": source_arn, "targetSnapshotName": name, "tags": tags}
+    if kms_key_id:
+        request["kmsKeyId"] = kms_key_id
+
+    def create() -> dict[str, Any]:
+        copy: dict[str, Any] = destination.api.call("CopyClusterSnapshot", **request)["snapshot"]
+        logger.info("copy requested", extra={"snapshot_arn": copy.get("snapshotArn"), "region": region})
+        return copy
+
+    return create_once(
+        create=create,
+        find=lambda: destination.find(None, name),
+        adopt=destination.get,
+        token=token,
+        budget=budget,
+        what=f"A snapshot named {name} in {region}",
+        busy_reason=lambda: f"the source snapshot {source_arn} or the region {region} was busy",
+        foreign_remedy="choose another snapshot_name_prefix for the copies",
+        explain=lambda error: explain_copy(error, source_arn, name, region, kms_key_id),
+    )
+
+
+def wait_for_copy(
+    destination: Snapshots, copy: dict[str, Any], budget: Budget, elapsed: Callable[[], float]
+) -> dict[str, Any]:
+    active, _ = destination.wait_until_active(copy, budget, elapsed, what="Copy")
+    return active

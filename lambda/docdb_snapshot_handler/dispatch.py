@@ -1,0 +1,43 @@
+"""Which kind handles a request: a CloudFormation request is routed by its ResourceType.
+
+The kinds are loaded on first use, so a function that only ever snapshots never imports the
+restore or copy code (cold start). A ResourceType the handler does not know is the snapshot
+kind's: templates written by 0.1.0 name no other.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+from . import contract
+from .request import Result, Services
+
+_KIND_MODULES = {
+    contract.RESOURCE_TYPE: "snapshot",
+    contract.COPY_RESOURCE_TYPE: "copy",
+    contract.RESTORE_RESOURCE_TYPE: "restore",
+}
+
+
+def kind_of(event: dict[str, Any]) -> ModuleType:
+    name = _KIND_MODULES.get(str(event.get("ResourceType")), "snapshot")
+    return importlib.import_module(f"{__package__}.kinds.{name}")
+
+
+def create_or_update(event: dict[str, Any], context: Any, services: Services) -> Result:
+    """Return (PhysicalResourceId, Data)."""
+    result: Result = kind_of(event).create_or_update(event, context, services)
+    return result
+
+
+def resume(event: dict[str, Any], context: Any, services: Services) -> Result:
+    """Go on with what an earlier invocation of this request started (its continuation)."""
+    result: Result = kind_of(event).resume(event, context, services)
+    return result
+
+
+def delete(event: dict[str, Any], context: Any, services: Services) -> str:
+    """Return the PhysicalResourceId unchanged."""
+    return str(kind_of(event).delete(event, context, services))

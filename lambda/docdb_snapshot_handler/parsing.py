@@ -1,0 +1,127 @@
+"""Typed values from the ResourceProperties CloudFormation sends, shared by every kind's parser.
+
+CloudFormation turns every scalar into a string ("true", "840"), so each value is parsed here and
+every broken rule is recorded in `errors` (named by its property), never raised one at a time:
+a kind's parser raises InvalidProperties once, with all of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import contract
+
+
+class InvalidProperties(ValueError):
+    """Every rule the properties break, each naming the property."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__("Invalid properties: " + "; ".join(errors))
+
+
+@dataclass(frozen=True)
+class Home:
+    """Where the function runs: what a kind may act on is checked against it."""
+
+    partition: str = ""
+    region: str = ""
+    account: str = ""
+
+
+def properties_of(props: Mapping[str, Any] | None, known: frozenset[str], errors: list[str]) -> Mapping[str, Any]:
+    """The properties as a mapping (None: empty), with an error for each key that no kind of
+    `known` names (CloudFormation's own keys are expected). A value that is not an object fails
+    at once: nothing else can be read from it."""
+    if props is None:
+        return {}
+    if not isinstance(props, Mapping):
+        raise InvalidProperties([f"ResourceProperties: must be an object (got {type(props).__name__})"])
+    unknown = sorted(str(key) for key in set(props) - known - contract.CLOUDFORMATION_PROPS)
+    if unknown:
+        listed = ", ".join(repr(key[:40]) for key in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        errors.append(f"unknown properties {listed}: expected only {', '.join(sorted(known))}")
+    return props
+
+
+def optional_str(props: Mapping[str, Any], key: str, errors: list[str]) -> str | None:
+    value = props.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors.append(f"{key}: must be a string (got {type(value).__name__})")
+        return None
+    return value
+
+
+def boolean(props: Mapping[str, Any], key: str, default: bool, errors: list[str]) -> bool:
+    value = props.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "false"):
+        return text == "true"
+    errors.append(f"{key}: must be 'true' or 'false' (got {str(value)[:40]!r})")
+    return default
+
+
+def whole_number(
+    props: Mapping[str, Any], key: str, errors: list[str], what: str = "a whole number of seconds"
+) -> int | None:
+    """None when absent or malformed (the error is recorded)."""
+    value = props.get(key)
+    if value is None:
+        return None
+    text = str(value).strip()
+    if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,9}", text):
+        errors.append(f"{key}: must be {what} (got {str(value)[:40]!r})")
+        return None
+    return int(text)
+
+
+def parse_timeout(props: Mapping[str, Any], key: str, errors: list[str]) -> int:
+    """The resource's wait limit; CloudFormation's own when absent."""
+    seconds = whole_number(props, key, errors)
+    if seconds is None:
+        return contract.TIMEOUT_MAX_SECONDS
+    errors.extend(contract.timeout_errors(key, seconds))
+    return seconds
+
+
+def choice(props: Mapping[str, Any], key: str, choices: tuple[str, ...], errors: list[str]) -> str:
+    """One of `choices`; the first is the default."""
+    value = props.get(key, choices[0])
+    if value not in choices:
+        errors.append(f"{key}: must be one of {', '.join(choices)} (got {str(value)[:40]!r})")
+        return choices[0]
+    return str(value)
+
+
+def tag_map(
+    props: Mapping[str, Any],
+    key: str,
+    errors: list[str],
+    rule: Callable[[str, Mapping[str, str]], list[str]] = contract.tags_errors,
+) -> dict[str, str]:
+    """A map of tags checked with `rule(field, tags)` (default: the snapshot tags' rules)."""
+    value = props.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        errors.append(f"{key}: must be a map of tag keys to values")
+        return {}
+    tags = dict(value)
+    errors.extend(rule(key, tags))
+    return tags
+
+
+def removal_policy_of(props: Mapping[str, Any] | None) -> str:
+    """The removal policy of a snapshot or copy alone, for Delete: a Delete must not fail because
+    some other property no longer passes validation. Anything but an exact 'destroy' keeps it."""
+    value = (props or {}).get(contract.Prop.REMOVAL_POLICY)
+    return contract.RemovalPolicy.DESTROY if value == contract.RemovalPolicy.DESTROY else contract.RemovalPolicy.RETAIN
