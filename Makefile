@@ -67,6 +67,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy lambda/docdb_snapshot_handler constructs/docdb_elastic_snapshot
+	PYTHONPATH=lambda:constructs $(BIN)/python $(BIN)/lint-imports --no-cache
 
 # The four environments are independent: they are made side by side (most of a fresh run's
 # set-up is waiting on the package indexes).

@@ -58,6 +58,14 @@ def test_the_wheel_holds_both_packages_and_their_type_markers(wheel: Path):
     assert "docdb_elastic_snapshot/py.typed" in names and "docdb_snapshot_handler/py.typed" in names
     assert "docdb_snapshot_handler/entrypoint.py" in names and "docdb_elastic_snapshot/protections.py" in names
     assert not any(name.startswith(("tests/", "constructs/", "lambda/")) for name in names)
+    # Every source module, subpackages included (each must be listed in pyproject.toml)
+    sources = {
+        str(path.relative_to(root))
+        for root in (REPO / "lambda", REPO / "constructs")
+        for path in root.rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    assert sources - set(names) == set()
 
 
 def test_an_app_outside_the_repository_synthesizes_with_the_installed_wheel(wheel: Path, tmp_path: Path):
