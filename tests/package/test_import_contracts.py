@@ -50,7 +50,11 @@ def test_the_sources_keep_every_import_contract(copy_of_sources: Path):
         ("lambda/docdb_snapshot_handler/kinds/copy/lifecycle.py", "from ... import dispatch", "Handler layers"),
         ("lambda/docdb_snapshot_handler/kinds/copy/lifecycle.py", "from ..restore import lifecycle", "Kinds are peers"),
         ("lambda/docdb_snapshot_handler/once.py", "from . import snapshots", "No import cycles"),
-        ("constructs/docdb_elastic_snapshot/copy.py", "from docdb_snapshot_handler import api", "The construct package"),
+        (
+            "constructs/docdb_elastic_snapshot/copy.py",
+            "from docdb_snapshot_handler import api",
+            "The construct package",
+        ),
     ],
 )
 def test_an_import_against_the_layering_fails_the_lint(
