@@ -1,4 +1,5 @@
-"""Which kind handles a request: a CloudFormation request is routed by its ResourceType.
+"""Which kind handles a request: a CloudFormation request is routed by its ResourceType, a
+scheduled event by the key of its input.
 
 The kinds are loaded on first use, so a function that only ever snapshots never imports the
 restore or copy code (cold start). A ResourceType the handler does not know is the snapshot
@@ -41,3 +42,23 @@ def resume(event: dict[str, Any], context: Any, services: Services) -> Result:
 def delete(event: dict[str, Any], context: Any, services: Services) -> str:
     """Return the PhysicalResourceId unchanged."""
     return str(kind_of(event).delete(event, context, services))
+
+
+_SCHEDULED_KINDS = {contract.BACKUP_EVENT_KEY: "backup_plan"}
+
+
+def scheduled_kind(event: Any) -> str | None:
+    """The input key of a scheduled event (None: a CloudFormation request or anything else)."""
+    if not isinstance(event, dict) or "RequestType" in event:
+        return None
+    return next((key for key in _SCHEDULED_KINDS if key in event), None)
+
+
+def run_scheduled(event: dict[str, Any], context: Any, services: Services) -> dict[str, Any]:
+    """Run (or continue) a scheduled occurrence; return its summary."""
+    key = scheduled_kind(event)
+    if key is None:
+        raise ValueError("not a scheduled event")
+    kind = importlib.import_module(f"{__package__}.kinds.{_SCHEDULED_KINDS[key]}")
+    summary: dict[str, Any] = kind.run(event, context, services)
+    return summary

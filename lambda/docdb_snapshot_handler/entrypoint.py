@@ -22,7 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from crhelper import CfnResource
 
-from . import contract, dispatch, logs, responder
+from . import contract, dispatch, logs, metrics, responder
 from .once import Failed
 from .parsing import InvalidProperties
 from .request import Continue, Services
@@ -168,17 +168,23 @@ def _explained(function: Callable[[dict[str, Any], Any], str]) -> Callable[[dict
 _SERVICES = Services(client_factory=_docdb_elastic, regional_client_factory=_docdb_elastic_in)
 
 
-def _continue_in_new_invocation(event: dict[str, Any], context: Any, state: dict[str, Any]) -> str:
+def _invoke_self(event: dict[str, Any], context: Any, state: dict[str, Any]) -> None:
     """Invoke this same function asynchronously with the event and the wait's state. The event
-    (with its ResponseURL) travels only in the invocation payload, never in a log."""
+    (with a CloudFormation request's ResponseURL) travels only in the invocation payload, never
+    in a log."""
     global _lambda_client
     if _lambda_client is None:
         _lambda_client = boto3.client("lambda", config=_CLIENT_CONFIG.merge(Config(retries={"total_max_attempts": 3})))
     payload = {**event, contract.CONTINUATION_KEY: state}
+    _lambda_client.invoke(
+        FunctionName=context.invoked_function_arn, InvocationType="Event", Payload=json.dumps(payload).encode()
+    )
+
+
+def _continue_in_new_invocation(event: dict[str, Any], context: Any, state: dict[str, Any]) -> str:
+    """Hand a CloudFormation request to a new invocation, which will answer it."""
     try:
-        _lambda_client.invoke(
-            FunctionName=context.invoked_function_arn, InvocationType="Event", Payload=json.dumps(payload).encode()
-        )
+        _invoke_self(event, context, state)
     except (BotoCoreError, ClientError) as error:
         raise Failed(
             f"The wait for {state.get('snapshotArn') or state.get('clusterArn') or 'the resource'} is not over and "
@@ -226,5 +232,44 @@ def _delete(event: dict[str, Any], context: Any) -> str:
         return _continue_in_new_invocation(event, context, pending.state)
 
 
-def handler(event: dict[str, Any], context: Any) -> None:
+def _scheduled(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A scheduled occurrence (EventBridge Scheduler invokes asynchronously: nobody reads the
+    answer). Per-cluster failures are reported in its metrics and log and do not fail the
+    invocation; a failure of the whole occurrence does, so that Lambda delivers it again (which
+    is safe: every name is the occurrence's own)."""
+    payload = event.get(contract.BACKUP_EVENT_KEY)
+    fields = payload if isinstance(payload, dict) else {}
+    logs.bind_fields(
+        {
+            "plan": str(fields.get(contract.BackupInput.PLAN, "")),
+            "rule": str(fields.get(contract.BackupInput.RULE, "")),
+            "scheduled_time": str(fields.get(contract.BackupInput.SCHEDULED_TIME, "")),
+        },
+        str(getattr(context, "aws_request_id", "")),
+    )
+    logger.info("scheduled occurrence received", extra={"continued": contract.CONTINUATION_KEY in event})
+    try:
+        return dispatch.run_scheduled(event, context, _SERVICES)
+    except Continue as pending:
+        _invoke_self(event, context, pending.state)
+        logger.info("occurrence handed to a new invocation", extra={"phase": pending.state.get("phase")})
+        return {"continued": True}
+    except InvalidProperties as error:
+        # Delivering it again cannot help: the schedule's input is wrong until the next deploy.
+        logger.error("invalid scheduled input; nothing done", extra={"errors": error.errors})
+        plan, rule = fields.get(contract.BackupInput.PLAN), fields.get(contract.BackupInput.RULE)
+        if isinstance(plan, str) and isinstance(rule, str):  # the plan's failure alarm must see it
+            metrics.publish(
+                contract.METRIC_NAMESPACE, {"Plan": plan, "Rule": rule}, {contract.PlanMetric.RECOVERY_POINTS_FAILED: 1}
+            )
+        return {"invalid": error.errors}
+    except Exception:
+        logger.exception("the occurrence failed")
+        raise
+
+
+def handler(event: dict[str, Any], context: Any) -> Any:
+    if dispatch.scheduled_kind(event) is not None:
+        return _scheduled(event, context)
     helper(event, context)
+    return None

@@ -75,3 +75,10 @@ def bind(event: dict[str, Any], aws_request_id: str) -> None:
     }
     url = str(event.get("ResponseURL", ""))
     FORMATTER.secrets = (url, url.partition("?")[2])
+
+
+def bind_fields(fields: dict[str, str], aws_request_id: str) -> None:
+    """Tag every following line with `fields` (a scheduled run: its plan, rule and time); it has
+    no presigned URL to keep out of the log."""
+    FORMATTER.context = {"aws_request_id": aws_request_id, **fields}
+    FORMATTER.secrets = ()

@@ -7,6 +7,7 @@ CloudFormation sends, so a token that resolves to a bad value fails with the sam
 Pure Python: no boto3, no aws-cdk.
 """
 
+from .backup_plan import *  # noqa: F403
 from .common import *  # noqa: F403
 from .copy import *  # noqa: F403
 from .restore import *  # noqa: F403
