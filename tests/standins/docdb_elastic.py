@@ -258,12 +258,17 @@ class DocDbElasticStandIn:
             self.kms_key_errors: dict[str, tuple[int, str, str]] = {}
             # How long a copy stays CREATING (None: as long as a snapshot).
             self.copy_delay: float | None = None
+            # The caller's IAM policy, as far as DeleteClusterSnapshot goes: with (key, value), it
+            # is allowed only on snapshots tagged so (an aws:ResourceTag condition), as IAM would.
+            self.delete_requires_tag: tuple[str, str] | None = None
 
     # --- test controls -------------------------------------------------------------------
-    def add_cluster(self, name: str = "orders", status: str = "ACTIVE", region: str = REGION) -> str:
+    def add_cluster(
+        self, name: str = "orders", status: str = "ACTIVE", region: str = REGION, tags: dict[str, str] | None = None
+    ) -> str:
         arn = cluster_arn_for(name, region)
         with self.lock:
-            self.clusters[arn] = Cluster(arn, name, status)
+            self.clusters[arn] = Cluster(arn, name, status, tags=dict(tags or {}))
         return arn
 
     def _next_creation_time(self) -> str:
@@ -451,7 +456,16 @@ class DocDbElasticStandIn:
         return 200, {"snapshot": snapshot.describe()}, {}
 
     def _DeleteClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        snapshot = self.snapshots.pop(params["snapshotArn"]) if self._snapshot_here(params["snapshotArn"]) else None
+        existing = self._snapshot_here(params["snapshotArn"])
+        condition = self.delete_requires_tag
+        if existing is not None and condition is not None and existing.tags.get(condition[0]) != condition[1]:
+            return self._error(
+                403,
+                "AccessDeniedException",
+                f"User is not authorized to perform: docdb-elastic:DeleteClusterSnapshot on resource: {existing.arn} "
+                "because no identity-based policy allows the docdb-elastic:DeleteClusterSnapshot action",
+            )
+        snapshot = self.snapshots.pop(params["snapshotArn"]) if existing is not None else None
         if snapshot is None:
             return self._not_found(params["snapshotArn"], "cluster-snapshot")
         return 200, {"snapshot": {**snapshot.describe(), "status": "DELETING"}}, {}

@@ -62,3 +62,22 @@ def restore_event(
     if physical_id is not None:
         event["PhysicalResourceId"] = physical_id
     return event
+
+
+def scheduled_event(scheduled_time: str, attempt: int = 1, **members: Any) -> dict[str, Any]:
+    """What EventBridge Scheduler delivers to a backup rule's function: the schedule's input (the
+    fixture, with `members` merged over it; a None value removes one), its <aws.scheduler.*>
+    context attributes filled in."""
+    template: dict[str, Any] = json.loads((_FIXTURES / "scheduled_backup.json").read_text())
+    backup = {**template["DocDbElasticBackup"], **members}
+    template["DocDbElasticBackup"] = {k: v for k, v in backup.items() if v is not None}
+    attributes = {
+        "<aws.scheduler.scheduled-time>": scheduled_time,
+        "<aws.scheduler.execution-id>": str(uuid.uuid4()),
+        "<aws.scheduler.attempt-number>": str(attempt),
+        "<aws.scheduler.schedule-arn>": "arn:aws:scheduler:us-east-1:123456789012:schedule/default/OrdersStack-daily",
+    }
+    text = json.dumps(template)
+    for placeholder, value in attributes.items():
+        text = text.replace(placeholder, value)
+    return dict(json.loads(text))

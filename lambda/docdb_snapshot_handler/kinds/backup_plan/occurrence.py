@@ -31,7 +31,7 @@ from ...clusters import Clusters
 from ...contract import PlanMetric
 from ...copying import copy_once
 from ...metrics import COUNT, SECONDS, publish
-from ...once import Budget, Failed, Paused, create_once
+from ...once import BUSY_FIRST_WAIT_SECONDS, Budget, Failed, Paused, create_once
 from ...request import Continue, Services, home_of, invocation_deadline
 from ...snapshots import ACTIVE, FAILED_STATUSES, Snapshots, explain
 from .properties import CopyAction, Occurrence, parse_occurrence
@@ -50,11 +50,15 @@ class _Busy(Exception):
 
 
 class _NoWait(Budget):
-    """once.create_once's Budget for one cluster among many: never sleep; a busy cluster is set
-    aside and tried again after the others."""
+    """once.create_once's Budget for one cluster among many: a busy cluster (a wait of
+    BUSY_FIRST_WAIT_SECONDS or more) is set aside and tried again after the others. The short
+    rechecks of a snapshot found without tags (its tags not yet visible) are waited, so that one
+    made by someone else fails at once rather than being retried for the whole window."""
 
     def wait(self, seconds: float, timed_out: Callable[[], str], polls: int = 0) -> None:
-        raise _Busy()
+        if seconds >= BUSY_FIRST_WAIT_SECONDS:
+            raise _Busy()
+        super().wait(seconds, timed_out, polls)
 
 
 @dataclass
