@@ -13,7 +13,7 @@ from docdb_snapshot_handler import contract
 from docdb_snapshot_handler.contract import CopyAttr, CopyProp, Prop
 
 from .resource import DEFAULT_TIMEOUT, SnapshotResource
-from .validation import SUPPORTED_REMOVAL_POLICIES, InvalidPropsError, common_errors, copy_props_errors
+from .validation import SUPPORTED_REMOVAL_POLICIES, common_errors, copy_props_errors, reject_invalid
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,7 @@ class ElasticClusterSnapshotCopy(SnapshotResource):
         )
         if not isinstance(copy_tags, bool) or not isinstance(wait_for_completion, bool):
             errors.append("copy_tags and wait_for_completion: must be True or False")
-        if errors:
-            raise InvalidPropsError(type(self).__name__, self.node.path, errors)
+        reject_invalid(self, errors)
 
         # Lean: a default (same region, source's key, no tag copy, waiting, retained) is left out.
         properties: dict[str, object] = {

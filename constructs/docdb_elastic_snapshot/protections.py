@@ -19,7 +19,7 @@ from docdb_snapshot_handler.contract import Prop
 
 from .copy import CopyDestination
 from .resource import DEFAULT_TIMEOUT, SnapshotResource
-from .validation import InvalidPropsError, common_errors, copy_to_errors
+from .validation import common_errors, copy_to_errors, reject_invalid
 
 
 class ClusterNotActive(enum.Enum):
@@ -113,8 +113,7 @@ class SnapshotBeforeChange(SnapshotResource):
         )
         if not isinstance(on_cluster_not_active, ClusterNotActive):
             errors.append("on_cluster_not_active: must be ClusterNotActive.FAIL or ClusterNotActive.SKIP")
-        if errors:
-            raise InvalidPropsError(type(self).__name__, self.node.path, errors)
+        reject_invalid(self, errors)
 
         self._create(
             {
@@ -181,8 +180,7 @@ class FinalSnapshot(SnapshotResource):
             errors.append("copy_to: must be a list of CopyDestination")
             destinations = []
         errors.extend(copy_to_errors(Stack.of(self), [(d.region, d.kms_key_id) for d in destinations]))
-        if errors:
-            raise InvalidPropsError(type(self).__name__, self.node.path, errors)
+        reject_invalid(self, errors)
 
         properties: dict[str, object] = {
             Prop.MODE: contract.Mode.FINAL,

@@ -1,27 +1,22 @@
-"""One provider per stack: the Lambda function, its role and its log group.
+"""One provider per stack: the Lambda function, its role, its log group and their options.
 
-Every snapshot resource in a stack shares it; each one widens the role just enough for what it
-uses (its cluster, deletion...). Every docdb-elastic grant goes through ``grant``, which adds
-the dependent actions the permission table (permissions.py) decides for the operation.
+Every resource in a stack shares it; each one widens the role just enough for what it uses
+(grants.py: its cluster, deletion, copies...).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
 
-from aws_cdk import ArnFormat, CustomResource, Duration, Names, RemovalPolicy, Stack, Token, aws_lambda
+from aws_cdk import Duration, RemovalPolicy, Stack, aws_lambda
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 
 from constructs import Construct
 
 from .acknowledgements import acknowledge, as_nag_text
+from .grants import ProviderGrants
 from .handler_asset import HANDLER_ENTRY_POINT, handler_code
-from .permissions import OPERATIONS, SERVICE_LINKED_ROLE_PATH, SERVICE_PRINCIPAL, Scope
 from .policy_size import RolePolicySizeCheck
 from .provider_options import DEFAULT_LOG_RETENTION, DEFAULT_MEMORY_SIZE, ProviderOptions
 from .validation import InvalidPropsError
@@ -30,33 +25,6 @@ PROVIDER_ID = "DocDbElasticSnapshotProvider"
 OPTIONS_ID = "DocDbElasticSnapshotProviderOptions"
 # A wait longer than this continues in a new invocation of the same function.
 FUNCTION_TIMEOUT = Duration.minutes(15)
-
-_VIA_DOCDB_ELASTIC = {"StringEquals": {"aws:CalledViaFirst": SERVICE_PRINCIPAL}}
-_ANY_RESOURCE_REASON = (
-    "'*' is granted only where the Service Authorization Reference lists no resource type "
-    "(ListClusterSnapshots, ListClusters, CreateCluster on which a restore depends, the EC2 "
-    "describe and VPC endpoint actions) or the KMS key is not known at synth time (a copy's "
-    "source; before-change and final snapshots, which are of the cluster as it was, whose key "
-    "a changed template no longer names); every such grant outside docdb-elastic is "
-    "conditioned as AWS's AmazonDocDBElasticFullAccess policy does: EC2 by aws:CalledViaFirst "
-    "docdb-elastic.amazonaws.com, KMS by kms:ViaService docdb-elastic.<region>."
-)
-_SNAPSHOT_WILDCARD_REASON = (
-    "Snapshot ARNs are chosen by the service when a snapshot is created, so they cannot be known "
-    "at synth time. The wildcard covers only snapshots of this account and region; "
-    "CreateClusterSnapshot also needs the cluster, granted separately."
-)
-_CLUSTER_WILDCARD_REASON = (
-    "SnapshotBeforeChange must run before its cluster changes, so the cluster depends on it and "
-    "its ARN cannot be referenced here; the handler finds the cluster by name and only snapshots "
-    "it. FinalSnapshot snapshots the old cluster of a replacement, whose ARN the policies no "
-    "longer name by then. Limited to clusters of this account and region."
-)
-_SECRET_WILDCARD_REASON = (
-    "A cluster's admin password may be a secret that the service reads with the caller's "
-    "permissions; granted only through docdb-elastic (aws:CalledViaFirst), as AWS's "
-    "AmazonDocDBElasticFullAccess policy does, and only in this account and region."
-)
 
 
 class _ProviderConfiguration(Construct):
@@ -67,7 +35,7 @@ class _ProviderConfiguration(Construct):
         self.options = options
 
 
-class SnapshotProvider(Construct):
+class SnapshotProvider(ProviderGrants):
     """Use ``SnapshotProvider.of(scope)``; never construct it directly.
 
     Its role's policies: the function depends on ``Policy``, which never names a resource of
@@ -124,14 +92,7 @@ class SnapshotProvider(Construct):
         configured = stack.node.try_find_child(OPTIONS_ID)
         options = configured.options if isinstance(configured, _ProviderConfiguration) else ProviderOptions()
         self.options = options
-        self._statements: dict[tuple[str, tuple[str, ...], str], iam.PolicyStatement] = {}
-        self._resources: dict[tuple[str, tuple[str, ...], str], set[str]] = {}
-        self._acknowledged: set[tuple[str, str]] = set()
-        self._snapshot_arns = stack.format_arn(service="docdb-elastic", resource="cluster-snapshot", resource_name="*")
-        self._any_cluster_arn = stack.format_arn(service="docdb-elastic", resource="cluster", resource_name="*")
-        self._secret_arns = stack.format_arn(
-            service="secretsmanager", resource="secret", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
-        )
+        self._init_grants(stack)
 
         self.log_group = logs.LogGroup(
             self,
@@ -153,8 +114,6 @@ class SnapshotProvider(Construct):
                 resources=[self.log_group.log_group_arn],
             )
         )
-        self._cluster_policy: iam.Policy | None = None
-        self._invoke_policy: iam.Policy | None = None
 
         self.function = aws_lambda.Function(
             self,
@@ -203,407 +162,6 @@ class SnapshotProvider(Construct):
     @property
     def service_token(self) -> str:
         return self.function.function_arn
-
-    # --- grants ------------------------------------------------------------------------------
-    def grant(
-        self,
-        operation: str | tuple[str, ...],
-        resources: Sequence[str],
-        *,
-        dependent: CustomResource | None = None,
-        kms_key_arns: Sequence[str] | None = None,
-    ) -> None:
-        """Grant ``docdb-elastic:<operation>`` (a name in ``permissions.OPERATIONS``, or several
-        that share one statement) on ``resources``, with every dependent action the permission
-        table grants for it.
-
-        :param dependent: the custom resource that needs the grant. With it, the grant goes to
-            ``ClusterPolicy``, on which only that resource depends: use it when ``resources``
-            name resources of the stack that may themselves depend on the function. Default:
-            None, the provider's ``Policy``, on which the function depends.
-        :param kms_key_arns: the KMS keys of the clusters or snapshots concerned. Default: None,
-            unknown at synth time: any key, only through docdb-elastic in this region.
-        """
-        policy = self._policy if dependent is None else self._cluster_grants()
-        self._grant(policy, operation, resources, kms_key_arns)
-        if dependent is not None:
-            dependent.node.add_dependency(policy)
-
-    def _grant(
-        self,
-        policy: iam.Policy,
-        operation: str | tuple[str, ...],
-        resources: Sequence[str],
-        kms_key_arns: Sequence[str] | None,
-        *,
-        contained: bool = False,
-    ) -> None:
-        """As ``grant``, on ``policy``. Grants that name no resource of the stack (wildcards,
-        conditioned dependent actions) go on the provider's ``Policy``, shared by all, unless
-        ``contained``: then everything goes on ``policy`` (a deletion policy, see
-        ``_deletion_policy``)."""
-        operations = [OPERATIONS[name] for name in ((operation,) if isinstance(operation, str) else operation)]
-        self._allow(policy, tuple(op.action for op in operations), resources)
-        shared = policy if contained else self._policy
-        stack = Stack.of(self)
-        for op in operations:
-            for decision in op.decisions:
-                # A decision's actions share one statement: the role's inline policies share a
-                # 10,240-character quota.
-                self._grant_dependent(policy, shared, decision.actions, decision.scope, resources, kms_key_arns, stack)
-
-    def _grant_dependent(
-        self,
-        policy: iam.Policy,
-        shared: iam.Policy,
-        action: tuple[str, ...],
-        scope: Scope,
-        resources: Sequence[str],
-        kms_key_arns: Sequence[str] | None,
-        stack: Stack,
-    ) -> None:
-        if scope is Scope.OPERATION:
-            self._allow(policy, action, resources)
-        elif scope is Scope.ANY:
-            self._allow(shared, action, ["*"])
-        elif scope is Scope.VIA_DOCDB_ELASTIC:
-            self._allow(shared, action, ["*"], _VIA_DOCDB_ELASTIC)
-        elif scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
-            conditions = _via_docdb_elastic_in(stack, None, scope is Scope.CLUSTER_KEY_GRANT)
-            self._allow(policy if kms_key_arns else shared, action, list(kms_key_arns or ["*"]), conditions)
-        elif scope is Scope.SECRETS_VIA_DOCDB_ELASTIC:
-            self._allow(shared, action, [self._secret_arns], _VIA_DOCDB_ELASTIC)
-        elif scope is Scope.SERVICE_LINKED_ROLE:
-            role = stack.format_arn(service="iam", region="", resource="role", resource_name=SERVICE_LINKED_ROLE_PATH)
-            self._allow(shared, action, [role], {"StringLike": {"iam:AWSServiceName": SERVICE_PRINCIPAL}})
-
-    def _allow(
-        self,
-        policy: iam.Policy,
-        action: str | tuple[str, ...],
-        resources: Sequence[str],
-        conditions: Mapping[str, Any] | None = None,
-    ) -> None:
-        """One statement per action (or set of actions granted together) and condition set in
-        each policy; new resources join it. Nothing is added where a statement of the policy
-        already allows it all."""
-        actions = (action,) if isinstance(action, str) else action
-        key = (policy.node.path, actions, json.dumps(conditions or {}, sort_keys=True))
-        for (path, granted, condition), granted_on in self._resources.items():
-            if (path, condition) == (key[0], key[2]) and set(actions) <= set(granted) and set(resources) <= granted_on:
-                return
-        known = self._resources.setdefault(key, set())
-        new = [r for r in resources if r not in known]
-        if not new:
-            return
-        known.update(new)
-        statement = self._statements.get(key)
-        if statement is None:
-            statement = iam.PolicyStatement(
-                actions=list(actions), resources=new, conditions=dict(conditions or {}) or None
-            )
-            self._statements[key] = statement
-            policy.add_statements(statement)
-        else:
-            statement.add_resources(*new)
-        for resource in new:
-            self._acknowledge_wildcard(policy, resource)
-
-    def _acknowledge_wildcard(self, policy: iam.Policy, resource: str) -> None:
-        stack = Stack.of(self)
-        reasons = {
-            "*": _ANY_RESOURCE_REASON,
-            as_nag_text(stack.resolve(self._snapshot_arns)): _SNAPSHOT_WILDCARD_REASON,
-            as_nag_text(stack.resolve(self._any_cluster_arn)): _CLUSTER_WILDCARD_REASON,
-            as_nag_text(stack.resolve(self._secret_arns)): _SECRET_WILDCARD_REASON,
-        }
-        text = as_nag_text(stack.resolve(resource)) if "*" in resource else None
-        if text is None or (policy.node.path, text) in self._acknowledged:
-            return
-        if text not in reasons:
-            raise ValueError(f"no reason recorded for the wildcard resource {text}")
-        self._acknowledged.add((policy.node.path, text))
-        acknowledge(policy, f"AwsSolutions-IAM5[Resource::{text}]", reasons[text])
-
-    def _allow_snapshot_reads(self, policy: iam.Policy | None = None) -> None:
-        """What every resource that takes, copies or deletes snapshots calls: waiting for one, and
-        finding an earlier delivery's snapshot (by name, then its request tag). Granted with the
-        first such resource, so a stack without one grants none of it. On ``policy`` (a deletion
-        policy) when given, else on the shared ``Policy``."""
-        target = policy or self._policy
-        for operation in ("GetClusterSnapshot", "ListTagsForResource"):
-            self._grant(target, operation, [self._snapshot_arns], None, contained=policy is not None)
-        self._grant(target, "ListClusterSnapshots", ["*"], None, contained=policy is not None)
-
-    def _deletion_policy(self, construct_id: str, resource: CustomResource) -> iam.Policy:
-        """A policy for what a resource's Delete calls. CloudFormation runs a removed resource's
-        Delete in the clean-up, after it has updated every policy that stays: a grant on a
-        shared policy would already be gone if the removed resource was the last to need it. A
-        deletion policy's statements never depend on which resources use it (only constant
-        ARN patterns and conditions), and each user depends on it, so it is either unchanged or
-        deleted after the last of them."""
-        existing = self.node.try_find_child(construct_id)
-        policy = existing if isinstance(existing, iam.Policy) else iam.Policy(self, construct_id, roles=[self.role])
-        resource.node.add_dependency(policy)
-        return policy
-
-    def _cluster_grants(self) -> iam.Policy:
-        if self._cluster_policy is None:
-            self._cluster_policy = iam.Policy(self, "ClusterPolicy", roles=[self.role])
-        return self._cluster_policy
-
-    def allow_snapshots_of(
-        self, resource: CustomResource, cluster_arn: str, *, kms_key_arns: Sequence[str] | None = None
-    ) -> None:
-        """Let `resource` snapshot one cluster and read its status (a busy cluster's status goes
-        into the Reason), in one statement. An ARN known at synth time (an existing cluster) goes
-        on the policy the function depends on, so the resource needs no DependsOn; a token (a
-        cluster of this stack) on ClusterPolicy, on which the resource depends.
-        ``kms_key_arns`` as for ``grant``."""
-        self._allow_snapshot_reads()
-        dependent = resource if Token.is_unresolved(cluster_arn) else None
-        self.grant(
-            ("CreateClusterSnapshot", "GetCluster"), [cluster_arn], dependent=dependent, kms_key_arns=kms_key_arns
-        )
-        # The snapshot side is the same for every cluster: the provider's own policy.
-        self._allow(self._policy, OPERATIONS["CreateClusterSnapshot"].action, [self._snapshot_arns])
-
-    def allow_long_waits(self, resource: CustomResource, waits_on_delete: bool) -> None:
-        """A wait longer than one invocation goes on in a new invocation of this same function:
-        it may invoke itself, and nothing else. (A policy of its own: it names the function.)
-        A resource whose Delete may wait depends on it, so that CloudFormation cannot delete the
-        grant while that wait goes on. A resource that waits only on Create and Update needs no
-        DependsOn: CloudFormation creates the policy as soon as the function exists, and the
-        first hand-over comes only after a whole invocation (minutes) of waiting."""
-        if self._invoke_policy is None:
-            self._invoke_policy = iam.Policy(
-                self,
-                "InvokeSelfPolicy",
-                roles=[self.role],
-                statements=[
-                    iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.function.function_arn])
-                ],
-            )
-        if waits_on_delete:
-            resource.node.add_dependency(self._invoke_policy)
-
-    def allow_snapshots_of_clusters_found_by_name(self) -> None:
-        """SnapshotBeforeChange finds its cluster by name at deploy time: its ARN cannot be
-        referenced without a dependency cycle. Nor its key: the cluster is snapshotted as it is
-        before the change, possibly with a key the new template no longer names."""
-        self._allow_snapshot_reads()
-        self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns])
-        self.grant("ListClusters", ["*"])
-        # A busy cluster's status, for the log and the Reason.
-        self.grant("GetCluster", [self._any_cluster_arn])
-
-    def allow_final_snapshots(self, resource: CustomResource) -> None:
-        """FinalSnapshot snapshots the *old* cluster when its cluster is replaced, and the
-        cluster on Delete, also when the construct is removed. By then CloudFormation has
-        already updated every policy that stays to the new template, so the grants cannot name
-        the cluster nor its KMS key (a key change replaces the cluster): clusters of this
-        account and region, any key through docdb-elastic here; all in FinalSnapshotPolicy, a
-        deletion policy."""
-        policy = self._deletion_policy("FinalSnapshotPolicy", resource)
-        self._allow_snapshot_reads(policy)
-        self._grant(policy, "CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], None, contained=True)
-        self._grant(policy, "GetCluster", [self._any_cluster_arn], None, contained=True)
-
-    def allow_deletion(self, resource: CustomResource) -> None:
-        """DeleteClusterSnapshot (DESTROY on Delete, retain_last on Create and Update), in
-        SnapshotDeletionPolicy, a deletion policy. (Every such resource has the snapshot reads
-        already, from what it takes or copies.)"""
-        policy = self._deletion_policy("SnapshotDeletionPolicy", resource)
-        self._grant(policy, "DeleteClusterSnapshot", [self._snapshot_arns], None, contained=True)
-
-    # --- ElasticClusterFromSnapshot (issue 10): restoring, changing and deleting clusters --------
-    # A restored cluster's ARN is chosen by the service, so its grants are on clusters of the
-    # account and region (the handler only acts on the cluster its resource restored). The
-    # snapshot's own ARN, when it is a token of this stack (an ElasticClusterSnapshot's), goes on
-    # a policy of its own, RestorePolicy, on which only the restore resources depend: on
-    # ClusterPolicy it would form a cycle with that snapshot resource, which depends on it.
-
-    _restore_policy: iam.Policy | None = None
-
-    def allow_restores(
-        self, resource: CustomResource, snapshot_arn: str | None, *, takes_snapshots: bool, deletes: bool
-    ) -> None:
-        """Let `resource` restore a cluster from `snapshot_arn` (None: the newest snapshot of a
-        cluster, chosen at deploy time), wait for it, change and tag it; snapshot it when
-        ``takes_snapshots`` (before an update, or a final snapshot) and delete it when ``deletes``
-        (any removal policy but RETAIN). What the props rule out is not granted."""
-        if snapshot_arn is None:
-            self.grant("ListClusterSnapshots", ["*"])  # the source cluster's newest snapshot
-        self.grant(
-            ("GetCluster", "UpdateCluster", "ListTagsForResource", "TagResource", "UntagResource"),
-            [self._any_cluster_arn],
-        )
-        self.grant("ListClusters", ["*"])
-        if deletes:
-            # The final snapshot and the deletion (also of a half-restored cluster, on Create or
-            # Update), in ClusterDeletionPolicy: constant, so it outlives a removed resource.
-            policy = self._deletion_policy("ClusterDeletionPolicy", resource)
-            self._allow_snapshot_reads(policy)
-            self._grant(policy, ("GetCluster", "DeleteCluster"), [self._any_cluster_arn], None, contained=True)
-            self._grant(
-                policy, "CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], None, contained=True
-            )
-        elif takes_snapshots:
-            self._allow_snapshot_reads()
-            self.grant("CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns])
-        if snapshot_arn is not None and Token.is_unresolved(snapshot_arn):
-            if self._restore_policy is None:
-                self._restore_policy = iam.Policy(self, "RestorePolicy", roles=[self.role])
-            self._grant(self._restore_policy, "RestoreClusterFromSnapshot", [snapshot_arn, self._any_cluster_arn], None)
-            resource.node.add_dependency(self._restore_policy)
-        else:
-            self.grant("RestoreClusterFromSnapshot", [snapshot_arn or self._snapshot_arns, self._any_cluster_arn])
-
-    # --- Copies (ElasticClusterSnapshotCopy, FinalSnapshot copy_to) ------------------------------
-    # In a policy of their own, on which only the resources that copy depend: a source given as a
-    # token, or a key of this stack, must never become a dependency of the function. The actions
-    # and dependent actions are the permission table's (CopyClusterSnapshot); only the regions
-    # differ from a snapshot's: the copy is made in the destination, with the destination's key,
-    # from a source whose key is used in the source's region.
-
-    _copy_policy: iam.Policy | None = None
-
-    def allow_copies(
-        self,
-        resource: CustomResource,
-        *,
-        source_snapshot_arn: str | None,
-        destination_region: str | None,
-        kms_key_id: str | None,
-        delete: bool = False,
-        read_source_tags: bool = False,
-        policy: iam.Policy | None = None,
-        source_policy: iam.Policy | None = None,
-    ) -> None:
-        """Let `resource` copy a snapshot (a literal ARN, or None/a token: a snapshot of this
-        stack's region) to `destination_region` (None: this stack's), with `kms_key_id` (a key
-        ARN or id of the destination, or None: the source's key). The source's key is not known
-        at synth time: any key, through docdb-elastic of the source's region. ``policy``: where
-        the grants go (a FinalSnapshot's deletion policies); default the shared CopyPolicy.
-        ``source_policy``: where the grants on the source go; default ``policy``."""
-        if policy is None:  # a FinalSnapshot's deletion policies hold the reads already
-            self._allow_snapshot_reads()
-        stack = Stack.of(self)
-        policy = policy or self._copy_grants()
-        source_policy = source_policy or policy
-        literal_source = bool(source_snapshot_arn) and not Token.is_unresolved(source_snapshot_arn)
-        source = str(source_snapshot_arn) if literal_source else self._snapshot_arns
-        source_region = source.split(":")[3] if literal_source else stack.region
-        destination = stack.format_arn(
-            service="docdb-elastic", region=destination_region, resource="cluster-snapshot", resource_name="*"
-        )
-        self._acknowledge_copy_destination(policy, destination)
-        copy = OPERATIONS["CopyClusterSnapshot"]
-        # IAM checks the source and the destination each on its own: two statements may allow them.
-        self._allow(source_policy, copy.action, [source])
-        self._allow(policy, copy.action, [destination])
-        for decision in copy.decisions:
-            actions = decision.actions
-            if decision.scope is Scope.OPERATION:  # CreateClusterSnapshot: the copy is a new snapshot
-                self._allow(policy, actions, [destination])
-            elif decision.scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
-                grant = decision.scope is Scope.CLUSTER_KEY_GRANT
-                # The source's key (any key: unknown here), used by docdb-elastic in the source's
-                # region...
-                self._allow(source_policy, actions, ["*"], _via_docdb_elastic_in(stack, source_region, grant))
-                if kms_key_id is not None:  # ...and the given key, in the destination's
-                    key = _key_arn(stack, kms_key_id, destination_region)
-                    self._allow(policy, actions, [key], _via_docdb_elastic_in(stack, destination_region, grant))
-        # The wait for the source and for the copy; a repeated delivery reads the copy's tag.
-        self._allow(source_policy, OPERATIONS["GetClusterSnapshot"].action, [source])
-        self._allow(policy, OPERATIONS["GetClusterSnapshot"].action, [destination])
-        self._allow(policy, OPERATIONS["ListTagsForResource"].action, [destination])
-        if read_source_tags:
-            self._allow(source_policy, OPERATIONS["ListTagsForResource"].action, [source])
-        if delete:
-            self._allow_copy_deletion(resource, destination_region, destination)
-        resource.node.add_dependency(policy)
-        resource.node.add_dependency(source_policy)
-
-    def _allow_copy_deletion(self, resource: CustomResource, region: str | None, destination: str) -> None:
-        """DeleteClusterSnapshot in the copy's region: in the deletion policy of that region's
-        snapshots (SnapshotDeletionPolicy for the stack's own). A region given as a token cannot
-        name a policy: the construct then has a deletion policy of its own."""
-        same = region is None or (not Token.is_unresolved(Stack.of(self).region) and region == Stack.of(self).region)
-        if region is not None and Token.is_unresolved(region):
-            name = f"SnapshotDeletionPolicy{Names.unique_id(resource)}"
-        else:
-            name = "SnapshotDeletionPolicy" + ("" if same else _id_of(str(region)))
-        deletion = self._deletion_policy(name, resource)
-        target = self._snapshot_arns if same else destination
-        self._acknowledge_copy_destination(deletion, target)
-        self._grant(deletion, "DeleteClusterSnapshot", [target], None, contained=True)
-
-    def allow_final_copies(self, resource: CustomResource, destinations: Sequence[tuple[str, str | None]]) -> None:
-        """A FinalSnapshot's copies, made on Delete, to each (region, kms_key_id): each in the
-        deletion policy of that destination, shared by every final snapshot copied there (a
-        region's grants are never repeated). A region or key given as a token cannot name a
-        policy: that copy's grants go in a deletion policy of the construct's own. The grants on
-        the source (this region's snapshots) are in FinalCopySourcePolicy, once."""
-        source_policy = self._deletion_policy("FinalCopySourcePolicy", resource)
-        for region, kms_key_id in destinations:
-            if Token.is_unresolved(region) or (kms_key_id is not None and Token.is_unresolved(kms_key_id)):
-                name = f"FinalCopyPolicy{Names.unique_id(resource)}"
-            else:
-                key = hashlib.sha256(kms_key_id.encode()).hexdigest()[:8] if kms_key_id else ""
-                name = f"FinalCopyPolicy{_id_of(region)}{key}"
-            self.allow_copies(
-                resource,
-                source_snapshot_arn=None,
-                destination_region=region,
-                kms_key_id=kms_key_id,
-                policy=self._deletion_policy(name, resource),
-                source_policy=source_policy,
-            )
-
-    def _copy_grants(self) -> iam.Policy:
-        if self._copy_policy is None:
-            self._copy_policy = iam.Policy(self, "CopyPolicy", roles=[self.role])
-        return self._copy_policy
-
-    def _acknowledge_copy_destination(self, policy: iam.Policy, destination: str) -> None:
-        """cluster-snapshot/* of the destination region (the stack's own is acknowledged by
-        _allow with the other snapshot wildcards)."""
-        text = as_nag_text(Stack.of(self).resolve(destination))
-        if (
-            text == as_nag_text(Stack.of(self).resolve(self._snapshot_arns))
-            or (policy.node.path, text) in self._acknowledged
-        ):
-            return
-        self._acknowledged.add((policy.node.path, text))
-        acknowledge(
-            policy,
-            f"AwsSolutions-IAM5[Resource::{text}]",
-            "A copy's ARN is chosen by the service when it is created, so it cannot be known at synth "
-            "time. The wildcard covers only snapshots of this account in the copy's destination region.",
-        )
-
-
-def _id_of(region: str) -> str:
-    """A region as part of a construct id: us-west-2 -> UsWest2."""
-    return re.sub(r"[^A-Za-z0-9]", "", region.title())
-
-
-def _via_docdb_elastic_in(stack: Stack, region: str | None, grant: bool) -> dict[str, Any]:
-    """KMS only through docdb-elastic of `region` (the managed policy's KMSSid/KMSGrantSid)."""
-    conditions: dict[str, Any] = {
-        "StringEquals": {"kms:ViaService": f"docdb-elastic.{region or stack.region}.{stack.url_suffix}"}
-    }
-    if grant:
-        conditions["Bool"] = {"kms:GrantIsForAWSResource": True}
-    return conditions
-
-
-def _key_arn(stack: Stack, kms_key_id: str, region: str | None) -> str:
-    """A key id becomes its ARN in `region`; an ARN (or a token, a key ARN of this stack) stays."""
-    if Token.is_unresolved(kms_key_id) or kms_key_id.startswith("arn:"):
-        return kms_key_id
-    return stack.format_arn(service="kms", region=region, resource="key", resource_name=kms_key_id)
 
 
 def newest_python_runtime() -> aws_lambda.Runtime:

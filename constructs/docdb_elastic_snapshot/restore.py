@@ -15,7 +15,7 @@ from docdb_snapshot_handler.contract import ClusterAttr, RestoreProp
 
 from .provider import SnapshotProvider
 from .resource import DEFAULT_TIMEOUT, service_timeout_for
-from .validation import InvalidPropsError
+from .validation import reject_invalid
 
 REMOVAL_POLICIES = {
     RemovalPolicy.SNAPSHOT: contract.ClusterRemovalPolicy.SNAPSHOT,
@@ -195,8 +195,7 @@ class ElasticClusterFromSnapshot(Construct):
             removal_policy=removal_policy,
             timeout=timeout,
         )
-        if errors:
-            raise InvalidPropsError(type(self).__name__, self.node.path, errors)
+        reject_invalid(self, errors)
 
         self._connections: ec2.Connections | None = None
         if vpc is not None:

@@ -11,7 +11,12 @@ from constructs import Construct
 from docdb_snapshot_handler.contract import Prop
 
 from .resource import DEFAULT_TIMEOUT, SnapshotResource
-from .validation import SUPPORTED_REMOVAL_POLICIES, InvalidPropsError, common_errors, snapshot_props_errors
+from .validation import (
+    SUPPORTED_REMOVAL_POLICIES,
+    common_errors,
+    reject_invalid,
+    snapshot_props_errors,
+)
 
 
 class ElasticClusterSnapshot(SnapshotResource):
@@ -70,8 +75,7 @@ class ElasticClusterSnapshot(SnapshotResource):
         ) + common_errors(
             snapshot_name_prefix=snapshot_name_prefix, tags=tags, timeout=timeout, retain_last=retain_last
         )
-        if errors:
-            raise InvalidPropsError(type(self).__name__, self.node.path, errors)
+        reject_invalid(self, errors)
 
         properties: dict[str, object] = {
             Prop.CLUSTER_ARN: cluster_arn,

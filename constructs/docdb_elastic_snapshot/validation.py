@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
 
+from constructs import Construct
 from docdb_snapshot_handler import contract
 
 SUPPORTED_REMOVAL_POLICIES = {
@@ -23,6 +24,13 @@ class InvalidPropsError(ValueError):
     def __init__(self, construct: str, construct_path: str, errors: list[str]) -> None:
         self.errors = errors
         super().__init__(f"Invalid {construct} props at {construct_path}:\n  - " + "\n  - ".join(errors))
+
+
+def reject_invalid(construct: Construct, errors: list[str]) -> None:
+    """Every construct's preamble: raise once, with every broken rule, before any resource is
+    made; nothing when `errors` is empty."""
+    if errors:
+        raise InvalidPropsError(type(construct).__name__, construct.node.path, errors)
 
 
 def _literal(value: str | None) -> bool:

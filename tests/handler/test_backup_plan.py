@@ -4,15 +4,12 @@ least once: twice, overlapping, late) to the function's entry point, against the
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 import time_machine
 
 from docdb_snapshot_handler import contract, entrypoint
-from emf import emf_lines, spec_errors
 from standins.docdb_elastic import REGION, DocDbElasticStandIn, Fault
 from standins.events import scheduled_event
 from standins.lambda_context import FakeLambdaContext
@@ -23,25 +20,6 @@ AT = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 
 def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@pytest.fixture
-def deliver(
-    docdb: DocDbElasticStandIn, quick_polls: None, capsys: pytest.CaptureFixture[str]
-) -> Callable[..., list[dict[str, Any]]]:
-    """Deliver an occurrence's event at a wall-clock time (default: a minute after it was
-    scheduled); return the EMF objects it wrote, each checked against the specification."""
-
-    def run(event: dict[str, Any], at: datetime | None = None) -> list[dict[str, Any]]:
-        scheduled = contract.scheduled_time_of(event[contract.BACKUP_EVENT_KEY]["ScheduledTime"])
-        with time_machine.travel(at or scheduled + timedelta(minutes=1), tick=True):
-            entrypoint.handler(event, FakeLambdaContext())
-        documents = emf_lines(capsys.readouterr().out)
-        for document in documents:
-            assert spec_errors(document) == [], document
-        return documents
-
-    return run
 
 
 def plan_snapshots(docdb: DocDbElasticStandIn, region: str = REGION) -> dict[str, Any]:

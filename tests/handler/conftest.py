@@ -1,0 +1,34 @@
+"""Fixtures of the handler tests: delivering a backup rule's scheduled occurrences."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+
+from docdb_snapshot_handler import contract, entrypoint
+from emf import emf_lines, spec_errors
+from standins.docdb_elastic import DocDbElasticStandIn
+from standins.lambda_context import FakeLambdaContext
+
+
+@pytest.fixture
+def deliver(
+    docdb: DocDbElasticStandIn, quick_polls: None, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., list[dict[str, Any]]]:
+    """Deliver an occurrence's event at a wall-clock time (default: a minute after it was
+    scheduled); return the EMF objects it wrote, each checked against the specification."""
+
+    def run(event: dict[str, Any], at: datetime | None = None) -> list[dict[str, Any]]:
+        scheduled = contract.scheduled_time_of(event[contract.BACKUP_EVENT_KEY]["ScheduledTime"])
+        with time_machine.travel(at or scheduled + timedelta(minutes=1), tick=True):
+            entrypoint.handler(event, FakeLambdaContext())
+        documents = emf_lines(capsys.readouterr().out)
+        for document in documents:
+            assert spec_errors(document) == [], document
+        return documents
+
+    return run
