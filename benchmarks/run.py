@@ -35,7 +35,8 @@ from synth_support import CDK_CLI, asset_dir_of_function, recommended_app  # noq
 CLUSTER = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
 RUNTIME = REPO / "tests" / "standins" / "lambda_runtime.py"
 REPEATS = int(os.environ.get("BENCH_REPEATS", "7"))
-# BENCH_ONLY=1,3 runs only those sections (1 template, 2 asset, 3 cold start, 4 readiness, 5 synth).
+# BENCH_ONLY=1,3 runs only those sections (1 template, 2 asset, 3 cold start, 4 readiness, 5 synth,
+# 6 a backup occurrence over 200 clusters).
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 
 
@@ -309,6 +310,48 @@ def synth_times(workdir: Path) -> None:
     table("5. `cdk synth` wall time (s)", ["app", "median", "best"], rows)
 
 
+def backup_occurrence(docdb) -> None:
+    """One backup rule occurrence over 200 tag-selected clusters, through the entry point: once
+    when each cluster has none of the rule's points yet, and once at steady state (keep_last
+    reached, so every cluster also loses its oldest point). Wall time and API calls per cluster."""
+    import contextlib
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from docdb_snapshot_handler import entrypoint
+    from standins.events import scheduled_event
+
+    clusters = 200
+    keep = 3
+    rows = []
+    docdb.reset()
+    for index in range(clusters):
+        docdb.add_cluster(f"bench-{index:03d}", tags={"backup": "gold"})
+    first = datetime(2026, 1, 1, 3, tzinfo=UTC)
+    occurrences = [first + timedelta(days=day) for day in range(keep + 1)]
+    for number, scheduled in enumerate(occurrences, start=1):
+        docdb.reset_calls()
+        event = scheduled_event(
+            scheduled.strftime("%Y-%m-%dT%H:%M:%SZ"), KeepLast=keep, DeleteAfterSeconds=None
+        )
+        # Delivered a minute after its time (the wall clock moved), its EMF line kept off the table.
+        with time_machine.travel(scheduled + timedelta(minutes=1), tick=True), contextlib.redirect_stdout(io.StringIO()):
+            started = time.perf_counter()
+            entrypoint.handler(event, FakeLambdaContext())
+            seconds = time.perf_counter() - started
+        if number in (1, keep + 1):
+            calls = len(docdb.calls)
+            deletes = len(docdb.calls_to("DeleteClusterSnapshot"))
+            label = "first occurrence" if number == 1 else f"steady state (keep_last={keep})"
+            rows.append([label, clusters, f"{seconds:.2f}", calls, f"{calls / clusters:.2f}", deletes])
+    table(
+        "6. One backup occurrence over 200 tag-selected clusters",
+        ["occurrence", "clusters", "wall time (s)", "API calls", "calls per cluster", "deletions"],
+        rows,
+    )
+
+
 def main() -> None:
     from importlib.metadata import version
 
@@ -339,6 +382,8 @@ def main() -> None:
             if wanted("4"):
                 readiness(server.service, receiver)
                 restore_readiness(server.service, receiver)
+            if wanted("6"):
+                backup_occurrence(server.service)
         if wanted("5"):
             synth_times(workdir)
 
