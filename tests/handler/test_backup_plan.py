@@ -4,6 +4,7 @@ least once: twice, overlapping, late) to the function's entry point, against the
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -231,3 +232,25 @@ def test_at_most_four_calls_per_cluster_for_a_rule_without_copies(docdb, deliver
     assert metric(documents, contract.PlanMetric.RECOVERY_POINTS_CREATED) == 60
     assert metric(documents, contract.PlanMetric.RECOVERY_POINTS_DELETED) == 60
     assert len(docdb.calls) / len(clusters) <= 4, {c.operation for c in docdb.calls}
+
+
+def test_copies_wait_for_a_slow_recovery_point_across_invocations(docdb, lambda_service):
+    # GIVEN a rule that copies to us-west-2, a snapshot that takes 12 s, and invocations that may
+    # wait 5 s each; the occurrence scheduled a minute ago (continued invocations run in fresh
+    # processes, on the real clock)
+    cluster = docdb.add_cluster("gold", tags={"backup": "gold"})
+    docdb.snapshot_delay = 12
+    scheduled = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    event = scheduled_event(iso(scheduled), Copies=[{"Region": "us-west-2"}])
+    # WHEN the occurrence is delivered
+    entrypoint.handler(event, FakeLambdaContext(lambda_service.budget_seconds))
+    # THEN later invocations went on waiting, and made the copy once the point was ACTIVE
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not (lambda_service.idle.is_set() and plan_snapshots(docdb, "us-west-2")):
+        time.sleep(0.2)
+    assert lambda_service.idle.wait(timeout=max(0.0, deadline - time.monotonic()))
+    (copy,) = plan_snapshots(docdb, "us-west-2").values()
+    assert copy.name == contract.recovery_point_name(PLAN, "daily", scheduled, cluster, "us-west-2")
+    assert len(lambda_service.invocations) >= 2
+    assert all(invocation.returncode == 0 for invocation in lambda_service.invocations)
+    assert len(docdb.calls_to("CreateClusterSnapshot")) == 1 and len(docdb.calls_to("CopyClusterSnapshot")) == 1

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from docdb_snapshot_handler import entrypoint
 from docdb_snapshot_handler.contract import CONTINUATION_KEY, Attr
@@ -23,16 +20,6 @@ from standins.response_receiver import SECRET_QUERY, ResponseReceiver
 REPO = Path(__file__).resolve().parents[2]
 # 15 s of each invocation are kept for the answer: 20 s leave 5 s of waiting per invocation.
 BUDGET = 20.0
-
-
-@pytest.fixture
-def lambda_service(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[LambdaStandIn]:
-    with LambdaStandIn(REPO / "lambda", "docdb_snapshot_handler.entrypoint.handler", {}, BUDGET) as service:
-        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", service.endpoint)
-        service.env = {"AWS_ENDPOINT_URL_LAMBDA": service.endpoint}
-        entrypoint._lambda_client = None  # a client made by an earlier test points elsewhere
-        yield service
-        entrypoint._lambda_client = None
 
 
 def answers(

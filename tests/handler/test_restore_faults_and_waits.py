@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -77,17 +76,6 @@ def test_a_burst_of_transient_faults_on_any_call_changes_nothing(operation, faul
     assert len([c for c in docdb.calls_to("RestoreClusterFromSnapshot") if c.params]) >= 1
     assert [c.name for c in docdb.clusters.values()] == ["orders"]  # the restored one was deleted
     assert len([s for s in docdb.snapshots.values() if "final" in s.name]) == 1
-
-
-@pytest.fixture
-def lambda_service(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[LambdaStandIn]:
-    # 20 s per invocation, 15 s of which are kept for the answer: 5 s of waiting each.
-    with LambdaStandIn(REPO / "lambda", "docdb_snapshot_handler.entrypoint.handler", {}, 20.0) as service:
-        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", service.endpoint)
-        service.env = {"AWS_ENDPOINT_URL_LAMBDA": service.endpoint}
-        entrypoint._lambda_client = None
-        yield service
-        entrypoint._lambda_client = None
 
 
 def chain_answers(receiver, url: str, service: LambdaStandIn, within: float = 100) -> list[dict]:
