@@ -332,11 +332,12 @@ def backup_occurrence(docdb) -> None:
     occurrences = [first + timedelta(days=day) for day in range(keep + 1)]
     for number, scheduled in enumerate(occurrences, start=1):
         docdb.reset_calls()
-        event = scheduled_event(
-            scheduled.strftime("%Y-%m-%dT%H:%M:%SZ"), KeepLast=keep, DeleteAfterSeconds=None
-        )
+        event = scheduled_event(scheduled.strftime("%Y-%m-%dT%H:%M:%SZ"), KeepLast=keep, DeleteAfterSeconds=None)
         # Delivered a minute after its time (the wall clock moved), its EMF line kept off the table.
-        with time_machine.travel(scheduled + timedelta(minutes=1), tick=True), contextlib.redirect_stdout(io.StringIO()):
+        with (
+            time_machine.travel(scheduled + timedelta(minutes=1), tick=True),
+            contextlib.redirect_stdout(io.StringIO()),
+        ):
             started = time.perf_counter()
             entrypoint.handler(event, FakeLambdaContext())
             seconds = time.perf_counter() - started
