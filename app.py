@@ -6,7 +6,8 @@
 - DocDbElasticProtectedClusterDemo creates a cluster of its own (VPC, security group, admin
   password in Secrets Manager) with every protection: a snapshot before each change (keeping
   the last few), a final snapshot on delete or replacement, and a release snapshot; the
-  before-change snapshots and the final snapshot are also copied to a second region.
+  before-change snapshots and the final snapshot are also copied to a second region; a backup
+  plan (daily, and monthly with a DR copy) protects it between deploys.
 - DocDbElasticRestoreDrill restores the newest snapshot of an existing cluster (-c clusterArn=...)
   and reports how long it took (the restore drill: `make drill CLUSTER_ARN=...`).
 
@@ -27,6 +28,9 @@ from constructs import Construct
 from docdb_elastic_snapshot import (
     ClusterNotActive,
     CopyDestination,
+    ElasticClusterBackupPlan,
+    ElasticClusterBackupRule,
+    ElasticClusterCopyAction,
     ElasticClusterFromSnapshot,
     ElasticClusterSnapshot,
     ElasticClusterSnapshotCopy,
@@ -154,6 +158,23 @@ class ProtectedClusterDemoStack(cdk.Stack):
             retain_last=3,
             tags={"protection": "release"},
         )
+        # Between deploys: a daily backup kept 35 days, and a monthly one kept 7 years with a
+        # copy kept a year in the DR region; also every cluster of the account and region
+        # tagged backup=gold.
+        self.backup_plan = ElasticClusterBackupPlan(
+            self,
+            "BackupPlan",
+            rules=[
+                ElasticClusterBackupRule.daily(),
+                ElasticClusterBackupRule.monthly7_year(
+                    copy_actions=[
+                        ElasticClusterCopyAction(destination_region=dr_region, delete_after=Duration.days(365))
+                    ]
+                ),
+            ],
+        )
+        self.backup_plan.add_selection("DemoCluster", clusters=[self.cluster])
+        self.backup_plan.add_selection("Gold", tags={"backup": "gold"})
 
         cdk.CfnOutput(self, "ClusterArn", value=self.cluster.attr_cluster_arn)
         cdk.CfnOutput(self, "ClusterEndpoint", value=self.cluster.attr_cluster_endpoint)

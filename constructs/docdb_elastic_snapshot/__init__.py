@@ -1,6 +1,8 @@
-"""AWS CDK constructs that snapshot Amazon DocumentDB elastic clusters from a stack, and restore
-clusters from those snapshots."""
+"""AWS CDK constructs that snapshot Amazon DocumentDB elastic clusters from a stack and on a
+schedule (backup plans), copy the snapshots, and restore clusters from them."""
 
+from .backup_plan import ElasticClusterBackupPlan
+from .backup_rule import ElasticClusterBackupRule, ElasticClusterCopyAction
 from .copy import CopyDestination, ElasticClusterSnapshotCopy
 from .permissions import OPERATIONS, Decision, Operation, Scope
 from .protections import ClusterNotActive, FinalSnapshot, SnapshotBeforeChange
@@ -15,6 +17,9 @@ __all__ = [
     "ClusterNotActive",
     "CopyDestination",
     "Decision",
+    "ElasticClusterBackupPlan",
+    "ElasticClusterBackupRule",
+    "ElasticClusterCopyAction",
     "ElasticClusterFromSnapshot",
     "ElasticClusterSnapshot",
     "ElasticClusterSnapshotCopy",

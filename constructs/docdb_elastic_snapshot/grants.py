@@ -101,13 +101,15 @@ class ProviderGrants(Construct):
         kms_key_arns: Sequence[str] | None,
         *,
         contained: bool = False,
+        conditions: Mapping[str, Any] | None = None,
     ) -> None:
         """As ``grant``, on ``policy``. Grants that name no resource of the stack (wildcards,
         conditioned dependent actions) go on the provider's ``Policy``, shared by all, unless
         ``contained``: then everything goes on ``policy`` (a deletion policy, see
-        ``_deletion_policy``)."""
+        ``_deletion_policy``, or a backup plan's). ``conditions`` apply to the operation itself,
+        not to its dependent actions."""
         operations = [OPERATIONS[name] for name in ((operation,) if isinstance(operation, str) else operation)]
-        self._allow(policy, tuple(op.action for op in operations), resources)
+        self._allow(policy, tuple(op.action for op in operations), resources, conditions)
         shared = policy if contained else self._policy
         stack = Stack.of(self)
         for op in operations:
@@ -199,7 +201,7 @@ class ProviderGrants(Construct):
             self._grant(target, operation, [self._snapshot_arns], None, contained=policy is not None)
         self._grant(target, "ListClusterSnapshots", ["*"], None, contained=policy is not None)
 
-    def _deletion_policy(self, construct_id: str, resource: CustomResource) -> iam.Policy:
+    def _deletion_policy(self, construct_id: str, resource: Construct) -> iam.Policy:
         """A policy for what a resource's Delete calls. CloudFormation runs a removed resource's
         Delete in the clean-up, after it has updated every policy that stays: a grant on a
         shared policy would already be gone if the removed resource was the last to need it. A
@@ -232,7 +234,7 @@ class ProviderGrants(Construct):
         # The snapshot side is the same for every cluster: the provider's own policy.
         self._allow(self._policy, OPERATIONS["CreateClusterSnapshot"].action, [self._snapshot_arns])
 
-    def allow_long_waits(self, resource: CustomResource, waits_on_delete: bool) -> None:
+    def allow_long_waits(self, resource: Construct, waits_on_delete: bool) -> None:
         """A wait longer than one invocation goes on in a new invocation of this same function:
         it may invoke itself, and nothing else. (A policy of its own: it names the function.)
         A resource whose Delete may wait depends on it, so that CloudFormation cannot delete the
@@ -334,7 +336,7 @@ class ProviderGrants(Construct):
 
     def allow_copies(
         self,
-        resource: CustomResource,
+        resource: Construct,
         *,
         source_snapshot_arn: str | None,
         destination_region: str | None,
@@ -389,7 +391,7 @@ class ProviderGrants(Construct):
         resource.node.add_dependency(policy)
         resource.node.add_dependency(source_policy)
 
-    def _allow_copy_deletion(self, resource: CustomResource, region: str | None, destination: str) -> None:
+    def _allow_copy_deletion(self, resource: Construct, region: str | None, destination: str) -> None:
         """DeleteClusterSnapshot in the copy's region: in the deletion policy of that region's
         snapshots (SnapshotDeletionPolicy for the stack's own). A region given as a token cannot
         name a policy: the construct then has a deletion policy of its own."""
@@ -445,6 +447,98 @@ class ProviderGrants(Construct):
             f"AwsSolutions-IAM5[Resource::{text}]",
             "A copy's ARN is chosen by the service when it is created, so it cannot be known at synth "
             "time. The wildcard covers only snapshots of this account in the copy's destination region.",
+        )
+
+
+_TAG_SELECTED_CLUSTERS_REASON = (
+    "A backup plan selects clusters by tag at run time: CreateClusterSnapshot and ListTagsForResource "
+    "are granted on the clusters of this account and region, CreateClusterSnapshot only under an "
+    "aws:ResourceTag condition for each selection's tags, so the policy does not grow with the "
+    "number of clusters and the plan cannot snapshot an untagged cluster."
+)
+
+
+class BackupPlanGrants:
+    """The grants of one ElasticClusterBackupPlan, on a policy of its own, made as its rules and
+    selections are added: what an occurrence calls (kinds/backup_plan/occurrence.py)."""
+
+    def __init__(self, provider: ProviderGrants, policy: iam.Policy, plan_name: str) -> None:
+        from docdb_snapshot_handler import contract
+
+        self.provider = provider
+        self.policy = policy
+        self._only_its_own = {"StringEquals": {f"aws:ResourceTag/{contract.PLAN_TAG_KEY}": plan_name}}
+        self._dependents: list[Construct] = []
+        self._copies: list[tuple[str, str | None]] = []
+        # Listing the region's clusters and manual snapshots; reading a snapshot and its tags (a
+        # redelivered occurrence's, a copy's source); snapshotting clusters (the new snapshot's
+        # side); deleting only what carries the plan's tag.
+        provider._grant(policy, "ListClusters", ["*"], None, contained=True)
+        provider._grant(policy, "ListClusterSnapshots", ["*"], None, contained=True)
+        provider._grant(
+            policy, ("GetClusterSnapshot", "ListTagsForResource"), [provider._snapshot_arns], None, contained=True
+        )
+        provider._allow(policy, OPERATIONS["CreateClusterSnapshot"].action, [provider._snapshot_arns])
+        provider._grant(
+            policy,
+            "DeleteClusterSnapshot",
+            [provider._snapshot_arns],
+            None,
+            contained=True,
+            conditions=self._only_its_own,
+        )
+
+    def allow_clusters(self, cluster_arns: Sequence[str]) -> None:
+        """Clusters selected by ARN: snapshotted by ARN."""
+        if cluster_arns:
+            self.provider._grant(self.policy, "CreateClusterSnapshot", list(cluster_arns), None, contained=True)
+
+    def allow_tagged_clusters(self, tags: Mapping[str, str]) -> None:
+        """Clusters selected by tag: their tags read, and snapshotted only under aws:ResourceTag
+        conditions, so the policy does not grow with the number of clusters."""
+        provider, policy = self.provider, self.policy
+        text = as_nag_text(Stack.of(provider).resolve(provider._any_cluster_arn))
+        if (policy.node.path, text) not in provider._acknowledged:
+            provider._acknowledged.add((policy.node.path, text))
+            acknowledge(policy, f"AwsSolutions-IAM5[Resource::{text}]", _TAG_SELECTED_CLUSTERS_REASON)
+        provider._grant(policy, "ListTagsForResource", [provider._any_cluster_arn], None, contained=True)
+        condition = {"StringEquals": {f"aws:ResourceTag/{key}": value for key, value in tags.items()}}
+        provider._grant(
+            policy, "CreateClusterSnapshot", [provider._any_cluster_arn], None, contained=True, conditions=condition
+        )
+
+    def allow_schedule(self, schedule: Construct) -> None:
+        """A rule's schedule: it runs once the grants exist; its occurrence may continue in a new
+        invocation of the function."""
+        schedule.node.add_dependency(self.policy)
+        self.provider.allow_long_waits(schedule, waits_on_delete=False)
+        self._dependents.append(schedule)
+        for region, kms_key_id in self._copies:
+            self._allow_copy(schedule, region, kms_key_id)
+
+    def allow_copies_to(self, region: str, kms_key_id: str | None) -> None:
+        """A copy action: copies made in `region` (with `kms_key_id`), deleted there only under
+        the plan's tag."""
+        if (region, kms_key_id) in self._copies:
+            return
+        self._copies.append((region, kms_key_id))
+        for dependent in self._dependents:
+            self._allow_copy(dependent, region, kms_key_id)
+        destination = Stack.of(self.provider).format_arn(
+            service="docdb-elastic", region=region, resource="cluster-snapshot", resource_name="*"
+        )
+        self.provider._grant(
+            self.policy, "DeleteClusterSnapshot", [destination], None, contained=True, conditions=self._only_its_own
+        )
+
+    def _allow_copy(self, dependent: Construct, region: str, kms_key_id: str | None) -> None:
+        self.provider.allow_copies(
+            dependent,
+            source_snapshot_arn=None,
+            destination_region=region,
+            kms_key_id=kms_key_id,
+            policy=self.policy,
+            source_policy=self.policy,
         )
 
 

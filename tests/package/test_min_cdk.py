@@ -20,10 +20,12 @@ PYTHON = REPO / ".venv-min-cdk" / "bin" / "python"
 USER_APP = """
 import aws_cdk as cdk
 from aws_cdk import aws_docdbelastic as docdbelastic, aws_ec2 as ec2, aws_kms as kms, aws_lambda, aws_logs as logs
+from aws_cdk import aws_sns as sns
 from cdk_nag import AwsSolutionsChecks
 from docdb_elastic_snapshot import (
-    ClusterNotActive, CopyDestination, ElasticClusterFromSnapshot, ElasticClusterSnapshot, ElasticClusterSnapshotCopy,
-    FinalSnapshot, ProviderOptions, SnapshotBeforeChange, SnapshotProvider,
+    ClusterNotActive, CopyDestination, ElasticClusterBackupPlan, ElasticClusterBackupRule, ElasticClusterCopyAction,
+    ElasticClusterFromSnapshot, ElasticClusterSnapshot, ElasticClusterSnapshotCopy, FinalSnapshot, ProviderOptions,
+    SnapshotBeforeChange, SnapshotProvider,
 )
 
 app = cdk.App(outdir="cdk.out")
@@ -59,6 +61,11 @@ for name, configured in (("Plain", False), ("Configured", True)):
         restored.connections.allow_default_port_from(clients, "the application's clients")
     ElasticClusterFromSnapshot(stack, "Drill", source_cluster_arn=cluster.attr_cluster_arn,
         removal_policy=cdk.RemovalPolicy.RETAIN, snapshot_before_update=False)
+    plan = ElasticClusterBackupPlan(stack, "Plan", alarm_topic=sns.Topic(stack, "Alarms", enforce_ssl=True),
+        rules=[ElasticClusterBackupRule.daily(), ElasticClusterBackupRule.monthly1_year(
+            copy_actions=[ElasticClusterCopyAction("us-west-2", keep_last=3)])])
+    plan.add_selection("Cluster", clusters=[cluster])
+    plan.add_selection("Gold", tags={"backup": "gold"})
 pack = AwsSolutionsChecks(app)
 report = pack.validate_scope(app)
 assert report.success, [(v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations]

@@ -1,0 +1,204 @@
+"""A backup plan's rules and copy actions, in the vocabulary of ``aws_cdk.aws_backup``
+(BackupPlanRule, BackupPlanCopyActionProps), checked with the handler's own rules."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from aws_cdk import Duration, TimeZone, Token
+from aws_cdk import aws_events as events
+
+from docdb_snapshot_handler import contract
+
+DEFAULT_START_WINDOW = Duration.hours(1)
+_DAY = 24 * 60 * 60
+_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": _DAY, "days": _DAY}
+
+
+@dataclass(frozen=True)
+class ElasticClusterCopyAction:
+    """A copy of each recovery point of a rule to another region (or re-encrypted in the same
+    one), with retention of its own there.
+
+    :param destination_region: the region of the copies (a literal region code).
+    :param kms_key_id: a KMS key ARN or key id of ``destination_region``. Default: None, the
+        source's key (an encrypted snapshot copied to another region needs one).
+    :param delete_after: delete a copy this long after its occurrence (at least one day).
+        Default: None.
+    :param keep_last: keep only this many newest copies per cluster (1-1000). Default: None.
+        Neither ``delete_after`` nor ``keep_last``: copies are kept forever.
+    """
+
+    destination_region: str
+    kms_key_id: str | None = None
+    delete_after: Duration | None = None
+    keep_last: int | None = None
+
+
+@dataclass(frozen=True)
+class ElasticClusterBackupRule:
+    """One schedule of a backup plan, with its retention and copies.
+
+    :param rule_name: unique in the plan; 1-30 letters, digits and hyphens, first a letter. It
+        starts the name of every recovery point of the rule.
+    :param schedule_expression: when to back up: ``events.Schedule.cron(...)`` or ``.rate(...)``.
+    :param schedule_expression_timezone: the time zone of a cron schedule. Default: UTC.
+    :param start_window: an occurrence delivered later than this after its scheduled time takes
+        no recovery point and is reported as missed; a busy cluster is retried within it.
+        1 minute to 24 hours. Default: 1 hour.
+    :param delete_after: delete each recovery point this long after its occurrence (at least one
+        day). Default: None.
+    :param keep_last: keep only this many newest recovery points per cluster (1-1000).
+        Default: None. Neither ``delete_after`` nor ``keep_last``: kept forever.
+    :param recovery_point_tags: tags of every recovery point (and copy). Default: none.
+    :param copy_actions: copies of each recovery point to other regions (at most 5).
+        Default: none.
+    """
+
+    rule_name: str
+    schedule_expression: events.Schedule
+    schedule_expression_timezone: TimeZone | None = None
+    start_window: Duration = DEFAULT_START_WINDOW
+    delete_after: Duration | None = None
+    keep_last: int | None = None
+    recovery_point_tags: Mapping[str, str] = field(default_factory=dict)
+    copy_actions: Sequence[ElasticClusterCopyAction] = ()
+
+    # --- presets, as aws_backup.BackupPlanRule's (05:00 UTC) ------------------------------------
+    @classmethod
+    def daily(cls, rule_name: str = "daily", **overrides: object) -> ElasticClusterBackupRule:
+        """Every day at 05:00 UTC, kept 35 days."""
+        return cls._preset(rule_name, events.Schedule.cron(hour="5", minute="0"), Duration.days(35), overrides)
+
+    @classmethod
+    def weekly(cls, rule_name: str = "weekly", **overrides: object) -> ElasticClusterBackupRule:
+        """Saturdays at 05:00 UTC, kept 3 months (90 days)."""
+        schedule = events.Schedule.cron(week_day="SAT", hour="5", minute="0")
+        return cls._preset(rule_name, schedule, Duration.days(90), overrides)
+
+    @classmethod
+    def monthly1_year(cls, rule_name: str = "monthly1year", **overrides: object) -> ElasticClusterBackupRule:
+        """The 1st of every month at 05:00 UTC, kept one year."""
+        schedule = events.Schedule.cron(day="1", hour="5", minute="0")
+        return cls._preset(rule_name, schedule, Duration.days(365), overrides)
+
+    @classmethod
+    def monthly7_year(cls, rule_name: str = "monthly7year", **overrides: object) -> ElasticClusterBackupRule:
+        """The 1st of every month at 05:00 UTC, kept seven years."""
+        schedule = events.Schedule.cron(day="1", hour="5", minute="0")
+        return cls._preset(rule_name, schedule, Duration.days(365 * 7), overrides)
+
+    @classmethod
+    def _preset(
+        cls, rule_name: str, schedule: events.Schedule, delete_after: Duration, overrides: Mapping[str, object]
+    ) -> ElasticClusterBackupRule:
+        props: dict[str, object] = {"schedule_expression": schedule, "delete_after": delete_after, **overrides}
+        return cls(rule_name=rule_name, **props)  # type: ignore[arg-type]
+
+
+def interval_seconds(schedule: events.Schedule) -> int:
+    """The longest gap between two occurrences: exact for rate(); for cron(), rounded up to an
+    hour, a day, a week or 31 days by the most specific field that is set (a day of the month: 31
+    days; a day of the week: 7 days; an hour: 1 day; else 1 hour). It is the age the newest
+    recovery point may reach before the plan's alarm."""
+    text = schedule.expression_string
+    rate = re.fullmatch(r"rate\((\d+) (\w+)\)", text)
+    if rate:
+        return int(rate.group(1)) * _UNITS[rate.group(2)]
+    cron = re.fullmatch(r"cron\((.+)\)", text)
+    fields = cron.group(1).split() if cron else []
+    if len(fields) != 6:
+        return 31 * _DAY
+    _minute, hour, day, month, week_day, _year = fields
+    if month not in ("*", "?"):
+        return 366 * _DAY
+    if day not in ("*", "?"):
+        return 31 * _DAY
+    if week_day not in ("*", "?"):
+        return 7 * _DAY
+    if hour != "*" and re.fullmatch(r"\d+", hour):
+        return _DAY
+    return 3600
+
+
+def _literal(value: str | None) -> bool:
+    return value is not None and not Token.is_unresolved(value)
+
+
+def _whole_seconds(field_name: str, duration: Duration, errors: list[str]) -> int:
+    millis = duration.to_milliseconds()
+    if millis % 1000:
+        errors.append(f"{field_name}: must be a whole number of seconds")
+    return int(millis // 1000)
+
+
+def rule_errors(index: int, rule: ElasticClusterBackupRule) -> list[str]:
+    """Every rule the rule breaks, each naming its field."""
+    where = f"rules[{index}]"
+    errors = contract.rule_name_errors(f"{where}.rule_name", rule.rule_name)
+    if not isinstance(rule.schedule_expression, events.Schedule):
+        errors.append(f"{where}.schedule_expression: must be an aws_events.Schedule (cron or rate)")
+    elif not re.fullmatch(r"(cron|rate)\(.+\)", rule.schedule_expression.expression_string):
+        errors.append(f"{where}.schedule_expression: must be Schedule.cron(...) or Schedule.rate(...)")
+    window = _whole_seconds(f"{where}.start_window", rule.start_window, errors)
+    errors.extend(contract.start_window_errors(f"{where}.start_window", window))
+    if rule.delete_after is not None:
+        seconds = _whole_seconds(f"{where}.delete_after", rule.delete_after, errors)
+        errors.extend(contract.delete_after_errors(f"{where}.delete_after", seconds))
+    if rule.keep_last is not None:
+        errors.extend(contract.keep_last_errors(f"{where}.keep_last", rule.keep_last))
+    tags = dict(rule.recovery_point_tags)
+    errors.extend(contract.backup_tag_count_errors(f"{where}.recovery_point_tags", len(tags)))
+    literal = {k: v for k, v in tags.items() if _literal(k) and _literal(v)}
+    errors.extend(contract.tag_entry_errors(f"{where}.recovery_point_tags", literal))
+    regions = []
+    for number, action in enumerate(rule.copy_actions):
+        at = f"{where}.copy_actions[{number}]"
+        if not _literal(action.destination_region):
+            errors.append(f"{at}.destination_region: must be a literal region code (it names IAM resources)")
+            continue
+        regions.append(action.destination_region)
+        errors.extend(contract.region_errors(f"{at}.destination_region", action.destination_region))
+        if action.kms_key_id is not None and _literal(action.kms_key_id):
+            errors.extend(contract.kms_key_errors(f"{at}.kms_key_id", action.kms_key_id, action.destination_region))
+        if action.delete_after is not None:
+            seconds = _whole_seconds(f"{at}.delete_after", action.delete_after, errors)
+            errors.extend(contract.delete_after_errors(f"{at}.delete_after", seconds))
+        if action.keep_last is not None:
+            errors.extend(contract.keep_last_errors(f"{at}.keep_last", action.keep_last))
+    errors.extend(contract.copy_destination_count_errors(f"{where}.copy_actions", regions))
+    return errors
+
+
+def rule_input(rule: ElasticClusterBackupRule, plan_name: str) -> dict[str, object]:
+    """The rule's part of its schedule's input (the handler's BackupInput members)."""
+    member = contract.BackupInput
+    body: dict[str, object] = {
+        member.VERSION: contract.BACKUP_INPUT_VERSION,
+        member.PLAN: plan_name,
+        member.RULE: rule.rule_name,
+        member.SCHEDULED_TIME: "<aws.scheduler.scheduled-time>",
+        member.START_WINDOW_SECONDS: int(rule.start_window.to_seconds()),
+        member.INTERVAL_SECONDS: interval_seconds(rule.schedule_expression),
+    }
+    if rule.delete_after is not None:
+        body[member.DELETE_AFTER_SECONDS] = int(rule.delete_after.to_seconds())
+    if rule.keep_last is not None:
+        body[member.KEEP_LAST] = rule.keep_last
+    if rule.recovery_point_tags:
+        body[member.RECOVERY_POINT_TAGS] = dict(rule.recovery_point_tags)
+    copies = []
+    for action in rule.copy_actions:
+        copy: dict[str, object] = {contract.CopyActionKey.REGION: action.destination_region}
+        if action.kms_key_id is not None:
+            copy[contract.CopyActionKey.KMS_KEY_ID] = action.kms_key_id
+        if action.delete_after is not None:
+            copy[contract.CopyActionKey.DELETE_AFTER_SECONDS] = int(action.delete_after.to_seconds())
+        if action.keep_last is not None:
+            copy[contract.CopyActionKey.KEEP_LAST] = action.keep_last
+        copies.append(copy)
+    if copies:
+        body[member.COPIES] = copies
+    return body
