@@ -97,7 +97,9 @@ def test_each_rule_is_a_schedule_whose_input_the_handler_accepts():
     stack = cdk.Stack(recommended_app(), "OrdersStack", env=ENV)
     the_issue_plan(stack)
     template = synth(stack)
-    schedules = {s["Properties"]["Description"]: s["Properties"] for s in of_type(template, "AWS::Scheduler::Schedule").values()}
+    schedules = {
+        s["Properties"]["Description"]: s["Properties"] for s in of_type(template, "AWS::Scheduler::Schedule").values()
+    }
     # THEN one schedule per rule, off-window, with a retry policy bounded by the start window
     assert len(schedules) == 3
     daily = next(p for d, p in schedules.items() if d.endswith("rule daily"))
@@ -128,7 +130,9 @@ def test_each_rule_is_a_schedule_whose_input_the_handler_accepts():
     assert [(c.region, c.delete_after_seconds) for c in occurrence.copies] == [("us-west-2", 365 * 86400)]
     assert occurrence.clusters[0] == ORDERS and len(occurrence.clusters) == 2
     assert occurrence.tag_selections == ({"backup": "gold"},)
-    hourly = parse_occurrence(next(v for k, v in resolved.items() if k.endswith("rule hourly"))[contract.BACKUP_EVENT_KEY])
+    hourly = parse_occurrence(
+        next(v for k, v in resolved.items() if k.endswith("rule hourly"))[contract.BACKUP_EVENT_KEY]
+    )
     assert hourly.keep_last == 24 and hourly.delete_after_seconds is None and hourly.interval_seconds == 3600
 
 
@@ -144,7 +148,9 @@ def test_the_schedules_invoke_the_stacks_one_function_through_a_role_that_may_do
     (role_id,) = roles
     trust = roles[role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
-    role_policies = [p for p in of_type(template, "AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"]["Roles"]]
+    role_policies = [
+        p for p in of_type(template, "AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"]["Roles"]
+    ]
     statements = [s for p in role_policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
     assert statements == [
         {"Action": "lambda:InvokeFunction", "Effect": "Allow", "Resource": {"Fn::GetAtt": [function_id, "Arn"]}}
@@ -259,7 +265,9 @@ def test_alarms_go_to_the_topic_per_rule_with_the_age_the_rule_allows():
     assert ages["daily"]["Threshold"] == 86400 + 3600 and ages["daily"]["TreatMissingData"] == "breaching"
     assert ages["hourly"]["Threshold"] == 7200 and ages["hourly"]["Period"] == 7200
     assert ages["monthly"]["TreatMissingData"] == "notBreaching"  # beyond CloudWatch's one-day window
-    assert all(a["Properties"]["AlarmActions"] == [{"Ref": next(iter(of_type(template, "AWS::SNS::Topic")))}] for a in alarms)
+    assert all(
+        a["Properties"]["AlarmActions"] == [{"Ref": next(iter(of_type(template, "AWS::SNS::Topic")))}] for a in alarms
+    )
     assert all(a["Properties"].get("Namespace") == "DocDbElasticSnapshot" for a in alarms)
 
 
@@ -285,7 +293,9 @@ def test_a_users_app_with_a_plan_passes_cdk_nag_and_cfn_lint(tmp_path: Path):
         cdk.Validations.of(app).add_plugins(pack)
         app.synth()
         report = pack.validate_scope(app)
-        assert report.success, [(v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations]
+        assert report.success, [
+            (v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations
+        ]
         files = [str(p) for p in outdir.glob("*.template.json")]
         result = subprocess.run(
             [str(Path(sys.executable).parent / "cfn-lint"), "--ignore-checks", "W3005", "--", *files],
