@@ -17,9 +17,17 @@ from aws_cdk import CfnElement, Stack, aws_lambda
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 
 from constructs import Construct
-from docdb_elastic_snapshot import ElasticClusterSnapshot, ProviderOptions, SnapshotProvider
+from docdb_elastic_snapshot import (
+    ElasticClusterBackupPlan,
+    ElasticClusterBackupRule,
+    ElasticClusterCopyAction,
+    ElasticClusterSnapshot,
+    ProviderOptions,
+    SnapshotProvider,
+)
 from synth_support import REPO, recommended_app
 
 CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
@@ -121,3 +129,23 @@ def test_with_every_provider_option_only_the_dead_letter_queue_check_remains(tmp
     # WHEN checkov scans it, THEN the provider and the snapshot fail only CKV_AWS_116 (the
     # VPC's own custom resource, which the CDK adds, is not ours)
     assert failed_ids(checkov(template), ours) == EXPECTED_CONFIGURED
+
+
+def test_a_backup_plan_adds_no_finding(tmp_path: Path):
+    # GIVEN a stack with a backup plan (rules with copies, selections by ARN and tag, alarms)
+    app = recommended_app(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "PlanStack", env=cdk.Environment(account="111111111111", region="us-east-1"))
+    plan = ElasticClusterBackupPlan(
+        stack,
+        "Plan",
+        alarm_topic=sns.Topic(stack, "Alarms", enforce_ssl=True, master_key=kms.Key(stack, "TopicKey")),
+        rules=[
+            ElasticClusterBackupRule.daily(),
+            ElasticClusterBackupRule.monthly7_year(copy_actions=[ElasticClusterCopyAction("us-west-2", keep_last=12)]),
+        ],
+    )
+    plan.add_selection("Orders", clusters=[CLUSTER])
+    plan.add_selection("Gold", tags={"backup": "gold"})
+    app.synth()
+    # WHEN checkov scans it, THEN nothing of the plan fails a check
+    assert failed_ids(checkov(tmp_path / "PlanStack.template.json"), logical_ids(plan)) == set()
