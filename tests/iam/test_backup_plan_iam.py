@@ -1,0 +1,162 @@
+"""A backup plan's IAM against what its occurrences really call (the stand-in records every
+call) and against the Service Authorization Reference: every call is allowed on the ARN it
+names, with the conditions it meets (the tags of the cluster or snapshot at the time of the
+call), on every resource type the reference requires; each dependent action is granted as the
+permission table decides; nothing is granted that no occurrence called."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+import time_machine
+from aws_cdk import aws_docdbelastic as docdbelastic
+from aws_cdk.assertions import Template
+
+from docdb_elastic_snapshot import ElasticClusterBackupPlan, ElasticClusterBackupRule, ElasticClusterCopyAction
+from docdb_elastic_snapshot.permissions import OPERATIONS, PROVIDER_GRANTS, SERVICE, Scope
+from docdb_snapshot_handler import contract, entrypoint
+from iam_lifecycles import ENV, resolve, statements
+from iam_reference import grants, resource_types, type_of
+from standins.docdb_elastic import ACCOUNT, REGION, DocDbElasticStandIn, cluster_arn_for
+from standins.lambda_context import FakeLambdaContext
+from synth_support import recommended_app
+
+DR = "us-west-2"
+PLAN = "IamStack-Plan"
+AT = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
+
+
+def plan_stack() -> tuple[dict[str, Any], cdk.Stack]:
+    stack = cdk.Stack(recommended_app(), "IamStack", env=ENV)
+    cluster = docdbelastic.CfnCluster(
+        stack, "Cluster", cluster_name="orders", admin_user_name="admin", shard_capacity=2, shard_count=1,
+        auth_type="PLAIN_TEXT", admin_user_password="{{resolve:secretsmanager:pw}}",
+    )  # fmt: skip
+    plan = ElasticClusterBackupPlan(
+        stack,
+        "Plan",
+        rules=[
+            ElasticClusterBackupRule(
+                rule_name="daily",
+                schedule_expression=cdk.aws_events.Schedule.cron(hour="3", minute="0"),
+                keep_last=1,
+                copy_actions=[ElasticClusterCopyAction(DR, keep_last=1)],
+            )
+        ],
+    )
+    plan.add_selection("Orders", clusters=[cluster])
+    plan.add_selection("Gold", tags={"backup": "gold"})
+    return Template.from_stack(stack).to_json(), stack
+
+
+def schedule_input(template: dict[str, Any], scheduled: datetime) -> dict[str, Any]:
+    (schedule,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    text = resolve(template, schedule["Properties"]["Target"]["Input"])
+    return dict(json.loads(text.replace("<aws.scheduler.scheduled-time>", scheduled.strftime("%Y-%m-%dT%H:%M:%SZ"))))
+
+
+def conditions_met(statement: dict[str, Any], tags: dict[str, str]) -> bool:
+    """StringEquals on aws:ResourceTag/* (the only conditions the plan's docdb-elastic statements
+    carry), evaluated on the resource's tags at the time of the call."""
+    condition = statement.get("Condition", {})
+    assert set(condition) <= {"StringEquals"}, condition
+    wanted = condition.get("StringEquals", {})
+    assert all(key.startswith("aws:ResourceTag/") for key in wanted), wanted
+    return all(tags.get(key.removeprefix("aws:ResourceTag/")) == value for key, value in wanted.items())
+
+
+def allowed_with_tags(granted: list[dict[str, Any]], action: str, arn: str, tags: dict[str, str]) -> bool:
+    return any(
+        re.fullmatch(re.escape(r).replace(r"\*", ".*"), arn) and conditions_met(s, tags)
+        for s in grants(granted, action)
+        for r in s["Resource"]
+    )
+
+
+@pytest.fixture
+def played(docdb: DocDbElasticStandIn, quick_polls: None) -> tuple[dict[str, Any], list[tuple[Any, dict[str, str]]]]:
+    """The plan's occurrences over three days (redelivered once), every call with the tags its
+    resource had when it was made."""
+    docdb.snapshot_delay = 0.0
+    template, _ = plan_stack()
+    docdb.add_cluster("orders")
+    docdb.add_cluster("billing", tags={"backup": "gold"})
+    docdb.add_cluster("untagged")
+    calls: list[tuple[Any, dict[str, str]]] = []
+    for day, times in ((0, 1), (1, 2), (2, 1)):
+        scheduled = AT + timedelta(days=day)
+        for _ in range(times):
+            docdb.reset_calls()
+            # the tags each resource carries now: what IAM would evaluate at each call
+            before = {
+                **{c.arn: dict(c.tags) for c in docdb.clusters.values()},
+                **{s.arn: dict(s.tags) for s in docdb.snapshots.values()},
+            }
+            with time_machine.travel(scheduled + timedelta(minutes=1), tick=True):
+                entrypoint.handler(schedule_input(template, scheduled), FakeLambdaContext())
+            after = {s.arn: dict(s.tags) for s in docdb.snapshots.values()}
+            for call in docdb.calls:
+                arn = call.params.get("snapshotArn") or call.params.get("resourceArn") or call.params.get("clusterArn")
+                calls.append((call, before.get(arn, after.get(arn, {})) if arn else {}))
+    return template, calls
+
+
+def test_every_call_of_the_plans_occurrences_is_granted_with_the_conditions_it_meets(played):
+    template, calls = played
+    granted = statements(template)
+    called = {call.operation for call, _ in calls}
+    assert {"CreateClusterSnapshot", "DeleteClusterSnapshot", "CopyClusterSnapshot", "ListTagsForResource"} <= called
+    for call, tags in calls:
+        action = f"{SERVICE}:{call.operation}"
+        types = resource_types(call.operation)
+        if not types:
+            assert any("*" in s["Resource"] for s in grants(granted, action)), action
+            continue
+        arn = call.params.get("snapshotArn") or call.params.get("resourceArn") or call.params["clusterArn"]
+        assert allowed_with_tags(granted, action, arn, tags), (action, arn, tags)
+        if call.operation == "CreateClusterSnapshot":
+            # the new snapshot's side: tagged in the request
+            snapshot = f"arn:aws:docdb-elastic:{call.region}:{ACCOUNT}:cluster-snapshot/new"
+            assert allowed_with_tags(granted, action, snapshot, {}), action
+        if call.operation == "CopyClusterSnapshot":
+            copy = f"arn:aws:docdb-elastic:{call.region}:{ACCOUNT}:cluster-snapshot/new"
+            assert allowed_with_tags(granted, action, copy, {}), (action, call.region)
+        resources = {r for s in grants(granted, action) for r in s["Resource"]}
+        assert "*" not in resources, action
+        for name, entry in types.items():
+            if entry["required"]:
+                assert any(type_of(r) == name for r in resources), (action, name, resources)
+
+
+def test_the_plan_can_neither_snapshot_an_unselected_cluster_nor_delete_what_it_did_not_make(played):
+    template, _ = played
+    granted = statements(template)
+    untagged = cluster_arn_for("untagged")
+    assert not allowed_with_tags(granted, f"{SERVICE}:CreateClusterSnapshot", untagged, {})
+    assert not allowed_with_tags(granted, f"{SERVICE}:CreateClusterSnapshot", untagged, {"backup": "silver"})
+    someone_elses = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster-snapshot/by-hand"
+    for region in (REGION, DR):
+        arn = someone_elses.replace(REGION, region)
+        assert not allowed_with_tags(granted, f"{SERVICE}:DeleteClusterSnapshot", arn, {})
+        assert not allowed_with_tags(granted, f"{SERVICE}:DeleteClusterSnapshot", arn, {contract.PLAN_TAG_KEY: "x"})
+        assert allowed_with_tags(granted, f"{SERVICE}:DeleteClusterSnapshot", arn, {contract.PLAN_TAG_KEY: PLAN})
+
+
+def test_the_dependent_actions_are_the_tables_and_nothing_is_granted_that_no_occurrence_called(played):
+    template, calls = played
+    granted = statements(template)
+    called = {call.operation for call, _ in calls}
+    justified = set(PROVIDER_GRANTS) | {"lambda:InvokeFunction"}
+    for operation in called:
+        justified.add(OPERATIONS[operation].action)
+        for action, decision in OPERATIONS[operation].decided().items():
+            if decision.scope is Scope.NOT_NEEDED:
+                continue
+            justified.add(action)
+            assert grants(granted, action), f"{operation} needs {action} ({decision.scope.name})"
+    assert {a for s in granted for a in s["Action"]} - justified == set()
