@@ -21,7 +21,7 @@ CDK_CONTEXT := $(if $(CLUSTER_ARN),-c clusterArn=$(CLUSTER_ARN)) $(if $(TRIGGER)
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
-.PHONY: setup synth deploy diff destroy drill lint test bench dist integ integ-snapshot clean
+.PHONY: setup synth deploy diff destroy drill lint test test-fast bench dist integ integ-snapshot clean
 
 setup: $(STAMP) $(CDK)
 
@@ -74,7 +74,14 @@ lint: setup
 test:
 	$(MAKE) --no-print-directory -j4 $(STAMP) $(CDK) $(CHECKOV_STAMP) $(MIN_CDK_STAMP)
 	$(MAKE) --no-print-directory lint
-	$(RUN) $(BIN)/python -m pytest -n $(TEST_WORKERS)
+	@start=$$(date +%s); $(RUN) $(BIN)/python -m pytest -n $(TEST_WORKERS); status=$$?; \
+		echo "pytest wall time: $$(( $$(date +%s) - start )) s"; exit $$status
+
+# The developer's loop: everything but the slow set (tests/conftest.py SLOW), no scanners' set-up.
+test-fast: setup
+	$(MAKE) --no-print-directory lint
+	@start=$$(date +%s); $(RUN) $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not slow"; status=$$?; \
+		echo "pytest wall time: $$(( $$(date +%s) - start )) s"; exit $$status
 
 # The restore drill (real AWS account): restore the newest snapshot of CLUSTER_ARN, print the
 # recovery time, destroy the drill stack (its cluster is deleted without a final snapshot).

@@ -82,3 +82,25 @@ def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     snapshots settle in real time, and a restore waits on several of them."""
     quick = dataclasses.replace(entrypoint._SERVICES, sleep=lambda seconds: time.sleep(min(seconds, 0.02)))
     monkeypatch.setattr(entrypoint, "_SERVICES", quick)
+
+
+# The slow set: end-to-end runs, fresh environments and subprocess synths, long real waits.
+# `make test-fast` leaves them out; `make test` (and CI) runs everything.
+SLOW = (
+    "tests/e2e/",
+    "tests/package/test_wheel.py",
+    "tests/package/test_min_cdk.py",
+    "tests/scanners/",
+    "tests/app/",
+    "tests/construct/test_handler_asset.py",
+    "tests/handler/test_long_waits.py",
+    "tests/handler/test_restore_faults_and_waits.py",
+    "tests/handler/test_backup_plan_year.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(str(config.rootpath))
+    for item in items:
+        if str(Path(str(item.path)).relative_to(root)).startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
