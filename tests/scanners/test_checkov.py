@@ -1,6 +1,6 @@
 """checkov (pinned, in its own virtualenv made by the Makefile, offline) on synthesized
 templates: ours by default vs the AwsCustomResource peer, and ours with every provider option.
-The failed check ids are compared with the expected sets below, which the README repeats."""
+The failed check ids are compared with the expected sets below, which docs/iam.md repeats."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ CLUSTER = "arn:aws:docdb-elastic:us-east-1:111111111111:cluster/placeholder-pass
 #: peer's has none; a KMS key costs money, so it is an option.
 EXPECTED_DEFAULT = {"CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_158"}
 EXPECTED_PEER = {"CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117"}
-#: A DLQ would hold the failed event, and with it the presigned ResponseURL (see the README).
+#: A DLQ would hold the failed event, and with it the presigned ResponseURL (see docs/iam.md).
 EXPECTED_CONFIGURED = {"CKV_AWS_116"}
 
 
