@@ -27,6 +27,7 @@ from docdb_snapshot_handler import contract
 from .backup_rule import ElasticClusterBackupRule, interval_seconds, rule_errors, rule_input
 from .grants import BackupPlanGrants
 from .provider import SnapshotProvider
+from .resource import default_name_prefix
 from .validation import InvalidPropsError, reject_invalid
 
 # EventBridge Scheduler's most retries; each stays within the start window (MaximumEventAge).
@@ -41,14 +42,6 @@ class _Selection:
     construct_id: str
     clusters: tuple[str, ...]
     tags: Mapping[str, str]
-
-
-def _default_plan_name(stack_name: str, construct_id: str) -> str:
-    base = construct_id if Token.is_unresolved(stack_name) else f"{stack_name}-{construct_id}"
-    name = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9]", "-", base)).strip("-")
-    if not name or not name[0].isalpha():
-        name = "plan-" + name
-    return name[: contract.PLAN_NAME_MAX_LENGTH].rstrip("-")
 
 
 class ElasticClusterBackupPlan(Construct):
@@ -76,7 +69,9 @@ class ElasticClusterBackupPlan(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        name = backup_plan_name or _default_plan_name(stack.stack_name, construct_id)
+        name = backup_plan_name or default_name_prefix(
+            stack.stack_name, construct_id, contract.PLAN_NAME_MAX_LENGTH, fallback="plan"
+        )
         errors = [] if Token.is_unresolved(name) else contract.plan_name_errors("backup_plan_name", name)
         reject_invalid(self, errors)
         self.backup_plan_name = name

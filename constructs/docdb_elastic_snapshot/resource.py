@@ -25,13 +25,19 @@ def service_timeout_for(timeout: Duration) -> Duration:
     )
 
 
-def default_name_prefix(stack_name: str, construct_id: str) -> str:
-    """A valid prefix from the stack name and construct id: letters, digits, single hyphens."""
+def default_name_prefix(
+    stack_name: str,
+    construct_id: str,
+    max_length: int = contract.SNAPSHOT_NAME_PREFIX_MAX_LENGTH,
+    fallback: str = "snapshot",
+) -> str:
+    """A valid name (prefix) from the stack name and construct id: letters, digits, single
+    hyphens, first a letter (else `fallback` first), at most `max_length` characters."""
     base = construct_id if Token.is_unresolved(stack_name) else f"{stack_name}-{construct_id}"
     prefix = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9]", "-", base)).strip("-")
     if not prefix or not prefix[0].isalpha():
-        prefix = "snapshot-" + prefix
-    return prefix[: contract.SNAPSHOT_NAME_PREFIX_MAX_LENGTH].rstrip("-")
+        prefix = f"{fallback}-" + prefix
+    return prefix[:max_length].rstrip("-")
 
 
 def whole_seconds(duration: Duration) -> int:

@@ -4,8 +4,6 @@ of constant size, validation, alarms, and the scanners."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +25,7 @@ from docdb_elastic_snapshot import (
 from docdb_snapshot_handler import contract
 from docdb_snapshot_handler.kinds.backup_plan.properties import parse_occurrence
 from docdb_snapshot_handler.parsing import Home
-from synth_support import recommended_app
+from synth_support import cfn_lint, recommended_app
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 ORDERS = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
@@ -297,10 +295,5 @@ def test_a_users_app_with_a_plan_passes_cdk_nag_and_cfn_lint(tmp_path: Path):
             (v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations
         ]
         files = [str(p) for p in outdir.glob("*.template.json")]
-        result = subprocess.run(
-            [str(Path(sys.executable).parent / "cfn-lint"), "--ignore-checks", "W3005", "--", *files],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        result = cfn_lint(files)
         assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
