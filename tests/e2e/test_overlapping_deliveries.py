@@ -18,8 +18,9 @@ from synth_support import templates
 
 def slow_service(docdb: DocDbElasticStandIn) -> None:
     """Every answer takes a while to arrive, and the snapshot a few seconds to be ACTIVE: a second
-    delivery always finds the first one mid-call."""
-    docdb.snapshot_delay = 3.0
+    delivery always finds the first one mid-call. Six seconds leave room for a fresh process's
+    start on a loaded machine (the latest delivery starts 2.5 s after the first)."""
+    docdb.snapshot_delay = 6.0
     docdb.latency = {"CreateClusterSnapshot": 2.0, "ListClusterSnapshots": 0.6, "ListTagsForResource": 0.4}
 
 
