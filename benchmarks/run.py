@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """`make bench`: ElasticClusterSnapshot side by side with its peers, on this machine, in one run.
-Prints Markdown tables; asserts nothing (these machines are shared and noisy). See README.md."""
+Prints Markdown tables; asserts nothing (these machines are shared and noisy). See benchmarks/README.md."""
 
 from __future__ import annotations
 
