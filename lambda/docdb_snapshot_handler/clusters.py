@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from . import contract
@@ -37,6 +37,45 @@ class Clusters:
             if not page.get("nextToken"):
                 return None
             params["nextToken"] = page["nextToken"]
+
+    def listing(self) -> dict[str, dict[str, Any]]:
+        """Every cluster of the function's account and region (ARN to summary)."""
+        listed: dict[str, dict[str, Any]] = {}
+        params: dict[str, Any] = {"maxResults": 100}
+        while True:
+            try:
+                page = self.api.call("ListClusters", **params)
+            except ApiError as error:
+                raise explain(error, "the region's clusters") from error
+            listed.update({str(c["clusterArn"]): dict(c) for c in page.get("clusters", [])})
+            if not page.get("nextToken"):
+                return listed
+            params["nextToken"] = page["nextToken"]
+
+    def select(
+        self, explicit: Sequence[str], tag_selections: Sequence[Mapping[str, str]]
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+        """A scheduled selection: the clusters (ARN to summary) named in `explicit` and every
+        cluster of the region carrying all tags of one of `tag_selections` (one listing, plus one
+        ListTagsForResource per cluster when selecting by tag); and those named that do not
+        exist (ARN to why)."""
+        listed = self.listing()
+        selected = {arn: listed[arn] for arn in explicit if arn in listed}
+        missing = "the cluster does not exist in this account and region"
+        failures = {arn: missing for arn in explicit if arn not in listed}
+        if tag_selections:
+            for arn, summary in listed.items():
+                if arn in selected:
+                    continue
+                try:
+                    tags = self.api.call("ListTagsForResource", resourceArn=arn).get("tags", {})
+                except ApiError as error:
+                    if error.code != "ResourceNotFoundException":  # deleted since the listing
+                        logger.error("cluster tags could not be read", extra={"cluster_arn": arn, "error": str(error)})
+                    continue
+                if any(all(tags.get(k) == v for k, v in wanted.items()) for wanted in tag_selections):
+                    selected[arn] = summary
+        return selected, failures
 
     def get(self, cluster_arn: str) -> dict[str, Any] | None:
         try:

@@ -125,3 +125,36 @@ def removal_policy_of(props: Mapping[str, Any] | None) -> str:
     some other property no longer passes validation. Anything but an exact 'destroy' keeps it."""
     value = (props or {}).get(contract.Prop.REMOVAL_POLICY)
     return contract.RemovalPolicy.DESTROY if value == contract.RemovalPolicy.DESTROY else contract.RemovalPolicy.RETAIN
+
+
+def cluster_arn_list(payload: Mapping[str, Any], key: str, home: Home, errors: list[str]) -> tuple[str, ...]:
+    """A list of cluster ARNs of the function's account and region (a scheduled input's)."""
+    value = payload.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(arn, str) for arn in value):
+        errors.append(f"{key}: must be a list of cluster ARNs")
+        return ()
+    for index, arn in enumerate(value):
+        where = f"{key}[{index}]"
+        errors.extend(
+            contract.cluster_arn_errors(where, arn)
+            or contract.cluster_location_errors(
+                where, arn, partition=home.partition, region=home.region, account=home.account
+            )
+        )
+    return tuple(dict.fromkeys(value))
+
+
+def tag_selection_list(payload: Mapping[str, Any], key: str, errors: list[str]) -> tuple[dict[str, str], ...]:
+    """A list of tag maps: a cluster is selected when it carries every tag of one of them."""
+    value = payload.get(key, [])
+    if not isinstance(value, list):
+        errors.append(f"{key}: must be a list of tag maps")
+        return ()
+    selections = []
+    for index, entry in enumerate(value):
+        where = f"{key}[{index}]"
+        if not isinstance(entry, Mapping) or not entry:
+            errors.append(f"{where}: must be a map of at least one tag key to its value")
+            continue
+        selections.append(tag_map({where: entry}, where, errors, contract.tag_entry_errors))
+    return tuple(selections)

@@ -11,4 +11,5 @@ from .backup_plan import *  # noqa: F403
 from .common import *  # noqa: F403
 from .copy import *  # noqa: F403
 from .restore import *  # noqa: F403
+from .restore_test import *  # noqa: F403
 from .snapshot import *  # noqa: F403

@@ -164,39 +164,9 @@ class _Run:
 
     # --- selection -----------------------------------------------------------------------
     def select(self) -> tuple[dict[str, str], dict[str, str]]:
-        """The selected clusters (ARN to status) and those that cannot be (ARN to why): the
-        explicit ones, and every cluster of the region carrying all tags of one selection."""
-        occurrence = self.occurrence
-        listed: dict[str, str] = {}
-        params: dict[str, Any] = {"maxResults": 100}
-        while True:
-            try:
-                page = self.api.call("ListClusters", **params)
-            except ApiError as error:
-                raise explain(error, "the region's clusters") from error
-            listed.update({str(c["clusterArn"]): str(c.get("status", "")) for c in page.get("clusters", [])})
-            if not page.get("nextToken"):
-                break
-            params["nextToken"] = page["nextToken"]
-        selected = {arn: listed[arn] for arn in occurrence.clusters if arn in listed}
-        failures = {
-            arn: "the cluster does not exist in this account and region"
-            for arn in occurrence.clusters
-            if arn not in listed
-        }
-        if occurrence.tag_selections:
-            for arn, status in listed.items():
-                if arn in selected:
-                    continue
-                try:
-                    tags = self.api.call("ListTagsForResource", resourceArn=arn).get("tags", {})
-                except ApiError as error:
-                    if error.code != "ResourceNotFoundException":  # deleted since the listing
-                        logger.error("cluster tags could not be read", extra={"cluster_arn": arn, "error": str(error)})
-                    continue
-                if any(all(tags.get(k) == v for k, v in wanted.items()) for wanted in occurrence.tag_selections):
-                    selected[arn] = status
-        return selected, failures
+        """The selected clusters (ARN to status) and those that cannot be (ARN to why)."""
+        selected, failures = self.clusters.select(self.occurrence.clusters, self.occurrence.tag_selections)
+        return {arn: str(summary.get("status", "")) for arn, summary in selected.items()}, failures
 
     # --- recovery points -----------------------------------------------------------------
     def protect(self, selected: Mapping[str, str]) -> dict[str, str]:

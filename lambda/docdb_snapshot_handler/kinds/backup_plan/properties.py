@@ -10,7 +10,15 @@ from typing import Any
 
 from ... import contract
 from ...contract import BackupInput, CopyActionKey
-from ...parsing import Home, InvalidProperties, optional_str, tag_map, whole_number
+from ...parsing import (
+    Home,
+    InvalidProperties,
+    cluster_arn_list,
+    optional_str,
+    tag_map,
+    tag_selection_list,
+    whole_number,
+)
 
 
 @dataclass(frozen=True)
@@ -82,37 +90,6 @@ def _copies(payload: Mapping[str, Any], errors: list[str]) -> tuple[CopyAction, 
     return tuple(actions)
 
 
-def _clusters(payload: Mapping[str, Any], home: Home, errors: list[str]) -> tuple[str, ...]:
-    value = payload.get(BackupInput.CLUSTERS, [])
-    if not isinstance(value, list) or not all(isinstance(arn, str) for arn in value):
-        errors.append(f"{BackupInput.CLUSTERS}: must be a list of cluster ARNs")
-        return ()
-    for index, arn in enumerate(value):
-        where = f"{BackupInput.CLUSTERS}[{index}]"
-        errors.extend(
-            contract.cluster_arn_errors(where, arn)
-            or contract.cluster_location_errors(
-                where, arn, partition=home.partition, region=home.region, account=home.account
-            )
-        )
-    return tuple(dict.fromkeys(value))
-
-
-def _tag_selections(payload: Mapping[str, Any], errors: list[str]) -> tuple[dict[str, str], ...]:
-    value = payload.get(BackupInput.TAG_SELECTIONS, [])
-    if not isinstance(value, list):
-        errors.append(f"{BackupInput.TAG_SELECTIONS}: must be a list of tag maps")
-        return ()
-    selections = []
-    for index, entry in enumerate(value):
-        where = f"{BackupInput.TAG_SELECTIONS}[{index}]"
-        if not isinstance(entry, Mapping) or not entry:
-            errors.append(f"{where}: must be a map of at least one tag key to its value")
-            continue
-        selections.append(tag_map({where: entry}, where, errors, contract.tag_entry_errors))
-    return tuple(selections)
-
-
 def parse_occurrence(payload: Any, home: Home | None = None) -> Occurrence:
     """Parse and validate; raise InvalidProperties listing every broken rule."""
     home = home or Home()
@@ -157,8 +134,8 @@ def parse_occurrence(payload: Any, home: Home | None = None) -> Occurrence:
         keep_last=keep_last,
         tags=tags,
         copies=_copies(payload, errors),
-        clusters=_clusters(payload, home, errors),
-        tag_selections=_tag_selections(payload, errors),
+        clusters=cluster_arn_list(payload, BackupInput.CLUSTERS, home, errors),
+        tag_selections=tag_selection_list(payload, BackupInput.TAG_SELECTIONS, errors),
     )
     if not occurrence.clusters and not occurrence.tag_selections and not errors:
         errors.append(f"{BackupInput.CLUSTERS} or {BackupInput.TAG_SELECTIONS}: the plan selects no cluster")

@@ -1,0 +1,149 @@
+"""The restore test kind's contract (ElasticClusterRestoreTest): the input its schedule sends, the
+names and tags of the temporary clusters it makes, the record it leaves on the recovery point it
+restored, and the metrics it publishes.
+
+Every delivery of one occurrence derives the same temporary cluster name and request tag from
+the occurrence (test, scheduled time, cluster), so the service is the lock while the temporary
+cluster exists (once.py). The record that outlives the cluster is a tag on the recovery point it
+restored: its key names the test, its value the occurrence and how it ended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Final
+
+from .common import RESERVED_TAG_PREFIX, name_rule_errors
+
+__all__ = [
+    "RECOVERY_POINT_TYPES",
+    "RESTORE_TEST_EVENT_KEY",
+    "RESTORE_TEST_EXPIRES_TAG_KEY",
+    "RESTORE_TEST_INPUT_VERSION",
+    "RESTORE_TEST_NAME_MAX_LENGTH",
+    "RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS",
+    "RESTORE_TEST_START_WINDOW_SECONDS",
+    "RESTORE_TEST_TAG_KEY",
+    "VALIDATION_WINDOW_MAX_SECONDS",
+    "RestoreTestInput",
+    "RestoreTestMetric",
+    "RestoreTestRecord",
+    "parse_restore_test_record",
+    "restore_test_claim_key",
+    "restore_test_name_errors",
+    "restore_test_record",
+    "restore_test_token",
+    "temporary_cluster_name",
+    "validation_window_errors",
+]
+
+# The key of the scheduled event's input that marks it as a restore test's occurrence.
+RESTORE_TEST_EVENT_KEY: Final = "DocDbElasticRestoreTest"
+RESTORE_TEST_INPUT_VERSION: Final = 1
+RECOVERY_POINT_TYPES: Final = ("MANUAL", "AUTOMATED")
+
+
+class RestoreTestInput:
+    """Members of the input object the test's schedule sends (under RESTORE_TEST_EVENT_KEY)."""
+
+    VERSION: Final = "Version"
+    TEST: Final = "Test"
+    # "<aws.scheduler.scheduled-time>" in the schedule; the occurrence's time when delivered.
+    SCHEDULED_TIME: Final = "ScheduledTime"
+    CLUSTERS: Final = "Clusters"
+    TAG_SELECTIONS: Final = "TagSelections"
+    SUBNET_IDS: Final = "SubnetIds"
+    VPC_SECURITY_GROUP_IDS: Final = "VpcSecurityGroupIds"
+    SHARD_CAPACITY: Final = "ShardCapacity"
+    SHARD_INSTANCE_COUNT: Final = "ShardInstanceCount"
+    KMS_KEY_ID: Final = "KmsKeyId"
+    VALIDATION_FUNCTION: Final = "ValidationFunction"
+    VALIDATION_WINDOW_SECONDS: Final = "ValidationWindowSeconds"
+    RECOVERY_POINT_TYPES: Final = "RecoveryPointTypes"
+
+
+class RestoreTestMetric:
+    """Metric names, in METRIC_NAMESPACE with the dimension Cluster (the source cluster's name),
+    and again with the dimension RestoreTest alone (the test's name), for alarms over all its
+    clusters."""
+
+    RESTORE_SECONDS: Final = "RestoreSeconds"
+    SUCCEEDED: Final = "RestoreTestsSucceeded"
+    FAILED: Final = "RestoreTestsFailed"
+    # How old the restored point was when the restore began: the recovery point objective met.
+    RECOVERY_POINT_AGE_SECONDS: Final = "RecoveryPointAgeSeconds"
+
+
+class RestoreTestRecord:
+    """The outcomes written in the record tag's value."""
+
+    RESTORING: Final = "restoring"
+    SUCCEEDED: Final = "succeeded"
+    FAILED: Final = "failed"
+
+
+# On every temporary cluster: the test's name (the IAM condition that lets it delete), and when
+# it is due for deletion by a later occurrence's sweep if the run that made it died.
+RESTORE_TEST_TAG_KEY: Final = RESERVED_TAG_PREFIX + "restore-test"
+RESTORE_TEST_EXPIRES_TAG_KEY: Final = RESERVED_TAG_PREFIX + "expires"
+_CLAIM_KEY_PREFIX = RESERVED_TAG_PREFIX + "restore-test:"
+
+# <test>-<YYYYMMDDHHMM>-<12 hex digits>: 30 + 1 + 12 + 1 + 12 = 56 of a cluster name's 63.
+RESTORE_TEST_NAME_MAX_LENGTH: Final = 30
+_DIGEST_LENGTH = 12
+# A delivery later than this after its scheduled time restores nothing (EventBridge Scheduler
+# retries for at most 24 hours; a test that starts hours late measures the wrong thing).
+RESTORE_TEST_START_WINDOW_SECONDS: Final = 6 * 60 * 60
+# How long a run waits for its temporary cluster to become ACTIVE before it fails the test.
+RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS: Final = 8 * 60 * 60
+VALIDATION_WINDOW_MAX_SECONDS: Final = 24 * 60 * 60
+
+
+def restore_test_name_errors(field: str, value: str) -> list[str]:
+    """A test's name starts its temporary clusters' names and its record tag's key."""
+    errors = name_rule_errors(field, value, RESTORE_TEST_NAME_MAX_LENGTH, "a restore test name")
+    if value.endswith("-") or "--" in value:
+        errors.append(f"{field}: a restore test name must not end with a hyphen or hold two in a row")
+    return errors
+
+
+def validation_window_errors(field: str, seconds: int) -> list[str]:
+    if not 0 <= seconds <= VALIDATION_WINDOW_MAX_SECONDS:
+        return [f"{field}: must be between 0 and 24 hours (got {seconds} seconds)"]
+    return []
+
+
+def _occurrence(test: str, scheduled: datetime, cluster_arn: str) -> str:
+    return f"restore-test|{test}|{scheduled.strftime('%Y-%m-%dT%H:%MZ')}|{cluster_arn}"
+
+
+def restore_test_token(test: str, scheduled: datetime, cluster_arn: str) -> str:
+    """The request tag of one occurrence's temporary cluster of one source cluster."""
+    return hashlib.sha256(_occurrence(test, scheduled, cluster_arn).encode()).hexdigest()[:32]
+
+
+def temporary_cluster_name(test: str, scheduled: datetime, cluster_arn: str) -> str:
+    """<test>-<YYYYMMDDHHMM>-<digest>, lower case: the same for every delivery of the occurrence."""
+    digest = hashlib.sha256(("name|" + _occurrence(test, scheduled, cluster_arn)).encode()).hexdigest()
+    return f"{test}-{scheduled.strftime('%Y%m%d%H%M')}-{digest[:_DIGEST_LENGTH]}".lower()
+
+
+def restore_test_claim_key(test: str) -> str:
+    """The key of the record a test leaves on each recovery point it restored."""
+    return _CLAIM_KEY_PREFIX + test
+
+
+def restore_test_record(scheduled: datetime, outcome: str, restore_seconds: float | None = None) -> str:
+    """The record's value: '<occurrence> <outcome>[ <seconds to ACTIVE>]'."""
+    text = f"{scheduled.strftime('%Y-%m-%dT%H:%MZ')} {outcome}"
+    return text if restore_seconds is None else f"{text} {round(restore_seconds)}"
+
+
+def parse_restore_test_record(value: str) -> tuple[str, str, int | None] | None:
+    """(occurrence as written, outcome, seconds or None); None for a value that is not a record."""
+    parts = value.split(" ")
+    if len(parts) not in (2, 3) or len(parts[0]) != len("2026-01-01T00:00Z"):
+        return None
+    seconds = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else None
+    return parts[0], parts[1], seconds
