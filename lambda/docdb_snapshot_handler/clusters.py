@@ -53,13 +53,16 @@ class Clusters:
             params["nextToken"] = page["nextToken"]
 
     def select(
-        self, explicit: Sequence[str], tag_selections: Sequence[Mapping[str, str]]
+        self,
+        explicit: Sequence[str],
+        tag_selections: Sequence[Mapping[str, str]],
+        listed: dict[str, dict[str, Any]] | None = None,
     ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
         """A scheduled selection: the clusters (ARN to summary) named in `explicit` and every
         cluster of the region carrying all tags of one of `tag_selections` (one listing, plus one
         ListTagsForResource per cluster when selecting by tag); and those named that do not
-        exist (ARN to why)."""
-        listed = self.listing()
+        exist (ARN to why). `listed`: a listing already made."""
+        listed = self.listing() if listed is None else listed
         selected = {arn: listed[arn] for arn in explicit if arn in listed}
         missing = "the cluster does not exist in this account and region"
         failures = {arn: missing for arn in explicit if arn not in listed}

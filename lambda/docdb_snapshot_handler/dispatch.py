@@ -44,7 +44,7 @@ def delete(event: dict[str, Any], context: Any, services: Services) -> str:
     return str(kind_of(event).delete(event, context, services))
 
 
-_SCHEDULED_KINDS = {contract.BACKUP_EVENT_KEY: "backup_plan"}
+_SCHEDULED_KINDS = {contract.BACKUP_EVENT_KEY: "backup_plan", contract.RESTORE_TEST_EVENT_KEY: "restore_test"}
 
 
 def scheduled_kind(event: Any) -> str | None:

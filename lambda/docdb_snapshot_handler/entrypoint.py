@@ -19,7 +19,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 from crhelper import CfnResource
 
 from . import contract, dispatch, logs, metrics, responder
@@ -165,7 +165,34 @@ def _explained(function: Callable[[dict[str, Any], Any], str]) -> Callable[[dict
     return wrapper
 
 
-_SERVICES = Services(client_factory=_docdb_elastic, regional_client_factory=_docdb_elastic_in)
+def _invoke_function(function_arn: str, payload: dict[str, Any], timeout: float) -> str | None:
+    """Invoke a function (a restore test's validation) and wait up to `timeout` seconds for its
+    answer: None when it succeeded, else why not. One attempt: a validation is not repeated."""
+    client = boto3.client(
+        "lambda", config=Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=int(timeout))
+    )
+    try:
+        answer = client.invoke(
+            FunctionName=function_arn, InvocationType="RequestResponse", Payload=json.dumps(payload).encode()
+        )
+    except ReadTimeoutError:
+        return f"{function_arn} did not answer within {int(timeout)} s"
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        return f"{function_arn} could not be invoked ({details.get('Code')}: {str(details.get('Message'))[:200]})"
+    except BotoCoreError as error:
+        return f"{function_arn} could not be invoked ({type(error).__name__}: {str(error)[:200]})"
+    if answer.get("FunctionError"):
+        body = answer["Payload"].read(2000).decode("utf-8", "replace")
+        try:
+            message = str(json.loads(body).get("errorMessage", body))
+        except (ValueError, AttributeError):
+            message = body
+        return f"{function_arn} returned an error ({answer['FunctionError']}): {message[:300]}"
+    return None
+
+
+_SERVICES = Services(client_factory=_docdb_elastic, regional_client_factory=_docdb_elastic_in, invoke=_invoke_function)
 
 
 def _invoke_self(event: dict[str, Any], context: Any, state: dict[str, Any]) -> None:
@@ -232,21 +259,41 @@ def _delete(event: dict[str, Any], context: Any) -> str:
         return _continue_in_new_invocation(event, context, pending.state)
 
 
+def _scheduled_fields(key: str, fields: dict[str, Any]) -> dict[str, str]:
+    """What every log line of a scheduled occurrence carries: whose occurrence, and when."""
+    if key == contract.RESTORE_TEST_EVENT_KEY:
+        names = {"restore_test": contract.RestoreTestInput.TEST}
+    else:
+        names = {"plan": contract.BackupInput.PLAN, "rule": contract.BackupInput.RULE}
+    return {
+        **{field: str(fields.get(member, "")) for field, member in names.items()},
+        "scheduled_time": str(fields.get(contract.BackupInput.SCHEDULED_TIME, "")),
+    }
+
+
+def _count_invalid(key: str, fields: dict[str, Any]) -> None:
+    """An input that cannot be parsed still counts as a failure, for the alarm that must see it."""
+    if key == contract.RESTORE_TEST_EVENT_KEY:
+        test = fields.get(contract.RestoreTestInput.TEST)
+        if isinstance(test, str):
+            metrics.publish(contract.METRIC_NAMESPACE, {"RestoreTest": test}, {contract.RestoreTestMetric.FAILED: 1})
+        return
+    plan, rule = fields.get(contract.BackupInput.PLAN), fields.get(contract.BackupInput.RULE)
+    if isinstance(plan, str) and isinstance(rule, str):
+        metrics.publish(
+            contract.METRIC_NAMESPACE, {"Plan": plan, "Rule": rule}, {contract.PlanMetric.RECOVERY_POINTS_FAILED: 1}
+        )
+
+
 def _scheduled(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """A scheduled occurrence (EventBridge Scheduler invokes asynchronously: nobody reads the
     answer). Per-cluster failures are reported in its metrics and log and do not fail the
     invocation; a failure of the whole occurrence does, so that Lambda delivers it again (which
     is safe: every name is the occurrence's own)."""
-    payload = event.get(contract.BACKUP_EVENT_KEY)
+    key = str(dispatch.scheduled_kind(event))
+    payload = event.get(key)
     fields = payload if isinstance(payload, dict) else {}
-    logs.bind_fields(
-        {
-            "plan": str(fields.get(contract.BackupInput.PLAN, "")),
-            "rule": str(fields.get(contract.BackupInput.RULE, "")),
-            "scheduled_time": str(fields.get(contract.BackupInput.SCHEDULED_TIME, "")),
-        },
-        str(getattr(context, "aws_request_id", "")),
-    )
+    logs.bind_fields(_scheduled_fields(key, fields), str(getattr(context, "aws_request_id", "")))
     logger.info("scheduled occurrence received", extra={"continued": contract.CONTINUATION_KEY in event})
     try:
         return dispatch.run_scheduled(event, context, _SERVICES)
@@ -257,11 +304,7 @@ def _scheduled(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except InvalidProperties as error:
         # Delivering it again cannot help: the schedule's input is wrong until the next deploy.
         logger.error("invalid scheduled input; nothing done", extra={"errors": error.errors})
-        plan, rule = fields.get(contract.BackupInput.PLAN), fields.get(contract.BackupInput.RULE)
-        if isinstance(plan, str) and isinstance(rule, str):  # the plan's failure alarm must see it
-            metrics.publish(
-                contract.METRIC_NAMESPACE, {"Plan": plan, "Rule": rule}, {contract.PlanMetric.RECOVERY_POINTS_FAILED: 1}
-            )
+        _count_invalid(key, fields)
         return {"invalid": error.errors}
     except Exception:
         logger.exception("the occurrence failed")

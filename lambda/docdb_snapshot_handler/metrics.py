@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 # The specification's limits: at most 100 metrics per object, 30 dimensions per set.
@@ -30,10 +30,14 @@ def emf_object(
     values: Mapping[str, float],
     units: Mapping[str, str],
     timestamp_ms: int,
+    dimension_sets: Sequence[Sequence[str]] | None = None,
 ) -> dict[str, object]:
-    """The EMF object for one set of dimension values and metric values."""
+    """The EMF object for one set of dimension values and metric values; each metric is
+    published once per dimension set (default: one set of all the dimensions)."""
     if not values:
         raise ValueError("an EMF object needs at least one metric")
+    if dimension_sets is not None and any(set(names) - set(dimensions) for names in dimension_sets):
+        raise ValueError("every name of a dimension set must be one of the dimensions")
     if len(values) > MAX_METRICS or len(dimensions) > MAX_DIMENSIONS:
         raise ValueError(f"at most {MAX_METRICS} metrics and {MAX_DIMENSIONS} dimensions per EMF object")
     clash = set(values) & set(dimensions)
@@ -45,7 +49,7 @@ def emf_object(
             "CloudWatchMetrics": [
                 {
                     "Namespace": namespace,
-                    "Dimensions": [list(dimensions)],
+                    "Dimensions": [list(names) for names in dimension_sets or [list(dimensions)]],
                     "Metrics": [{"Name": name, "Unit": units.get(name, COUNT)} for name in values],
                 }
             ],
@@ -63,9 +67,10 @@ def publish(
     *,
     wall: Callable[[], float] = time.time,
     stream: TextIO | None = None,
+    dimension_sets: Sequence[Sequence[str]] | None = None,
 ) -> dict[str, object]:
     """Write the metrics as one EMF line (on stdout, where Lambda collects it); return the object."""
-    document = emf_object(namespace, dimensions, values, units or {}, int(wall() * 1000))
+    document = emf_object(namespace, dimensions, values, units or {}, int(wall() * 1000), dimension_sets)
     out = stream or sys.stdout
     out.write(json.dumps(document, separators=(",", ":")) + "\n")
     out.flush()

@@ -39,6 +39,10 @@ class Services:
     sleep: Callable[[float], None] = time.sleep
     retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY
     regional_client_factory: Callable[[str], Any] | None = None
+    # Invokes a Lambda function synchronously: (function ARN, payload, seconds to wait for its
+    # answer) -> None when it succeeded, else why not. Only restore tests with a validation
+    # function call it.
+    invoke: Callable[[str, dict[str, Any], float], str | None] | None = None
 
     def client_in(self, region: str) -> Any:
         if self.regional_client_factory is None:

@@ -11,12 +11,14 @@ restored: its key names the test, its value the occurrence and how it ended.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from typing import Final
 
 from .common import RESERVED_TAG_PREFIX, name_rule_errors
 
 __all__ = [
+    "FUNCTION_ARN_PATTERN",
     "RECOVERY_POINT_TYPES",
     "RESTORE_TEST_EVENT_KEY",
     "RESTORE_TEST_EXPIRES_TAG_KEY",
@@ -29,6 +31,7 @@ __all__ = [
     "RestoreTestInput",
     "RestoreTestMetric",
     "RestoreTestRecord",
+    "function_arn_errors",
     "parse_restore_test_record",
     "restore_test_claim_key",
     "restore_test_name_errors",
@@ -111,6 +114,17 @@ def restore_test_name_errors(field: str, value: str) -> list[str]:
 def validation_window_errors(field: str, seconds: int) -> list[str]:
     if not 0 <= seconds <= VALIDATION_WINDOW_MAX_SECONDS:
         return [f"{field}: must be between 0 and 24 hours (got {seconds} seconds)"]
+    return []
+
+
+FUNCTION_ARN_PATTERN: Final = (
+    r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9$_-]{1,128})?$"
+)
+
+
+def function_arn_errors(field: str, value: str) -> list[str]:
+    if not re.match(FUNCTION_ARN_PATTERN, value):
+        return [f"{field}: must be a Lambda function ARN (got {value[:120]!r})"]
     return []
 
 

@@ -1,0 +1,6 @@
+"""The restore test kind: ElasticClusterRestoreTest's scheduled occurrences. Not a CloudFormation
+resource: its entry point is `run`, for the event the test's schedule sends."""
+
+from .occurrence import run
+
+__all__ = ["run"]

@@ -1,0 +1,450 @@
+"""One occurrence of a restore test: for each selected cluster, its newest ACTIVE recovery point
+restored into a temporary cluster, timed until ACTIVE, validated, deleted; metrics and one log
+line per cluster.
+
+Exactly once per occurrence and cluster, as EventBridge Scheduler delivers at least once:
+- the temporary cluster's name and request tag come from the occurrence (contract.
+  temporary_cluster_name), so while it exists the service refuses a second one and a delivery
+  adopts only its own (once.create_once); only the delivery that restored it drives the test;
+- the record that outlives it is a tag on the recovery point (contract.restore_test_claim_key):
+  written 'restoring' before the restore and 'succeeded' or 'failed' before the deletion. A
+  delivery that finds its occurrence's conclusion on a point restores nothing; one that finds
+  'restoring' (an earlier delivery died between the two calls) restores, under the name lock.
+
+Always clean up: the run deletes its cluster once the test is over, whatever the outcome; a run
+that died is swept by the next occurrence (the test's own clusters, by tag, past the time their
+'expires' tag gives). DeleteCluster is called only on clusters that carry the test's tag (and the
+role may delete no other: an aws:ResourceTag condition).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ... import contract
+from ...api import ApiError
+from ...clusters import CLUSTER_FAILED_STATUSES, RestoredClusters
+from ...contract import RestoreTestMetric, RestoreTestRecord
+from ...metrics import COUNT, SECONDS, publish
+from ...once import Budget, Failed, Paused
+from ...request import Continue, Services, home_of, invocation_deadline
+from .properties import RestoreTestOccurrence, parse_restore_test
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 30.0
+# A validation function is invoked only with at least this much of the invocation left (else
+# the run continues in a fresh one first); it may take all of it but the margin.
+VALIDATION_RESERVE_SECONDS = 600.0
+VALIDATION_MARGIN_SECONDS = 30.0
+# The sweep deletes a temporary cluster this long after the longest its run could keep it.
+EXPIRY_MARGIN_SECONDS = 60 * 60
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+@dataclass
+class _Test:
+    """One cluster's test in this occurrence; travels in the continuation as a dict."""
+
+    source_arn: str
+    source_name: str
+    point_arn: str
+    point_age: float
+    cluster_arn: str
+    requested_at: float
+    active_at: float | None = None
+    validated: bool = False
+    outcome: str | None = None
+    reason: str = ""
+
+    @property
+    def restore_seconds(self) -> float | None:
+        return None if self.active_at is None else max(0.0, self.active_at - self.requested_at)
+
+
+def _timestamp(text: str) -> float | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+class _Run:
+    def __init__(self, event: dict[str, Any], context: Any, services: Services) -> None:
+        self.services = services
+        self.occurrence: RestoreTestOccurrence = parse_restore_test(
+            event.get(contract.RESTORE_TEST_EVENT_KEY), home_of(context)
+        )
+        self.state: dict[str, Any] = dict(event.get(contract.CONTINUATION_KEY) or {})
+        self.deadline = invocation_deadline(context, services.clock)
+        self.clusters = RestoredClusters(services.api(self.deadline))
+        self.api = self.clusters.api
+        self.claim_key = contract.restore_test_claim_key(self.occurrence.test)
+
+    # --- time ----------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.services.wall(), UTC)
+
+    def time_left(self) -> float:
+        return self.deadline - self.services.clock()
+
+    # --- the occurrence ------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        occurrence = self.occurrence
+        if self.state.get("phase") == "test":
+            tests = [_Test(**entry) for entry in self.state.get("tests", [])]
+        else:
+            late = (self.now() - occurrence.scheduled).total_seconds()
+            if late > contract.RESTORE_TEST_START_WINDOW_SECONDS:
+                logger.warning(
+                    "occurrence missed: delivered after its start window; nothing restored",
+                    extra={"occurrence": occurrence.label(), "late_seconds": round(late)},
+                )
+                self.publish_test({RestoreTestMetric.FAILED: 1})
+                return {"missed": True}
+            listed = self.clusters.listing()
+            swept = self.sweep(listed)
+            tests = self.start_all(listed)
+            if swept:
+                logger.info("expired temporary clusters deleted", extra={"deleted": swept})
+        self.drive(tests)
+        return {
+            "succeeded": sum(t.outcome == RestoreTestRecord.SUCCEEDED for t in tests),
+            "failed": sum(t.outcome == RestoreTestRecord.FAILED for t in tests),
+        }
+
+    def start_all(self, listed: dict[str, dict[str, Any]]) -> list[_Test]:
+        occurrence = self.occurrence
+        # The test's own temporary clusters are never selected, whatever tags a selection names.
+        own = {arn for arn, summary in listed.items() if self._looks_temporary(summary)}
+        selected, failures = self.clusters.select(occurrence.clusters, occurrence.tag_selections, listed=listed)
+        for arn, reason in failures.items():
+            self.conclude_without_restore(arn, arn.rsplit("/", 1)[-1], reason)
+        tests = []
+        for arn, summary in selected.items():
+            if arn in own:
+                continue
+            test = self.start(arn, str(summary.get("clusterName", arn)), listed)
+            if test is not None:
+                tests.append(test)
+        return tests
+
+    def _looks_temporary(self, summary: Mapping[str, Any]) -> bool:
+        return str(summary.get("clusterName", "")).startswith(self.occurrence.test.lower() + "-")
+
+    # --- choosing and restoring ----------------------------------------------------------
+    def recovery_points(self, source_arn: str) -> list[dict[str, Any]]:
+        """The cluster's ACTIVE recovery points of the test's types, newest first."""
+        points: list[dict[str, Any]] = []
+        for snapshot_type in self.occurrence.recovery_point_types:
+            params: dict[str, Any] = {
+                "clusterArn": source_arn,
+                "snapshotType": snapshot_type.lower(),
+                "maxResults": 100,
+            }
+            while True:
+                try:
+                    page = self.api.call("ListClusterSnapshots", **params)
+                except ApiError as error:
+                    raise Failed(f"its recovery points could not be listed: {error.code}: {error.message}") from error
+                points.extend(
+                    dict(s)
+                    for s in page.get("snapshots", [])
+                    if s.get("status") == "ACTIVE" and s.get("clusterArn") == source_arn
+                )
+                if not page.get("nextToken"):
+                    break
+                params["nextToken"] = page["nextToken"]
+        return sorted(points, key=lambda s: _timestamp(str(s.get("snapshotCreationTime", ""))) or 0.0, reverse=True)
+
+    def earlier_outcome(self, points: list[dict[str, Any]]) -> str | None:
+        """This occurrence's record on one of the points (newest first), if any: its outcome.
+        The scan stops at a record of an earlier occurrence of the test: every point this
+        occurrence could have chosen is at least as new as that one."""
+        mine = contract.restore_test_record(self.occurrence.scheduled, "").split(" ")[0]
+        for point in points:
+            arn = str(point["snapshotArn"])
+            try:
+                tags = self.clusters.tags(arn)
+            except Failed:
+                continue  # deleted since the listing
+            record = contract.parse_restore_test_record(tags.get(self.claim_key, ""))
+            if record is None:
+                continue
+            if record[0] == mine:
+                return record[1]
+            if record[0] < mine:
+                return None
+        return None
+
+    def start(self, source_arn: str, source_name: str, listed: dict[str, dict[str, Any]]) -> _Test | None:
+        occurrence = self.occurrence
+        try:
+            points = self.recovery_points(source_arn)
+            outcome = self.earlier_outcome(points)
+        except Failed as error:
+            self.conclude_without_restore(source_arn, source_name, str(error))
+            return None
+        if outcome in (RestoreTestRecord.SUCCEEDED, RestoreTestRecord.FAILED):
+            self.report(source_arn, "already-tested", recorded_outcome=outcome)
+            return None
+        if not points:
+            types = " or ".join(occurrence.recovery_point_types)
+            self.conclude_without_restore(source_arn, source_name, f"it has no ACTIVE {types} recovery point")
+            return None
+        point = points[0]
+        point_arn = str(point["snapshotArn"])
+        created = _timestamp(str(point.get("snapshotCreationTime", "")))
+        age = max(0.0, self.services.wall() - created) if created is not None else 0.0
+        try:
+            # The record first: a restore without it could not be recognised by a redelivery.
+            self.clusters.tag(
+                point_arn, {self.claim_key: contract.restore_test_record(occurrence.scheduled, "restoring")}
+            )
+        except Failed as error:
+            reason = f"the test could not be recorded on recovery point {point_arn}, so nothing was restored ({error})"
+            self.conclude_without_restore(source_arn, source_name, reason)
+            return None
+        name = contract.temporary_cluster_name(occurrence.test, occurrence.scheduled, source_arn)
+        token = contract.restore_test_token(occurrence.test, occurrence.scheduled, source_arn)
+        expires = self.now() + timedelta(
+            seconds=contract.RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS
+            + occurrence.validation_window_seconds
+            + EXPIRY_MARGIN_SECONDS
+        )
+        request: dict[str, Any] = {
+            "clusterName": name,
+            "snapshotArn": point_arn,
+            "subnetIds": list(occurrence.subnet_ids),
+            "vpcSecurityGroupIds": list(occurrence.vpc_security_group_ids),
+            "tags": {
+                contract.RESTORE_TEST_TAG_KEY: occurrence.test,
+                contract.RESTORE_TEST_EXPIRES_TAG_KEY: expires.strftime(_TIME_FORMAT),
+                contract.SOURCE_TAG_KEY: point_arn,
+                contract.REQUEST_TAG_KEY: token,
+            },
+        }
+        for key, value in (
+            ("shardCapacity", occurrence.shard_capacity),
+            ("shardInstanceCount", occurrence.shard_instance_count),
+            ("kmsKeyId", occurrence.kms_key_id),
+        ):
+            if value is not None:
+                request[key] = value
+        requested_at = self.services.wall()
+        try:
+            cluster, restored = self.clusters.restore(
+                request,
+                token,
+                Budget(self.deadline, clock=self.services.clock, sleep=self.services.sleep),
+                foreign_remedy="rename or delete that cluster; the restore test names its temporary clusters so",
+            )
+        except (Failed, Paused) as error:
+            test = _Test(source_arn, source_name, point_arn, age, "", requested_at)
+            self.conclude(test, RestoreTestRecord.FAILED, f"the restore could not start: {error}")
+            return None
+        if not restored:
+            # Another delivery of this occurrence restored it and drives the test.
+            self.report(source_arn, "in-progress", temporary_cluster_arn=cluster.get("clusterArn"))
+            return None
+        self.report(source_arn, "restoring", recovery_point_arn=point_arn, temporary_cluster_arn=cluster["clusterArn"])
+        return _Test(source_arn, source_name, point_arn, age, str(cluster["clusterArn"]), requested_at)
+
+    # --- waiting, validating, deleting ---------------------------------------------------
+    def drive(self, tests: list[_Test]) -> None:
+        """Until every test is over: poll each temporary cluster, validate it once ACTIVE, delete
+        it after the validation window. Hands over to a new invocation when time runs short, or
+        when a validation needs more of an invocation than is left."""
+        while True:
+            handover = False
+            for test in tests:
+                if test.outcome is None:
+                    handover |= self.step(test)
+            pending = [t for t in tests if t.outcome is None]
+            if not pending:
+                return
+            if handover or self.time_left() < POLL_SECONDS * 2:
+                raise Continue({"phase": "test", "tests": [vars(t) for t in pending]})
+            self.services.sleep(POLL_SECONDS)
+
+    def step(self, test: _Test) -> bool:
+        """One look at one test; True when it needs a fresh invocation to go on."""
+        occurrence = self.occurrence
+        now = self.services.wall()
+        if test.active_at is None:
+            try:
+                cluster = self.clusters.get(test.cluster_arn)
+            except Failed as error:
+                logger.warning("temporary cluster could not be read", extra={"error": str(error)[:300]})
+                return False
+            status = "GONE" if cluster is None else str(cluster.get("status"))
+            if status == "GONE" or status in CLUSTER_FAILED_STATUSES:
+                self.conclude(test, RestoreTestRecord.FAILED, f"the temporary cluster became {status}")
+                return False
+            if status != "ACTIVE":
+                if now - test.requested_at > contract.RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS:
+                    hours = contract.RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS // 3600
+                    self.conclude(test, RestoreTestRecord.FAILED, f"the restore was not ACTIVE within {hours} hours")
+                return False
+            test.active_at = now
+            self.report(test.source_arn, "active", restore_seconds=round(now - test.requested_at, 1))
+        if not test.validated:
+            if occurrence.validation_function:
+                if self.time_left() < VALIDATION_RESERVE_SECONDS:
+                    return True
+                failure = self.validate(test, self.clusters.get(test.cluster_arn) or {})
+                if failure is not None:
+                    self.conclude(test, RestoreTestRecord.FAILED, f"the validation function failed: {failure}")
+                    return False
+            test.validated = True
+        if now >= test.active_at + occurrence.validation_window_seconds:
+            self.conclude(test, RestoreTestRecord.SUCCEEDED)
+        return False
+
+    def validate(self, test: _Test, cluster: Mapping[str, Any]) -> str | None:
+        """Invoke the validation function with the temporary cluster; None when it succeeded."""
+        occurrence = self.occurrence
+        assert occurrence.validation_function is not None
+        payload = {
+            "restoreTest": occurrence.test,
+            "scheduledTime": occurrence.scheduled.strftime(_TIME_FORMAT),
+            "sourceClusterArn": test.source_arn,
+            "recoveryPointArn": test.point_arn,
+            "clusterArn": test.cluster_arn,
+            "clusterName": str(cluster.get("clusterName", "")),
+            "clusterEndpoint": str(cluster.get("clusterEndpoint", "")),
+            "adminUserName": str(cluster.get("adminUserName", "")),
+        }
+        timeout = max(5.0, self.time_left() - VALIDATION_MARGIN_SECONDS)
+        if self.services.invoke is None:
+            return "this function cannot invoke others (no Lambda client)"
+        failure = self.services.invoke(occurrence.validation_function, payload, timeout)
+        self.report(test.source_arn, "validated" if failure is None else "validation-failed", reason=failure or "")
+        return failure
+
+    def conclude(self, test: _Test, outcome: str, reason: str = "") -> None:
+        """Record the outcome on the recovery point, then delete the temporary cluster (in that
+        order: a redelivery that finds the outcome restores nothing), then publish."""
+        test.outcome, test.reason = outcome, reason
+        try:
+            self.clusters.tag(
+                test.point_arn,
+                {
+                    self.claim_key: contract.restore_test_record(
+                        self.occurrence.scheduled, outcome, test.restore_seconds
+                    )
+                },
+            )
+        except Failed as error:
+            logger.error("outcome could not be recorded on the recovery point", extra={"error": str(error)[:300]})
+        if test.cluster_arn:
+            try:
+                self.clusters.delete(test.cluster_arn)
+            except Failed as error:
+                # The next occurrence's sweep deletes it (its 'expires' tag).
+                logger.error(
+                    "temporary cluster could not be deleted now; the next occurrence deletes it",
+                    extra={"cluster_arn": test.cluster_arn, "error": str(error)[:300]},
+                )
+        values: dict[str, float] = {
+            RestoreTestMetric.SUCCEEDED: 1 if outcome == RestoreTestRecord.SUCCEEDED else 0,
+            RestoreTestMetric.FAILED: 1 if outcome == RestoreTestRecord.FAILED else 0,
+            RestoreTestMetric.RECOVERY_POINT_AGE_SECONDS: test.point_age,
+        }
+        if test.restore_seconds is not None:
+            values[RestoreTestMetric.RESTORE_SECONDS] = test.restore_seconds
+        self.publish_cluster(test.source_name, values)
+        self.report(
+            test.source_arn,
+            outcome,
+            reason=reason,
+            recovery_point_arn=test.point_arn,
+            temporary_cluster_arn=test.cluster_arn,
+            restore_seconds=None if test.restore_seconds is None else round(test.restore_seconds, 1),
+            recovery_point_age_seconds=round(test.point_age),
+        )
+
+    def conclude_without_restore(self, source_arn: str, source_name: str, reason: str) -> None:
+        self.publish_cluster(source_name, {RestoreTestMetric.SUCCEEDED: 0, RestoreTestMetric.FAILED: 1})
+        self.report(source_arn, RestoreTestRecord.FAILED, reason=reason)
+
+    # --- the sweep -----------------------------------------------------------------------
+    def sweep(self, listed: dict[str, dict[str, Any]]) -> int:
+        """Delete the test's temporary clusters past their 'expires' time (a run that died): only
+        clusters whose name has the test's prefix and that carry the test's tag."""
+        deleted = 0
+        now = self.services.wall()
+        for arn, summary in listed.items():
+            if not self._looks_temporary(summary):
+                continue
+            try:
+                tags = self.clusters.tags(arn)
+            except Failed:
+                continue
+            if tags.get(contract.RESTORE_TEST_TAG_KEY) != self.occurrence.test:
+                continue
+            expires = _timestamp(tags.get(contract.RESTORE_TEST_EXPIRES_TAG_KEY, ""))
+            if expires is None or expires > now or summary.get("status") == "DELETING":
+                continue
+            self._fail_abandoned_record(tags.get(contract.SOURCE_TAG_KEY, ""), str(summary.get("clusterName", "")))
+            try:
+                self.clusters.delete(arn)
+            except Failed as error:
+                logger.error("expired temporary cluster could not be deleted", extra={"error": str(error)[:300]})
+                continue
+            deleted += 1
+            logger.info("expired temporary cluster deleted", extra={"cluster_arn": arn})
+        return deleted
+
+    def _fail_abandoned_record(self, point_arn: str, cluster_name: str) -> None:
+        """An expired temporary cluster's occurrence never concluded: its record says so."""
+        stamp = cluster_name[len(self.occurrence.test) + 1 :].split("-")[0]
+        try:
+            scheduled = datetime.strptime(stamp, "%Y%m%d%H%M").replace(tzinfo=UTC)
+            tags = self.clusters.tags(point_arn) if point_arn else {}
+        except (ValueError, Failed):
+            return
+        record = contract.parse_restore_test_record(tags.get(self.claim_key, ""))
+        mine = contract.restore_test_record(scheduled, RestoreTestRecord.RESTORING)
+        if record is not None and " ".join(record[:2]) == mine:
+            try:
+                self.clusters.tag(
+                    point_arn, {self.claim_key: contract.restore_test_record(scheduled, RestoreTestRecord.FAILED)}
+                )
+            except Failed:
+                return
+
+    # --- reporting -----------------------------------------------------------------------
+    def report(self, source_arn: str, outcome: str, **details: Any) -> None:
+        """One JSON log line per cluster and step, for people and log queries."""
+        entry = {
+            "restore_test": self.occurrence.test,
+            "scheduled_time": self.occurrence.scheduled.strftime(_TIME_FORMAT),
+            "source_cluster_arn": source_arn,
+            "outcome": outcome,
+            **{key: value for key, value in details.items() if value not in (None, "")},
+        }
+        (logger.error if outcome.endswith("failed") else logger.info)("restore test", extra=entry)
+
+    def publish_cluster(self, cluster_name: str, values: Mapping[str, float]) -> None:
+        units = {RestoreTestMetric.RESTORE_SECONDS: SECONDS, RestoreTestMetric.RECOVERY_POINT_AGE_SECONDS: SECONDS}
+        publish(
+            contract.METRIC_NAMESPACE,
+            {"Cluster": cluster_name, "RestoreTest": self.occurrence.test},
+            values,
+            {name: units.get(name, COUNT) for name in values},
+            wall=self.services.wall,
+            dimension_sets=[["Cluster"], ["RestoreTest"]],
+        )
+
+    def publish_test(self, values: Mapping[str, float]) -> None:
+        publish(contract.METRIC_NAMESPACE, {"RestoreTest": self.occurrence.test}, values, wall=self.services.wall)
+
+
+def run(event: dict[str, Any], context: Any, services: Services) -> dict[str, Any]:
+    """Run (or continue) one occurrence; return a summary. Raises Continue to hand over."""
+    return _Run(event, context, services).run()

@@ -1,0 +1,124 @@
+"""Typed view of the input a restore test's schedule sends, checked against the contract before
+any API call; every broken rule at once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ... import contract
+from ...contract import RestoreTestInput
+from ...parsing import Home, InvalidProperties, cluster_arn_list, optional_str, tag_selection_list, whole_number
+
+
+@dataclass(frozen=True)
+class RestoreTestOccurrence:
+    """One occurrence of one restore test: which clusters, and where and how to restore them."""
+
+    test: str
+    scheduled: datetime
+    subnet_ids: tuple[str, ...]
+    vpc_security_group_ids: tuple[str, ...]
+    clusters: tuple[str, ...] = ()
+    tag_selections: tuple[dict[str, str], ...] = ()
+    shard_capacity: int | None = None
+    shard_instance_count: int | None = None
+    kms_key_id: str | None = None
+    validation_function: str | None = None
+    validation_window_seconds: int = 0
+    recovery_point_types: tuple[str, ...] = contract.RECOVERY_POINT_TYPES
+
+    def label(self) -> str:
+        return f"{self.test} at {self.scheduled.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+
+
+_KNOWN = frozenset(value for key, value in vars(RestoreTestInput).items() if not key.startswith("_"))
+
+
+def _ids(payload: Mapping[str, Any], key: str, pattern: str, what: str, errors: list[str]) -> tuple[str, ...]:
+    value = payload.get(key)
+    if not isinstance(value, list):
+        errors.append(f"{key}: is required, a list of {what} IDs")
+        return ()
+    errors.extend(contract.id_list_errors(key, value, pattern, what))
+    return tuple(str(item) for item in value)
+
+
+def _types(payload: Mapping[str, Any], errors: list[str]) -> tuple[str, ...]:
+    value = payload.get(RestoreTestInput.RECOVERY_POINT_TYPES, list(contract.RECOVERY_POINT_TYPES))
+    if not isinstance(value, list) or not value or any(item not in contract.RECOVERY_POINT_TYPES for item in value):
+        errors.append(
+            f"{RestoreTestInput.RECOVERY_POINT_TYPES}: must list one or both of "
+            f"{', '.join(contract.RECOVERY_POINT_TYPES)} (got {str(value)[:60]!r})"
+        )
+        return contract.RECOVERY_POINT_TYPES
+    return tuple(dict.fromkeys(value))
+
+
+def parse_restore_test(payload: Any, home: Home | None = None) -> RestoreTestOccurrence:
+    """Parse and validate; raise InvalidProperties listing every broken rule."""
+    home = home or Home()
+    key = contract.RESTORE_TEST_EVENT_KEY
+    if not isinstance(payload, Mapping):
+        raise InvalidProperties([f"{key}: must be an object (got {type(payload).__name__})"])
+    errors: list[str] = []
+    unknown = sorted(str(name)[:40] for name in set(payload) - _KNOWN)
+    if unknown:
+        errors.append(f"unknown members {', '.join(unknown[:5])}: expected only {', '.join(sorted(_KNOWN))}")
+    version = payload.get(RestoreTestInput.VERSION)
+    if version != contract.RESTORE_TEST_INPUT_VERSION:
+        errors.append(
+            f"{RestoreTestInput.VERSION}: this handler reads version {contract.RESTORE_TEST_INPUT_VERSION} "
+            f"(got {version!r}); deploy the stack again so that the schedule and its function match"
+        )
+    test = optional_str(payload, RestoreTestInput.TEST, errors) or ""
+    errors.extend(contract.restore_test_name_errors(RestoreTestInput.TEST, test))
+    scheduled_text = optional_str(payload, RestoreTestInput.SCHEDULED_TIME, errors) or ""
+    try:
+        scheduled = contract.scheduled_time_of(scheduled_text)
+    except ValueError as error:
+        errors.append(
+            f"{RestoreTestInput.SCHEDULED_TIME}: {error} (EventBridge Scheduler's <aws.scheduler.scheduled-time>)"
+        )
+        scheduled = datetime.fromtimestamp(0, UTC)
+    subnets = _ids(payload, RestoreTestInput.SUBNET_IDS, contract.SUBNET_ID_PATTERN, "subnet", errors)
+    groups = _ids(
+        payload, RestoreTestInput.VPC_SECURITY_GROUP_IDS, contract.SECURITY_GROUP_ID_PATTERN, "security group", errors
+    )
+    capacity = whole_number(payload, RestoreTestInput.SHARD_CAPACITY, errors, what="a whole number")
+    if capacity is not None:
+        errors.extend(contract.shard_capacity_errors(RestoreTestInput.SHARD_CAPACITY, capacity))
+    instances = whole_number(payload, RestoreTestInput.SHARD_INSTANCE_COUNT, errors, what="a whole number")
+    if instances is not None:
+        errors.extend(contract.shard_instance_count_errors(RestoreTestInput.SHARD_INSTANCE_COUNT, instances))
+    kms_key_id = optional_str(payload, RestoreTestInput.KMS_KEY_ID, errors)
+    if kms_key_id is not None:
+        errors.extend(contract.kms_key_id_errors(RestoreTestInput.KMS_KEY_ID, kms_key_id))
+    function = optional_str(payload, RestoreTestInput.VALIDATION_FUNCTION, errors)
+    if function is not None:
+        errors.extend(contract.function_arn_errors(RestoreTestInput.VALIDATION_FUNCTION, function))
+    window = whole_number(payload, RestoreTestInput.VALIDATION_WINDOW_SECONDS, errors) or 0
+    errors.extend(contract.validation_window_errors(RestoreTestInput.VALIDATION_WINDOW_SECONDS, window))
+    occurrence = RestoreTestOccurrence(
+        test=test,
+        scheduled=scheduled,
+        subnet_ids=subnets,
+        vpc_security_group_ids=groups,
+        clusters=cluster_arn_list(payload, RestoreTestInput.CLUSTERS, home, errors),
+        tag_selections=tag_selection_list(payload, RestoreTestInput.TAG_SELECTIONS, errors),
+        shard_capacity=capacity,
+        shard_instance_count=instances,
+        kms_key_id=kms_key_id,
+        validation_function=function,
+        validation_window_seconds=window,
+        recovery_point_types=_types(payload, errors),
+    )
+    if not occurrence.clusters and not occurrence.tag_selections and not errors:
+        errors.append(
+            f"{RestoreTestInput.CLUSTERS} or {RestoreTestInput.TAG_SELECTIONS}: the restore test selects no cluster"
+        )
+    if errors:
+        raise InvalidProperties(errors)
+    return occurrence
