@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from docdb_snapshot_handler import contract, entrypoint
+from docdb_snapshot_handler import contract, dispatch, entrypoint
 from emf import emf_lines, spec_errors
 from standins.docdb_elastic import DocDbElasticStandIn
 from standins.lambda_context import FakeLambdaContext
@@ -43,7 +43,9 @@ def deliver(
     scheduled); return the EMF objects it wrote, each checked against the specification."""
 
     def run(event: dict[str, Any], at: datetime | None = None) -> list[dict[str, Any]]:
-        scheduled = contract.scheduled_time_of(event[contract.BACKUP_EVENT_KEY]["ScheduledTime"])
+        key = dispatch.scheduled_kind(event)
+        assert key is not None, "not a scheduled event"
+        scheduled = contract.scheduled_time_of(event[key]["ScheduledTime"])
         with time_machine.travel(at or scheduled + timedelta(minutes=1), tick=True):
             entrypoint.handler(event, FakeLambdaContext())
         documents = emf_lines(capsys.readouterr().out)

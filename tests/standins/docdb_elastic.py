@@ -261,6 +261,8 @@ class DocDbElasticStandIn:
             # The caller's IAM policy, as far as DeleteClusterSnapshot goes: with (key, value), it
             # is allowed only on snapshots tagged so (an aws:ResourceTag condition), as IAM would.
             self.delete_requires_tag: tuple[str, str] | None = None
+            # The same for DeleteCluster (a restore test may delete only the clusters it tagged).
+            self.cluster_delete_requires_tag: tuple[str, str] | None = None
 
     # --- test controls -------------------------------------------------------------------
     def add_cluster(
@@ -535,6 +537,14 @@ class DocDbElasticStandIn:
         cluster = self.clusters.get(params["clusterArn"]) if self._here(params["clusterArn"]) else None
         if cluster is None:
             return self._not_found(params["clusterArn"], "cluster")
+        required = self.cluster_delete_requires_tag
+        if required is not None and cluster.tags.get(required[0]) != required[1]:
+            return self._error(
+                403,
+                "AccessDeniedException",
+                f"User is not authorized to perform: docdb-elastic:DeleteCluster on resource: {cluster.arn} "
+                "because no identity-based policy allows the docdb-elastic:DeleteCluster action",
+            )
         if cluster.status in ("CREATING", "UPDATING", "DELETING"):
             return self._error(409, "ConflictException", f"Cluster is {cluster.status}", resourceId=cluster.arn)
         cluster.status, cluster.pending = "DELETING", (time.monotonic() + self.delete_delay, "GONE")

@@ -64,13 +64,16 @@ def restore_event(
     return event
 
 
-def scheduled_event(scheduled_time: str, attempt: int = 1, **members: Any) -> dict[str, Any]:
+def scheduled_event(
+    scheduled_time: str, attempt: int = 1, fixture: str = "scheduled_backup.json", **members: Any
+) -> dict[str, Any]:
     """What EventBridge Scheduler delivers to a backup rule's function: the schedule's input (the
     fixture, with `members` merged over it; a None value removes one), its <aws.scheduler.*>
     context attributes filled in."""
-    template: dict[str, Any] = json.loads((_FIXTURES / "scheduled_backup.json").read_text())
-    backup = {**template["DocDbElasticBackup"], **members}
-    template["DocDbElasticBackup"] = {k: v for k, v in backup.items() if v is not None}
+    template: dict[str, Any] = json.loads((_FIXTURES / fixture).read_text())
+    (key,) = template
+    merged = {**template[key], **members}
+    template[key] = {k: v for k, v in merged.items() if v is not None}
     attributes = {
         "<aws.scheduler.scheduled-time>": scheduled_time,
         "<aws.scheduler.execution-id>": str(uuid.uuid4()),
@@ -81,3 +84,8 @@ def scheduled_event(scheduled_time: str, attempt: int = 1, **members: Any) -> di
     for placeholder, value in attributes.items():
         text = text.replace(placeholder, value)
     return dict(json.loads(text))
+
+
+def restore_test_event(scheduled_time: str, attempt: int = 1, **members: Any) -> dict[str, Any]:
+    """What EventBridge Scheduler delivers for a restore test's occurrence (as scheduled_event)."""
+    return scheduled_event(scheduled_time, attempt, fixture="scheduled_restore_test.json", **members)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import sysconfig
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -44,6 +45,9 @@ class LambdaStandIn:
         self.invocations: list[Invocation] = []
         self.other_requests: list[str] = []
         self.refuse_with: tuple[int, str] | None = None
+        # Functions invoked synchronously (RequestResponse), by name or ARN: run in this process;
+        # what one raises is answered as Lambda answers an unhandled error.
+        self.functions: dict[str, Callable[[dict[str, Any]], Any]] = {}
         self._queue: queue.Queue[Invocation | None] = queue.Queue()
         self.idle = threading.Event()
         self.idle.set()
@@ -101,9 +105,25 @@ class LambdaStandIn:
             return 400, b'{"Message": "invalid request"}', {"x-amzn-ErrorType": "InvalidParameterValueException"}
         invocation = Invocation(function, invocation_type, json.loads(body))
         self.invocations.append(invocation)
+        if invocation_type == "RequestResponse":
+            return self._run_now(invocation)
         self.idle.clear()
         self._queue.put(invocation)
         return 202, b"", {}
+
+    def _run_now(self, invocation: Invocation) -> tuple[int, bytes, dict[str, str]]:
+        function = self.functions.get(invocation.function) or self.functions.get(invocation.function.split(":")[-1])
+        if function is None:
+            message = f"Function not found: {invocation.function}"
+            return 404, json.dumps({"Message": message}).encode(), {"x-amzn-ErrorType": "ResourceNotFoundException"}
+        try:
+            result = function(invocation.event)
+        except Exception as error:
+            invocation.returncode = 1
+            body = {"errorMessage": str(error), "errorType": type(error).__name__, "stackTrace": []}
+            return 200, json.dumps(body).encode(), {"X-Amz-Function-Error": "Unhandled"}
+        invocation.returncode = 0
+        return 200, json.dumps(result).encode(), {"X-Amz-Executed-Version": "$LATEST"}
 
     def _run_queue(self) -> None:
         while True:

@@ -401,7 +401,8 @@ class _Run:
         return deleted
 
     def _fail_abandoned_record(self, point_arn: str, cluster_name: str) -> None:
-        """An expired temporary cluster's occurrence never concluded: its record says so."""
+        """An expired temporary cluster's occurrence never concluded: its record and the test's
+        failure count say so."""
         stamp = cluster_name[len(self.occurrence.test) + 1 :].split("-")[0]
         try:
             scheduled = datetime.strptime(stamp, "%Y%m%d%H%M").replace(tzinfo=UTC)
@@ -410,13 +411,18 @@ class _Run:
             return
         record = contract.parse_restore_test_record(tags.get(self.claim_key, ""))
         mine = contract.restore_test_record(scheduled, RestoreTestRecord.RESTORING)
-        if record is not None and " ".join(record[:2]) == mine:
-            try:
-                self.clusters.tag(
-                    point_arn, {self.claim_key: contract.restore_test_record(scheduled, RestoreTestRecord.FAILED)}
-                )
-            except Failed:
-                return
+        if record is None or " ".join(record[:2]) != mine:
+            return
+        logger.error(
+            "an earlier occurrence's run ended before its test did; counted as failed",
+            extra={"temporary_cluster": cluster_name, "recovery_point_arn": point_arn},
+        )
+        self.publish_test({RestoreTestMetric.FAILED: 1})
+        failed = contract.restore_test_record(scheduled, RestoreTestRecord.FAILED)
+        try:
+            self.clusters.tag(point_arn, {self.claim_key: failed})
+        except Failed as error:
+            logger.error("outcome could not be recorded on the recovery point", extra={"error": str(error)[:300]})
 
     # --- reporting -----------------------------------------------------------------------
     def report(self, source_arn: str, outcome: str, **details: Any) -> None:
