@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import jsii
 from aws_cdk import Duration, IStableStringProducer, Lazy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_docdbelastic as docdbelastic
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
@@ -25,13 +24,12 @@ from constructs import Construct, IValidation
 from docdb_snapshot_handler import contract
 
 from .backup_rule import ElasticClusterBackupRule, interval_seconds, rule_errors, rule_input
-from .grants import BackupPlanGrants
 from .provider import SnapshotProvider
 from .resource import default_name_prefix
+from .scheduled_grants import BackupPlanGrants
+from .schedules import function_schedule, scheduler_role, selection_errors, sns_alarm
 from .validation import InvalidPropsError, reject_invalid
 
-# EventBridge Scheduler's most retries; each stays within the start window (MaximumEventAge).
-MAX_RETRY_ATTEMPTS = 185
 # CloudWatch evaluates an alarm over at most one day.
 _ALARM_PERIOD_MAX_SECONDS = 24 * 60 * 60
 M = contract.PlanMetric
@@ -81,16 +79,8 @@ class ElasticClusterBackupPlan(Construct):
         self._alarm_topic = alarm_topic
         self.alarms: list[cloudwatch.Alarm] = []
         self._provider = SnapshotProvider.of(self)
-        self.role = iam.Role(
-            self,
-            "SchedulerRole",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
-            ),
-            description=f"EventBridge Scheduler invokes the backup plan {name}",
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self._provider.function.function_arn])
+        self.role = scheduler_role(
+            self, self._provider.function, f"EventBridge Scheduler invokes the backup plan {name}"
         )
         self._policy = iam.Policy(self, "Policy", roles=[self._provider.role])
         self._grants = BackupPlanGrants(self._provider, self._policy, name)
@@ -129,33 +119,10 @@ class ElasticClusterBackupPlan(Construct):
         :param tags: every elastic cluster of the stack's account and region carrying all these
             tags when an occurrence runs. Default: none. Give ``clusters`` or ``tags`` or both.
         """
-        stack = Stack.of(self)
         where = f"add_selection({construct_id!r})"
-        errors: list[str] = []
+        errors, arns, tag_map = selection_errors(Stack.of(self), where, clusters, tags)
         if any(selection.construct_id == construct_id for selection in self._selections):
-            errors.append(f"{where}: a selection of this plan already has this id")
-        arns = [c.attr_cluster_arn if isinstance(c, docdbelastic.CfnCluster) else c for c in clusters or ()]
-        for index, arn in enumerate(arns):
-            if not isinstance(arn, str):
-                errors.append(f"{where}.clusters[{index}]: must be a cluster ARN or a CfnCluster")
-            elif not Token.is_unresolved(arn):
-                known = {
-                    k: v
-                    for k, v in (("region", stack.region), ("account", stack.account))
-                    if not Token.is_unresolved(v)
-                }
-                errors.extend(
-                    contract.cluster_arn_errors(f"{where}.clusters[{index}]", arn)
-                    or contract.cluster_location_errors(f"{where}.clusters[{index}]", arn, **known)
-                )
-        tag_map = dict(tags or {})
-        if tags is not None and not tag_map:
-            errors.append(f"{where}.tags: give at least one tag (an empty map would select every cluster)")
-        if any(Token.is_unresolved(k) for k in tag_map):
-            errors.append(f"{where}.tags: tag keys must be literal (they name IAM condition keys)")
-        errors.extend(contract.tag_entry_errors(f"{where}.tags", tag_map))
-        if not arns and not tag_map:
-            errors.append(f"{where}: give clusters or tags")
+            errors.insert(0, f"{where}: a selection of this plan already has this id")
         reject_invalid(self, errors)
         self._selections.append(_Selection(construct_id, tuple(arns), tag_map))
         self._grants.allow_clusters(arns)
@@ -164,29 +131,19 @@ class ElasticClusterBackupPlan(Construct):
 
     # --- synthesis ----------------------------------------------------------------------------
     def _schedule(self, rule: ElasticClusterBackupRule) -> scheduler.CfnSchedule:
-        window = int(rule.start_window.to_seconds())
         timezone = rule.schedule_expression_timezone
-        schedule = scheduler.CfnSchedule(
+        return function_schedule(
             self,
             f"Schedule{re.sub(r'[^A-Za-z0-9]', '', rule.rule_name.title())}",
             description=f"Backup plan {self.backup_plan_name}, rule {rule.rule_name}",
-            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
-            schedule_expression=rule.schedule_expression.expression_string,
-            schedule_expression_timezone=timezone.timezone_name if timezone is not None else "Etc/UTC",
-            state="ENABLED",
-            target=scheduler.CfnSchedule.TargetProperty(
-                arn=self._provider.function.function_arn,
-                role_arn=self.role.role_arn,
-                # Lazy: selections may be added after the rule.
-                input=Lazy.string(_InputProducer(self, rule)),
-                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
-                    maximum_event_age_in_seconds=max(60, min(window, 86400)),
-                    maximum_retry_attempts=MAX_RETRY_ATTEMPTS,
-                ),
-            ),
+            expression=rule.schedule_expression.expression_string,
+            timezone=timezone.timezone_name if timezone is not None else "Etc/UTC",
+            function=self._provider.function,
+            role=self.role,
+            # Lazy: selections may be added after the rule.
+            payload=Lazy.string(_InputProducer(self, rule)),
+            max_event_age_seconds=int(rule.start_window.to_seconds()),
         )
-        schedule.node.add_dependency(self.role)
-        return schedule
 
     def _input(self, rule: ElasticClusterBackupRule) -> dict[str, object]:
         body = rule_input(rule, self.backup_plan_name)
@@ -295,17 +252,16 @@ class ElasticClusterBackupPlan(Construct):
         comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     ) -> None:
         assert self._alarm_topic is not None
-        alarm = cloudwatch.Alarm(
+        alarm = sns_alarm(
             self,
             construct_id,
-            metric=metric,
+            metric,
+            self._alarm_topic,
             threshold=threshold,
-            evaluation_periods=1,
-            comparison_operator=comparison,
-            treat_missing_data=missing,
-            alarm_description=description,
+            description=description,
+            missing=missing,
+            comparison=comparison,
         )
-        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self._alarm_topic))
         self.alarms.append(alarm)
 
 

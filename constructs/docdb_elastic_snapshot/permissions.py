@@ -152,12 +152,13 @@ OPERATIONS: dict[str, Operation] = {
             "ListClusterSnapshots",
             (),
             "every snapshot construct (redelivery, name conflicts, retain_last); restore construct "
-            "(the newest snapshot of source_cluster_arn)",
+            "(the newest snapshot of source_cluster_arn); restore test (each cluster's recovery points)",
         ),
         Operation(
             "ListTagsForResource",
             ("cluster", "cluster-snapshot"),
-            "every snapshot construct (redelivery, retain_last); restore construct (a cluster's request tag)",
+            "every snapshot construct (redelivery, retain_last); restore construct (a cluster's request tag); "
+            "restore test (selection by tag, the sweep, its record on recovery points)",
         ),
         Operation(
             "DeleteClusterSnapshot",
@@ -166,18 +167,21 @@ OPERATIONS: dict[str, Operation] = {
             (_ec2("ec2:DeleteVpcEndpoints", "ec2:ModifyVpcEndpoint", *_EC2_DESCRIBES),),
         ),
         Operation(
-            "ListClusters", (), "SnapshotBeforeChange (finds its cluster by name); restore construct (redelivery)"
+            "ListClusters",
+            (),
+            "SnapshotBeforeChange (finds its cluster by name); restore construct (redelivery); backup plan and "
+            "restore test (selection, the sweep)",
         ),
         Operation(
             "GetCluster",
             ("cluster",),
             "FinalSnapshot (is the cluster still there?); every snapshot construct (a busy cluster's status); "
-            "restore construct (waiting)",
+            "restore construct and restore test (waiting)",
         ),
         Operation(
             "RestoreClusterFromSnapshot",
             ("cluster", "cluster-snapshot"),
-            "restore construct",
+            "restore construct; restore test",
             (
                 Decision(("docdb-elastic:CreateCluster",), Scope.ANY, "a restore creates a cluster"),
                 _ec2(*_EC2_ENDPOINT_WRITES, *_EC2_DESCRIBES),
@@ -195,7 +199,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "DeleteCluster",
             ("cluster",),
-            "restore construct",
+            "restore construct; restore test (only clusters with its tag)",
             (_ec2("ec2:DeleteVpcEndpoints", "ec2:ModifyVpcEndpoint", *_EC2_DESCRIBES),),
         ),
         Operation(
@@ -207,7 +211,12 @@ OPERATIONS: dict[str, Operation] = {
                 *_KMS,
             ),
         ),
-        Operation("TagResource", ("cluster",), "restore construct (a change of its cluster's tags)"),
+        Operation(
+            "TagResource",
+            ("cluster", "cluster-snapshot"),
+            "restore construct (a change of its cluster's tags); restore test (its record on a recovery point, "
+            "that tag key only)",
+        ),
         Operation("UntagResource", ("cluster",), "restore construct (a change of its cluster's tags)"),
     )
 }
@@ -222,7 +231,8 @@ PROVIDER_GRANTS: dict[str, str] = {
 #: Never granted on snapshots although it may look needed: tags are given in the
 #: CreateClusterSnapshot request, which the reference authorises with CreateClusterSnapshot
 #: itself (condition keys aws:RequestTag and aws:TagKeys) and for which it lists no TagResource
-#: dependency. Only the restore construct calls it, on its cluster, when its tags change.
+#: dependency. Only the restore construct calls it, on its cluster, when its tags change, and the
+#: restore test, for the one tag key of its record on a recovery point.
 NOT_GRANTED_FOR_TAG_ON_CREATE = "docdb-elastic:TagResource"
 
 
