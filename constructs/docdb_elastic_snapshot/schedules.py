@@ -77,28 +77,32 @@ def selection_errors(
     tags: Mapping[str, str] | None,
 ) -> tuple[list[str], list[str], dict[str, str]]:
     """Checks of a selection of clusters (by ARN or CfnCluster, and by tags); returns the errors,
-    the ARNs and the tags."""
+    the ARNs and the tags. `where` prefixes each field's name ("" for a construct's own props)."""
+
+    def at(field: str) -> str:
+        return f"{where}.{field}" if where else field
+
     errors: list[str] = []
     arns = [c.attr_cluster_arn if isinstance(c, docdbelastic.CfnCluster) else c for c in clusters or ()]
     for index, arn in enumerate(arns):
         if not isinstance(arn, str):
-            errors.append(f"{where}.clusters[{index}]: must be a cluster ARN or a CfnCluster")
+            errors.append(f"{at('clusters')}[{index}]: must be a cluster ARN or a CfnCluster")
         elif not Token.is_unresolved(arn):
             known = {
                 k: v for k, v in (("region", stack.region), ("account", stack.account)) if not Token.is_unresolved(v)
             }
             errors.extend(
-                contract.cluster_arn_errors(f"{where}.clusters[{index}]", arn)
-                or contract.cluster_location_errors(f"{where}.clusters[{index}]", arn, **known)
+                contract.cluster_arn_errors(f"{at('clusters')}[{index}]", arn)
+                or contract.cluster_location_errors(f"{at('clusters')}[{index}]", arn, **known)
             )
     tag_map = dict(tags or {})
     if tags is not None and not tag_map:
-        errors.append(f"{where}.tags: give at least one tag (an empty map would select every cluster)")
+        errors.append(f"{at('tags')}: give at least one tag (an empty map would select every cluster)")
     if any(Token.is_unresolved(k) for k in tag_map):
-        errors.append(f"{where}.tags: tag keys must be literal (they name IAM condition keys)")
-    errors.extend(contract.tag_entry_errors(f"{where}.tags", tag_map))
+        errors.append(f"{at('tags')}: tag keys must be literal (they name IAM condition keys)")
+    errors.extend(contract.tag_entry_errors(at("tags"), tag_map))
     if not arns and not tag_map:
-        errors.append(f"{where}: give clusters or tags")
+        errors.append(f"{where or 'clusters, tags'}: give clusters or tags")
     return errors, arns, tag_map
 
 

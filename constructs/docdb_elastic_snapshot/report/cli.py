@@ -1,0 +1,132 @@
+"""docdb-elastic-backup report: the recovery report of a region, for people and for monitoring.
+
+Exit codes: 0 nothing wrong; 1 a cluster's rule is overdue or its last restore test failed; 2 the
+report could not be made (usage, credentials, permissions, connection). Every failure to make it
+is one line on stderr that says what to do, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import boto3
+from botocore.exceptions import (
+    BotoCoreError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
+from rich.console import Console
+
+from . import gather, render
+
+NO_CREDENTIALS = (
+    "No AWS credentials found: configure them (aws configure, AWS_PROFILE, or environment variables) and run again"
+)
+_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
+# What AWS answers when the credentials themselves are wrong, expired, or not for this region.
+_CREDENTIAL_CODES = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+    }
+)
+_UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError, ReadTimeoutError)
+OK, PROBLEMS, FAILED = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="docdb-elastic-backup", description="Backups of Amazon DocumentDB elastic clusters."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    report = commands.add_parser(
+        "report",
+        help="which clusters are protected, their newest recovery points and last restore tests",
+        description=(
+            "A read-only recovery report of one region. Exits 1 when a rule's newest recovery point of a "
+            "cluster is older than the rule allows or a cluster's last restore test failed, 2 when the "
+            "report could not be made. JSON when --json is given or stdout is not a terminal."
+        ),
+    )
+    report.add_argument("--region", help="the AWS region (default: the profile's or AWS_REGION)")
+    report.add_argument("--profile", help="a named profile of the AWS config (default: AWS_PROFILE or the default)")
+    report.add_argument("--json", action="store_true", help="print JSON, even to a terminal")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"docdb-elastic-backup: {message}", file=sys.stderr)
+    return FAILED
+
+
+def _explain(error: gather.ApiError) -> str:
+    if error.code in _DENIED_CODES:
+        return (
+            f"access denied: {error.action} was refused ({error.message}). The report needs these read-only "
+            f"permissions: {', '.join(gather.REQUIRED_PERMISSIONS)}"
+        )
+    if error.code in _CREDENTIAL_CODES:
+        return (
+            f"AWS did not accept the credentials for {error.action} ({error.code}: {error.message}). Check that "
+            "they are current and that the region is enabled for the account"
+        )
+    return f"{error.action} failed ({error.code}: {error.message})"
+
+
+def _report(region: str | None, profile: str | None, as_json: bool) -> int:
+    try:
+        session = boto3.Session(profile_name=profile, region_name=region)
+        credentials = session.get_credentials()
+    except ProfileNotFound:
+        return _fail(f"the AWS profile {profile!r} is not in the AWS config files: name one that is (aws configure)")
+    except BotoCoreError as error:
+        return _fail(f"the AWS credentials could not be loaded ({error})")
+    if credentials is None:
+        return _fail(NO_CREDENTIALS)
+    if not session.region_name:
+        return _fail("no AWS region: give --region (e.g. --region us-east-1) or set AWS_REGION")
+    try:
+        report = gather.gather(session, session.region_name)
+    except gather.ApiError as error:
+        return _fail(_explain(error))
+    except (NoCredentialsError, PartialCredentialsError):
+        return _fail(NO_CREDENTIALS)
+    except _UNREACHABLE as error:
+        where = error.kwargs.get("endpoint_url", "the AWS endpoint")
+        return _fail(
+            f"could not reach {where} ({error}). Check the network, the region, a proxy (HTTPS_PROXY) and "
+            "any AWS_ENDPOINT_URL settings"
+        )
+    except BotoCoreError as error:
+        return _fail(f"the report could not be made ({error})")
+    console = Console()
+    if as_json or not console.is_terminal:
+        sys.stdout.write(render.to_json(report))
+    else:
+        render.table(report, console)
+    return PROBLEMS if report.problem_count else OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:
+        # argparse has printed the usage (or the help); the code is its verdict.
+        return exit_.code if isinstance(exit_.code, int) else FAILED
+    return _report(args.region, args.profile, args.json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,412 @@
+"""What the report knows, read from AWS: the plans' and restore tests' schedules, the region's
+clusters, their recovery points and copies, and the restore tests' records; then each cluster's
+findings, as plain data.
+
+Only List* and Get* calls. The schedules are the source of truth for what protects what: their
+inputs are the contract between the constructs and the handler, so the report reads them the
+way the handler does (docdb_snapshot_handler.contract) and never keeps its own copy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, TypeVar
+
+import boto3
+from botocore import xform_name
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from docdb_snapshot_handler import contract
+
+# What an IAM policy must allow for the report: it makes no other call.
+REQUIRED_PERMISSIONS: Final = (
+    "docdb-elastic:ListClusters",
+    "docdb-elastic:ListClusterSnapshots",
+    "docdb-elastic:ListTagsForResource",
+    "scheduler:ListSchedules",
+    "scheduler:GetSchedule",
+)
+# Standard retries leave AWS_MAX_ATTEMPTS to the user; a short connect timeout makes an endpoint
+# that cannot be reached fail in seconds rather than a minute.
+_CONFIG: Final = Config(connect_timeout=5, read_timeout=30, retries={"mode": "standard"})
+# Calls overlap on a few threads: an account with many schedules or clusters still reports in seconds.
+_WORKERS: Final = 8
+# A run that never concluded leaves its "restoring" record behind; past the longest restore wait
+# and a day for the validation and the clean-up, it will never conclude.
+_ABANDONED_AFTER: Final = timedelta(seconds=contract.RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS, hours=24)
+_RECORD_TIME_FORMAT: Final = "%Y-%m-%dT%H:%MZ"
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+class ApiError(Exception):
+    """A call AWS refused: the IAM action it was, and AWS's error code and message."""
+
+    def __init__(self, action: str, code: str, message: str) -> None:
+        super().__init__(f"{action}: {code}: {message}")
+        self.action, self.code, self.message = action, code, message
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The clusters a schedule acts on: named ones, and any carrying every tag of one map."""
+
+    clusters: frozenset[str]
+    tag_selections: tuple[Mapping[str, str], ...]
+
+    def selects(self, cluster_arn: str, tags: Mapping[str, str]) -> bool:
+        return cluster_arn in self.clusters or any(
+            all(tags.get(key) == value for key, value in wanted.items()) for wanted in self.tag_selections
+        )
+
+
+@dataclass(frozen=True)
+class Rule:
+    plan: str
+    rule: str
+    schedule: str
+    selection: Selection
+    # IntervalSeconds + StartWindowSeconds: the age a rule's newest recovery point may reach.
+    max_age: timedelta
+    copy_regions: tuple[str, ...]
+    created: datetime | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.plan}/{self.rule}"
+
+    def scheduled_time(self, name: str, cluster_arn: str, region: str | None = None) -> datetime | None:
+        if not name.startswith(self.rule + "-"):
+            return None
+        return contract.recovery_point_time(self.plan, self.rule, name, cluster_arn, region)
+
+
+@dataclass(frozen=True)
+class RestoreTest:
+    test: str
+    schedule: str
+    selection: Selection
+
+
+@dataclass(frozen=True)
+class Point:
+    """An ACTIVE snapshot: something a cluster can be restored from."""
+
+    arn: str
+    name: str
+    type: str
+    cluster_arn: str
+    created: datetime | None
+
+
+@dataclass(frozen=True)
+class TestResult:
+    test: str
+    scheduled: datetime
+    outcome: str
+    restore_seconds: int | None
+    # A "restoring" record left by a run that died: counted as failed.
+    abandoned: bool = False
+
+
+@dataclass
+class Finding:
+    cluster_arn: str
+    cluster_name: str
+    status: str
+    protected_by: list[Rule] = field(default_factory=list)
+    newest: Point | None = None
+    points_per_rule: dict[str, int] = field(default_factory=dict)
+    copies_per_region: dict[str, int] = field(default_factory=dict)
+    last_test: TestResult | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Report:
+    region: str
+    generated_at: datetime
+    clusters: list[Finding]
+
+    @property
+    def problem_count(self) -> int:
+        return sum(len(finding.problems) for finding in self.clusters)
+
+
+def duration(delta: timedelta) -> str:
+    """The two largest units, for people: '3d 7h', '25m 3s', '1d'."""
+    seconds = max(0, int(delta.total_seconds()))
+    parts: list[tuple[int, str]] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        amount, seconds = divmod(seconds, size)
+        if amount or parts:
+            parts.append((amount, unit))
+    return " ".join(f"{amount}{unit}" for amount, unit in parts[:2] if amount) or "0s"
+
+
+# --- calls ---------------------------------------------------------------------------------------
+
+
+def _action(client: Any, operation: str) -> str:
+    return f"{client.meta.service_model.signing_name}:{operation}"
+
+
+def _call(client: Any, operation: str, **params: Any) -> dict[str, Any]:
+    try:
+        answer: dict[str, Any] = getattr(client, xform_name(operation))(**params)
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        raise ApiError(_action(client, operation), str(details.get("Code")), str(details.get("Message"))) from error
+    return answer
+
+
+def _items(client: Any, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
+    pages = client.get_paginator(xform_name(operation)).paginate(**params, PaginationConfig={"PageSize": 100})
+    try:
+        for page in pages:
+            yield from page.get(key, [])
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        raise ApiError(_action(client, operation), str(details.get("Code")), str(details.get("Message"))) from error
+
+
+def _parallel(function: Callable[[_T], _R], items: Iterable[_T]) -> list[_R]:
+    with ThreadPoolExecutor(_WORKERS) as pool:
+        return list(pool.map(function, items))
+
+
+# --- schedules -----------------------------------------------------------------------------------
+
+
+def _selection(members: Mapping[str, Any], clusters_key: str, tags_key: str) -> Selection:
+    clusters = members.get(clusters_key) or []
+    selections = members.get(tags_key) or []
+    return Selection(
+        frozenset(str(arn) for arn in clusters),
+        tuple({str(k): str(v) for k, v in wanted.items()} for wanted in selections if isinstance(wanted, dict)),
+    )
+
+
+def parse_schedule(detail: Mapping[str, Any]) -> Rule | RestoreTest | None:
+    """A GetSchedule answer as a backup rule or a restore test; None for anyone else's schedule
+    (or an input this version does not understand)."""
+    name = f"{detail.get('GroupName', 'default')}/{detail.get('Name', '')}"
+    try:
+        document = json.loads(detail.get("Target", {}).get("Input") or "null")
+    except ValueError:
+        return None
+    if not isinstance(document, dict):
+        return None
+    try:
+        backup = document.get(contract.BACKUP_EVENT_KEY)
+        if isinstance(backup, dict):
+            member = contract.BackupInput
+            created = detail.get("CreationDate")
+            return Rule(
+                plan=str(backup[member.PLAN]),
+                rule=str(backup[member.RULE]),
+                schedule=name,
+                selection=_selection(backup, member.CLUSTERS, member.TAG_SELECTIONS),
+                max_age=timedelta(
+                    seconds=int(backup[member.INTERVAL_SECONDS]) + int(backup[member.START_WINDOW_SECONDS])
+                ),
+                copy_regions=tuple(str(copy[contract.CopyActionKey.REGION]) for copy in backup.get(member.COPIES, [])),
+                created=created.astimezone(UTC) if isinstance(created, datetime) else None,
+            )
+        test = document.get(contract.RESTORE_TEST_EVENT_KEY)
+        if isinstance(test, dict):
+            members = contract.RestoreTestInput
+            return RestoreTest(
+                test=str(test[members.TEST]),
+                schedule=name,
+                selection=_selection(test, members.CLUSTERS, members.TAG_SELECTIONS),
+            )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return None
+
+
+def read_schedules(scheduler: Any) -> tuple[list[Rule], list[RestoreTest]]:
+    # ListSchedules has no inputs: every schedule of every group is read once.
+    summaries = list(_items(scheduler, "ListSchedules", "Schedules"))
+
+    def detail(summary: dict[str, Any]) -> Rule | RestoreTest | None:
+        try:
+            answer = _call(scheduler, "GetSchedule", Name=summary["Name"], GroupName=summary["GroupName"])
+        except ApiError as error:
+            if error.code == "ResourceNotFoundException":  # deleted since the listing
+                return None
+            raise
+        return parse_schedule(answer)
+
+    parsed = _parallel(detail, summaries)
+    rules = sorted((p for p in parsed if isinstance(p, Rule)), key=lambda rule: rule.label)
+    tests = sorted((p for p in parsed if isinstance(p, RestoreTest)), key=lambda test: test.test)
+    return rules, tests
+
+
+# --- clusters and recovery points ----------------------------------------------------------------
+
+
+def _time(text: object) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _newest_first(points: Iterable[Point]) -> list[Point]:
+    oldest = datetime.min.replace(tzinfo=UTC)
+    return sorted(points, key=lambda point: point.created or oldest, reverse=True)
+
+
+def _points(client: Any, snapshot_type: str, **params: Any) -> list[Point]:
+    """The ACTIVE snapshots of one listing (CREATING or failed ones restore nothing)."""
+    return [
+        Point(
+            arn=str(s["snapshotArn"]),
+            name=str(s.get("snapshotName", "")),
+            type=snapshot_type.upper(),
+            cluster_arn=str(s.get("clusterArn", "")),
+            created=_time(s.get("snapshotCreationTime")),
+        )
+        for s in _items(client, "ListClusterSnapshots", "snapshots", snapshotType=snapshot_type, **params)
+        if s.get("status") == "ACTIVE"
+    ]
+
+
+@dataclass(frozen=True)
+class _Cluster:
+    arn: str
+    name: str
+    status: str
+    tags: Mapping[str, str]
+    points: list[Point]
+
+
+def _read_cluster(docdb: Any, summary: Mapping[str, Any], with_tags: bool) -> _Cluster | None:
+    arn = str(summary["clusterArn"])
+    try:
+        tags = _call(docdb, "ListTagsForResource", resourceArn=arn).get("tags", {}) if with_tags else {}
+    except ApiError as error:
+        if error.code == "ResourceNotFoundException":  # deleted since the listing
+            return None
+        raise
+    points = [p for kind in ("manual", "automated") for p in _points(docdb, kind, clusterArn=arn)]
+    name, status = str(summary.get("clusterName", "")), str(summary.get("status", ""))
+    return _Cluster(arn, name, status, dict(tags), _newest_first(points))
+
+
+def _copies(session: boto3.Session, region: str) -> dict[str, list[Point]]:
+    """Every manual snapshot of a copy region, by cluster: one listing serves every cluster
+    (copies keep their source's cluster ARN)."""
+    client = session.client("docdb-elastic", region_name=region, config=_CONFIG)
+    by_cluster: dict[str, list[Point]] = {}
+    for point in _points(client, "manual"):
+        by_cluster.setdefault(point.cluster_arn, []).append(point)
+    return by_cluster
+
+
+def _record_time(occurrence: str) -> datetime | None:
+    try:
+        return datetime.strptime(occurrence, _RECORD_TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _last_test(docdb: Any, points: Sequence[Point], tests: Sequence[RestoreTest], now: datetime) -> TestResult | None:
+    """The latest record of the tests on the cluster's points. Each occurrence restores the
+    newest point there is, so the newest point with a test's record holds its latest one: the
+    scan, newest first, stops once every test has been found."""
+    found: dict[str, TestResult] = {}
+    keys = {contract.restore_test_claim_key(test.test): test.test for test in tests}
+    for point in points:
+        if len(found) == len(keys):
+            break
+        try:
+            tags = _call(docdb, "ListTagsForResource", resourceArn=point.arn).get("tags", {})
+        except ApiError as error:
+            if error.code == "ResourceNotFoundException":  # deleted since the listing
+                continue
+            raise
+        for key, test in keys.items():
+            record = contract.parse_restore_test_record(str(tags.get(key, ""))) if test not in found else None
+            scheduled = _record_time(record[0]) if record else None
+            if record is None or scheduled is None:
+                continue
+            outcome, seconds = record[1], record[2]
+            abandoned = outcome == contract.RestoreTestRecord.RESTORING and now - scheduled > _ABANDONED_AFTER
+            outcome = contract.RestoreTestRecord.FAILED if abandoned else outcome
+            found[test] = TestResult(test, scheduled, outcome, seconds, abandoned)
+    return max(found.values(), key=lambda result: result.scheduled, default=None)
+
+
+# --- findings ------------------------------------------------------------------------------------
+
+
+def _staleness(rule: Rule, newest: datetime | None, now: datetime) -> str | None:
+    if newest is not None and now - newest <= rule.max_age:
+        return None
+    if newest is None and rule.created is not None and now - rule.created <= rule.max_age:
+        return None  # a new rule whose first occurrence is not overdue yet
+    allowed = f"the rule allows {duration(rule.max_age)}"
+    if newest is None:
+        return f"no recovery point of {rule.label} ({allowed})"
+    return f"newest recovery point of {rule.label} is {duration(now - newest)} old ({allowed})"
+
+
+def assess(
+    cluster: _Cluster,
+    rules: Sequence[Rule],
+    copies: Mapping[str, Mapping[str, list[Point]]],
+    last_test: TestResult | None,
+    now: datetime,
+) -> Finding:
+    """One cluster's findings: pure, from what was read."""
+    finding = Finding(cluster.arn, cluster.name, cluster.status, last_test=last_test)
+    finding.protected_by = [rule for rule in rules if rule.selection.selects(cluster.arn, cluster.tags)]
+    finding.newest = cluster.points[0] if cluster.points else None
+    for rule in finding.protected_by:
+        manual = [p for p in cluster.points if p.type == "MANUAL"]
+        times = [t for p in manual if (t := rule.scheduled_time(p.name, cluster.arn)) is not None]
+        finding.points_per_rule[rule.label] = len(times)
+        for region in rule.copy_regions:
+            there = copies.get(region, {}).get(cluster.arn, [])
+            count = sum(1 for p in there if rule.scheduled_time(p.name, cluster.arn, region) is not None)
+            finding.copies_per_region[f"{rule.label}/{region}"] = count
+        problem = _staleness(rule, max(times, default=None), now)
+        if problem:
+            finding.problems.append(problem)
+    if last_test is not None and last_test.outcome == contract.RestoreTestRecord.FAILED:
+        why = ": the run did not finish" if last_test.abandoned else ""
+        when = last_test.scheduled.strftime("%Y-%m-%d %H:%MZ")
+        finding.problems.append(f"last restore test {last_test.test} ({when}) failed{why}")
+    return finding
+
+
+def gather(session: boto3.Session, region: str) -> Report:
+    now = datetime.now(UTC)
+    docdb = session.client("docdb-elastic", region_name=region, config=_CONFIG)
+    scheduler = session.client("scheduler", region_name=region, config=_CONFIG)
+    rules, tests = read_schedules(scheduler)
+    summaries = list(_items(docdb, "ListClusters", "clusters"))
+    # Cluster tags matter only to a selection by tag.
+    with_tags = any(s.selection.tag_selections for s in (*rules, *tests))
+    clusters = [c for c in _parallel(lambda s: _read_cluster(docdb, s, with_tags), summaries) if c is not None]
+    used = {r for rule in rules for r in rule.copy_regions if any(rule.selection.selects(c.arn, c.tags) for c in clusters)}
+    copy_regions = sorted(used)
+    copies = dict(zip(copy_regions, _parallel(lambda r: _copies(session, r), copy_regions), strict=True))
+
+    def tested(cluster: _Cluster) -> TestResult | None:
+        selecting = [test for test in tests if test.selection.selects(cluster.arn, cluster.tags)]
+        return _last_test(docdb, cluster.points, selecting, now) if selecting else None
+
+    last_tests = _parallel(tested, clusters)
+    findings = [assess(c, rules, copies, t, now) for c, t in zip(clusters, last_tests, strict=True)]
+    return Report(region, now, sorted(findings, key=lambda finding: finding.cluster_name))

@@ -1,0 +1,253 @@
+"""ElasticClusterRestoreTest at synth time: a schedule whose input the handler accepts, IAM that
+deletes only the test's own clusters, validation, alarms, metrics, and cdk-nag and cfn-lint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Duration, aws_lambda
+from aws_cdk import aws_docdbelastic as docdbelastic
+from aws_cdk import aws_events as events
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks
+
+from docdb_elastic_snapshot import ElasticClusterRestoreTest, InvalidPropsError, RecoveryPointType
+from docdb_elastic_snapshot.acknowledgements import acknowledge
+from docdb_snapshot_handler import contract
+from docdb_snapshot_handler.kinds.restore_test.properties import parse_restore_test
+from docdb_snapshot_handler.parsing import Home
+from synth_support import cfn_lint, recommended_app
+
+ENV = cdk.Environment(account="123456789012", region="us-east-1")
+ORDERS = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+SUBNETS = ["subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60719"]
+GROUPS = ["sg-0a1b2c3d4e5f60718"]
+
+
+def the_issue_test(stack: cdk.Stack, topic: sns.ITopic | None = None, **overrides: Any) -> ElasticClusterRestoreTest:
+    """The restore test of issue 18's example, with a validation function."""
+    cluster = docdbelastic.CfnCluster(
+        stack, "Cluster", cluster_name="orders", admin_user_name="admin", shard_capacity=2, shard_count=1,
+        auth_type="SECRET_ARN", admin_user_password="arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
+    )  # fmt: skip
+    validate = aws_lambda.Function(
+        stack,
+        "Validate",
+        runtime=aws_lambda.Runtime.PYTHON_3_13,
+        handler="index.handler",
+        code=aws_lambda.Code.from_inline("def handler(event, context):\n    return {'ok': True}\n"),
+    )
+    props: dict[str, Any] = {
+        "schedule_expression": events.Schedule.cron(day="15", hour="5", minute="0"),
+        "clusters": [ORDERS, cluster],
+        "tags": {"backup": "gold"},
+        "subnet_ids": SUBNETS,
+        "vpc_security_group_ids": GROUPS,
+        "shard_capacity": 2,
+        "shard_instance_count": 1,
+        "validation_function": validate,
+        "validation_window": Duration.minutes(30),
+        "max_restore_time": Duration.hours(1),
+        "alarm_topic": topic,
+        **overrides,
+    }
+    return ElasticClusterRestoreTest(stack, "Drill", **props)
+
+
+def synth(stack: cdk.Stack) -> dict[str, Any]:
+    return Template.from_stack(stack).to_json()
+
+
+def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def resolve(value: Any, template: dict[str, Any]) -> Any:
+    """Fn::Join / Ref / GetAtt of a synthesized value, as the stand-in account would see them."""
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(str(resolve(part, template)) for part in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012"}.get(
+            value["Ref"], f"ref-{value['Ref']}"
+        )
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        logical, attribute = value["Fn::GetAtt"]
+        if attribute == "ClusterArn":
+            return "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/from-the-stack"
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{logical}"
+    return value
+
+
+def test_the_schedule_sends_an_input_the_handler_accepts():
+    # GIVEN the issue's restore test
+    stack = cdk.Stack(recommended_app(), "OrdersStack", env=ENV)
+    drill = the_issue_test(stack)
+    template = synth(stack)
+    # THEN one schedule invokes the provider function on the 15th at 05:00 UTC
+    (schedule,) = of_type(template, "AWS::Scheduler::Schedule").values()
+    props = schedule["Properties"]
+    assert props["ScheduleExpression"] == "cron(0 5 15 * ? *)" and props["ScheduleExpressionTimezone"] == "Etc/UTC"
+    assert props["Target"]["RetryPolicy"]["MaximumEventAgeInSeconds"] == contract.RESTORE_TEST_START_WINDOW_SECONDS
+    # AND its input, once EventBridge fills in the time, is what the handler parses, unchanged
+    text = resolve(props["Target"]["Input"], template).replace("<aws.scheduler.scheduled-time>", "2026-12-15T05:00:00Z")
+    payload = json.loads(text)[contract.RESTORE_TEST_EVENT_KEY]
+    occurrence = parse_restore_test(payload, Home("aws", "us-east-1", "123456789012"))
+    assert occurrence.test == drill.restore_test_name == "OrdersStack-Drill"
+    assert occurrence.clusters == (ORDERS, "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/from-the-stack")
+    assert occurrence.tag_selections == ({"backup": "gold"},)
+    assert (occurrence.subnet_ids, occurrence.vpc_security_group_ids) == (tuple(SUBNETS), tuple(GROUPS))
+    assert (occurrence.shard_capacity, occurrence.shard_instance_count) == (2, 1)
+    assert occurrence.validation_window_seconds == 1800
+    assert occurrence.recovery_point_types == ("MANUAL", "AUTOMATED")
+    validate = stack.get_logical_id(stack.node.find_child("Validate").node.default_child)
+    assert occurrence.validation_function == f"arn:aws:lambda:us-east-1:123456789012:function:{validate}"
+
+
+def policy_of_the_test(template: dict[str, Any]) -> list[dict[str, Any]]:
+    (policy,) = [
+        p
+        for key, p in of_type(template, "AWS::IAM::Policy").items()
+        if key.startswith("Drill") and "SchedulerRole" not in key
+    ]
+    return list(policy["Properties"]["PolicyDocument"]["Statement"])
+
+
+def test_iam_deletes_only_the_tests_clusters_and_tags_recovery_points_with_its_record_only():
+    # GIVEN the issue's restore test
+    stack = cdk.Stack(recommended_app(), "OrdersStack", env=ENV)
+    drill = the_issue_test(stack)
+    statements = policy_of_the_test(synth(stack))
+
+    def with_action(action: str) -> list[dict[str, Any]]:
+        return [s for s in statements if action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
+
+    # THEN DeleteCluster is granted only under the test's tag
+    (delete,) = with_action("docdb-elastic:DeleteCluster")
+    assert delete["Condition"] == {
+        "StringEquals": {f"aws:ResourceTag/{contract.RESTORE_TEST_TAG_KEY}": drill.restore_test_name}
+    }
+    # AND TagResource (on recovery points) only for the record's one key
+    (tag,) = with_action("docdb-elastic:TagResource")
+    assert tag["Condition"] == {
+        "ForAllValues:StringEquals": {"aws:TagKeys": [contract.restore_test_claim_key(drill.restore_test_name)]}
+    }
+    # AND the validation function may be invoked, and nothing else of Lambda but the continuation
+    (invoke,) = with_action("lambda:InvokeFunction")
+    validate = stack.node.find_child("Validate").node.default_child
+    assert invoke["Resource"] == {"Fn::GetAtt": [stack.get_logical_id(validate), "Arn"]}
+
+
+def test_every_broken_rule_is_reported_at_once_naming_its_field():
+    stack = cdk.Stack(recommended_app(), "OrdersStack", env=ENV)
+    with pytest.raises(InvalidPropsError) as raised:
+        ElasticClusterRestoreTest(
+            stack,
+            "Drill",
+            schedule_expression=events.Schedule.rate(Duration.hours(6)),
+            clusters=["arn:aws:docdb-elastic:eu-west-1:123456789012:cluster/elsewhere"],
+            subnet_ids=["subnet-x"],
+            vpc_security_group_ids=[],
+            shard_capacity=3,
+            shard_instance_count=17,
+            kms_key_id="not a key",
+            validation_window=Duration.hours(25),
+            recovery_point_types=["WEEKLY"],
+            max_restore_time=Duration.seconds(10),
+            restore_test_name="9lives",
+        )
+    fields = {error.split(":")[0].split("[")[0] for error in raised.value.errors}
+    assert fields == {
+        "clusters",
+        "restore_test_name",
+        "schedule_expression",
+        "subnet_ids",
+        "vpc_security_group_ids",
+        "shard_capacity",
+        "shard_instance_count",
+        "kms_key_id",
+        "validation_window",
+        "recovery_point_types",
+        "max_restore_time",
+    }
+    # AND nothing was added to the stack
+    assert stack.node.find_child("Drill").node.children == []
+
+
+def test_a_test_without_clusters_or_tags_is_refused():
+    stack = cdk.Stack(recommended_app(), "OrdersStack", env=ENV)
+    with pytest.raises(InvalidPropsError, match="give clusters or tags"):
+        ElasticClusterRestoreTest(
+            stack,
+            "Drill",
+            schedule_expression=events.Schedule.cron(day="1", hour="5", minute="0"),
+            subnet_ids=SUBNETS,
+            vpc_security_group_ids=GROUPS,
+        )
+
+
+def test_alarms_and_metrics():
+    # GIVEN the issue's test with an alarm topic
+    stack = cdk.Stack(recommended_app(), "OrdersStack", env=ENV)
+    drill = the_issue_test(stack, sns.Topic(stack, "Topic", enforce_ssl=True))
+    alarms = of_type(synth(stack), "AWS::CloudWatch::Alarm")
+    # THEN a failed test alarms at once, and a restore slower than an hour does too
+    by_metric = {a["Properties"]["MetricName"]: a["Properties"] for a in alarms.values()}
+    assert set(by_metric) == {contract.RestoreTestMetric.FAILED, contract.RestoreTestMetric.RESTORE_SECONDS}
+    failed = by_metric[contract.RestoreTestMetric.FAILED]
+    assert failed["Dimensions"] == [{"Name": "RestoreTest", "Value": "OrdersStack-Drill"}]
+    assert failed["Threshold"] == 1 and failed["TreatMissingData"] == "notBreaching"
+    slow = by_metric[contract.RestoreTestMetric.RESTORE_SECONDS]
+    assert slow["Threshold"] == 3600 and slow["Statistic"] == "Maximum"
+    assert all(a["Properties"]["AlarmActions"] for a in alarms.values())
+    assert len(drill.alarms) == 2
+    # AND the metric methods follow the L2 convention, per cluster or over the test
+    per_cluster = drill.metric_recovery_point_age("orders")
+    assert per_cluster.dimensions == {"Cluster": "orders"} and per_cluster.statistic == "Maximum"
+    assert drill.metric_restore_tests_succeeded().dimensions == {"RestoreTest": "OrdersStack-Drill"}
+    assert drill.metric_restore_tests_failed(period=Duration.days(1)).period.to_seconds() == 86400
+
+
+def test_only_manual_points_and_no_alarm_without_a_topic():
+    stack = cdk.Stack(recommended_app(), "OrdersStack", env=ENV)
+    the_issue_test(stack, recovery_point_types=[RecoveryPointType.MANUAL], validation_function=None)
+    template = synth(stack)
+    assert of_type(template, "AWS::CloudWatch::Alarm") == {}
+    (schedule,) = of_type(template, "AWS::Scheduler::Schedule").values()
+    text = resolve(schedule["Properties"]["Target"]["Input"], template)
+    payload = json.loads(text)[contract.RESTORE_TEST_EVENT_KEY]
+    assert payload["RecoveryPointTypes"] == ["MANUAL"] and "ValidationFunction" not in payload
+
+
+def test_a_users_app_with_a_restore_test_passes_cdk_nag_and_cfn_lint(tmp_path: Path):
+    for env in (None, ENV):
+        outdir = tmp_path / ("agnostic" if env is None else "pinned")
+        app = recommended_app(outdir=str(outdir))
+        stack = cdk.Stack(app, "OrdersStack", env=env)
+        the_issue_test(stack, sns.Topic(stack, "Topic", enforce_ssl=True))
+        # The example's validation function is the user's, not the library's.
+        validate = stack.node.find_child("Validate")
+        for scope, rule in (
+            (
+                validate.node.find_child("ServiceRole"),
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            ),
+            (validate, "AwsSolutions-L1"),
+        ):
+            for resource in scope.node.find_all():
+                acknowledge(resource, rule, "the example's validation function is the user's, not the library's")
+        pack = AwsSolutionsChecks(app)
+        cdk.Validations.of(app).add_plugins(pack)
+        app.synth()
+        report = pack.validate_scope(app)
+        assert report.success, [
+            (v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations
+        ]
+        files = [str(p) for p in outdir.glob("*.template.json")]
+        result = cfn_lint(files)
+        assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
