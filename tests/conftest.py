@@ -12,6 +12,7 @@ import pytest
 
 from docdb_snapshot_handler import entrypoint
 from standins.docdb_elastic import REGION, DocDbElasticStandIn, StandInServer, cluster_arn_for
+from standins.lambda_service import LambdaStandIn
 from standins.response_receiver import ResponseReceiver
 from synth_support import cdk_synth
 
@@ -104,3 +105,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if str(Path(str(item.path)).relative_to(root)).startswith(SLOW):
             item.add_marker(pytest.mark.slow)
+
+
+# Each continued invocation gets 20 s, 15 s of which are kept for the answer: 5 s of waiting.
+CONTINUED_INVOCATION_SECONDS = 20.0
+
+
+@pytest.fixture
+def lambda_service(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[LambdaStandIn]:
+    """The Lambda Invoke API: each continuation runs like Lambda runs it, in a fresh process."""
+    with LambdaStandIn(
+        Path(__file__).resolve().parent.parent / "lambda",
+        "docdb_snapshot_handler.entrypoint.handler",
+        {},
+        CONTINUED_INVOCATION_SECONDS,
+    ) as service:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", service.endpoint)
+        service.env = {"AWS_ENDPOINT_URL_LAMBDA": service.endpoint}
+        entrypoint._lambda_client = None  # a client made by an earlier test points elsewhere
+        yield service
+        entrypoint._lambda_client = None

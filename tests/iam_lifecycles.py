@@ -5,9 +5,11 @@ the stand-in's account and region."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import aws_cdk as cdk
@@ -476,3 +478,10 @@ def synth(lifecycle: Lifecycle) -> dict[str, Any]:
     stack = cdk.Stack(recommended_app(), "IamStack", env=ENV)
     lifecycle.build(stack)
     return Template.from_stack(stack).to_json()
+
+
+def schedule_input(template: dict[str, Any], scheduled: datetime) -> dict[str, Any]:
+    """What the template's one schedule delivers at `scheduled`, as EventBridge Scheduler fills it in."""
+    (schedule,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    text = resolve(template, schedule["Properties"]["Target"]["Input"])
+    return dict(json.loads(text.replace("<aws.scheduler.scheduled-time>", scheduled.strftime("%Y-%m-%dT%H:%M:%SZ"))))

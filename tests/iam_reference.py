@@ -55,3 +55,28 @@ def grants(template_statements: list[dict[str, Any]], action: str) -> list[dict[
 
 def allowed(template_statements: list[dict[str, Any]], action: str, arn: str) -> bool:
     return any(fnmatch.fnmatchcase(arn, r) for s in grants(template_statements, action) for r in s["Resource"])
+
+
+def conditions_met(statement: dict[str, Any], tags: dict[str, str], tag_keys: tuple[str, ...] = ()) -> bool:
+    """The conditions the scheduled constructs' docdb-elastic statements carry, evaluated as IAM
+    would: StringEquals on aws:ResourceTag/* (the resource's tags at the time of the call) and
+    ForAllValues:StringEquals on aws:TagKeys (the keys a TagResource request sets)."""
+    condition = statement.get("Condition", {})
+    assert set(condition) <= {"StringEquals", "ForAllValues:StringEquals"}, condition
+    wanted = condition.get("StringEquals", {})
+    assert all(key.startswith("aws:ResourceTag/") for key in wanted), wanted
+    keys = condition.get("ForAllValues:StringEquals", {})
+    assert set(keys) <= {"aws:TagKeys"}, keys
+    return all(tags.get(key.removeprefix("aws:ResourceTag/")) == value for key, value in wanted.items()) and all(
+        key in keys["aws:TagKeys"] for key in tag_keys if keys
+    )
+
+
+def allowed_with_tags(
+    granted: list[dict[str, Any]], action: str, arn: str, tags: dict[str, str], tag_keys: tuple[str, ...] = ()
+) -> bool:
+    return any(
+        re.fullmatch(re.escape(r).replace(r"\*", ".*"), arn) and conditions_met(s, tags, tag_keys)
+        for s in grants(granted, action)
+        for r in s["Resource"]
+    )

@@ -21,6 +21,8 @@ from docdb_elastic_snapshot.acknowledgements import acknowledge
 from docdb_snapshot_handler import contract
 from docdb_snapshot_handler.kinds.restore_test.properties import parse_restore_test
 from docdb_snapshot_handler.parsing import Home
+from iam_lifecycles import resolve
+from standins.docdb_elastic import cluster_arn_for
 from synth_support import cfn_lint, recommended_app
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
@@ -67,23 +69,6 @@ def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
 
 
-def resolve(value: Any, template: dict[str, Any]) -> Any:
-    """Fn::Join / Ref / GetAtt of a synthesized value, as the stand-in account would see them."""
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(str(resolve(part, template)) for part in parts)
-    if isinstance(value, dict) and "Ref" in value:
-        return {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012"}.get(
-            value["Ref"], f"ref-{value['Ref']}"
-        )
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        logical, attribute = value["Fn::GetAtt"]
-        if attribute == "ClusterArn":
-            return "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/from-the-stack"
-        return f"arn:aws:lambda:us-east-1:123456789012:function:{logical}"
-    return value
-
-
 def test_the_schedule_sends_an_input_the_handler_accepts():
     # GIVEN the issue's restore test
     stack = cdk.Stack(recommended_app(), "OrdersStack", env=ENV)
@@ -95,18 +80,19 @@ def test_the_schedule_sends_an_input_the_handler_accepts():
     assert props["ScheduleExpression"] == "cron(0 5 15 * ? *)" and props["ScheduleExpressionTimezone"] == "Etc/UTC"
     assert props["Target"]["RetryPolicy"]["MaximumEventAgeInSeconds"] == contract.RESTORE_TEST_START_WINDOW_SECONDS
     # AND its input, once EventBridge fills in the time, is what the handler parses, unchanged
-    text = resolve(props["Target"]["Input"], template).replace("<aws.scheduler.scheduled-time>", "2026-12-15T05:00:00Z")
+    text = resolve(template, props["Target"]["Input"]).replace("<aws.scheduler.scheduled-time>", "2026-12-15T05:00:00Z")
     payload = json.loads(text)[contract.RESTORE_TEST_EVENT_KEY]
     occurrence = parse_restore_test(payload, Home("aws", "us-east-1", "123456789012"))
     assert occurrence.test == drill.restore_test_name == "OrdersStack-Drill"
-    assert occurrence.clusters == (ORDERS, "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/from-the-stack")
+    assert occurrence.clusters == (ORDERS, cluster_arn_for("orders"))
     assert occurrence.tag_selections == ({"backup": "gold"},)
     assert (occurrence.subnet_ids, occurrence.vpc_security_group_ids) == (tuple(SUBNETS), tuple(GROUPS))
     assert (occurrence.shard_capacity, occurrence.shard_instance_count) == (2, 1)
     assert occurrence.validation_window_seconds == 1800
     assert occurrence.recovery_point_types == ("MANUAL", "AUTOMATED")
     validate = stack.get_logical_id(stack.node.find_child("Validate").node.default_child)
-    assert occurrence.validation_function == f"arn:aws:lambda:us-east-1:123456789012:function:{validate}"
+    assert occurrence.validation_function is not None
+    assert {"Fn::GetAtt": [validate, "Arn"]} in props["Target"]["Input"]["Fn::Join"][1]
 
 
 def policy_of_the_test(template: dict[str, Any]) -> list[dict[str, Any]]:
@@ -219,7 +205,7 @@ def test_only_manual_points_and_no_alarm_without_a_topic():
     template = synth(stack)
     assert of_type(template, "AWS::CloudWatch::Alarm") == {}
     (schedule,) = of_type(template, "AWS::Scheduler::Schedule").values()
-    text = resolve(schedule["Properties"]["Target"]["Input"], template)
+    text = resolve(template, schedule["Properties"]["Target"]["Input"])
     payload = json.loads(text)[contract.RESTORE_TEST_EVENT_KEY]
     assert payload["RecoveryPointTypes"] == ["MANUAL"] and "ValidationFunction" not in payload
 

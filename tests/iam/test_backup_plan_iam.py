@@ -6,8 +6,6 @@ permission table decides; nothing is granted that no occurrence called."""
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,8 +18,8 @@ from aws_cdk.assertions import Template
 from docdb_elastic_snapshot import ElasticClusterBackupPlan, ElasticClusterBackupRule, ElasticClusterCopyAction
 from docdb_elastic_snapshot.permissions import OPERATIONS, PROVIDER_GRANTS, SERVICE, Scope
 from docdb_snapshot_handler import contract, entrypoint
-from iam_lifecycles import ENV, resolve, statements
-from iam_reference import grants, resource_types, type_of
+from iam_lifecycles import ENV, schedule_input, statements
+from iam_reference import allowed_with_tags, grants, resource_types, type_of
 from standins.docdb_elastic import ACCOUNT, REGION, DocDbElasticStandIn, cluster_arn_for
 from standins.lambda_context import FakeLambdaContext
 from synth_support import recommended_app
@@ -52,30 +50,6 @@ def plan_stack() -> tuple[dict[str, Any], cdk.Stack]:
     plan.add_selection("Orders", clusters=[cluster])
     plan.add_selection("Gold", tags={"backup": "gold"})
     return Template.from_stack(stack).to_json(), stack
-
-
-def schedule_input(template: dict[str, Any], scheduled: datetime) -> dict[str, Any]:
-    (schedule,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
-    text = resolve(template, schedule["Properties"]["Target"]["Input"])
-    return dict(json.loads(text.replace("<aws.scheduler.scheduled-time>", scheduled.strftime("%Y-%m-%dT%H:%M:%SZ"))))
-
-
-def conditions_met(statement: dict[str, Any], tags: dict[str, str]) -> bool:
-    """StringEquals on aws:ResourceTag/* (the only conditions the plan's docdb-elastic statements
-    carry), evaluated on the resource's tags at the time of the call."""
-    condition = statement.get("Condition", {})
-    assert set(condition) <= {"StringEquals"}, condition
-    wanted = condition.get("StringEquals", {})
-    assert all(key.startswith("aws:ResourceTag/") for key in wanted), wanted
-    return all(tags.get(key.removeprefix("aws:ResourceTag/")) == value for key, value in wanted.items())
-
-
-def allowed_with_tags(granted: list[dict[str, Any]], action: str, arn: str, tags: dict[str, str]) -> bool:
-    return any(
-        re.fullmatch(re.escape(r).replace(r"\*", ".*"), arn) and conditions_met(s, tags)
-        for s in grants(granted, action)
-        for r in s["Resource"]
-    )
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import CfnElement, Stack, aws_lambda
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
@@ -24,6 +25,7 @@ from docdb_elastic_snapshot import (
     ElasticClusterBackupPlan,
     ElasticClusterBackupRule,
     ElasticClusterCopyAction,
+    ElasticClusterRestoreTest,
     ElasticClusterSnapshot,
     ProviderOptions,
     SnapshotProvider,
@@ -149,3 +151,24 @@ def test_a_backup_plan_adds_no_finding(tmp_path: Path):
     app.synth()
     # WHEN checkov scans it, THEN nothing of the plan fails a check
     assert failed_ids(checkov(tmp_path / "PlanStack.template.json"), logical_ids(plan)) == set()
+
+
+def test_a_restore_test_adds_no_finding(tmp_path: Path):
+    # GIVEN a stack with a restore test (selection by ARN and tag, a validation function, alarms)
+    app = recommended_app(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "DrillStack", env=cdk.Environment(account="111111111111", region="us-east-1"))
+    drill = ElasticClusterRestoreTest(
+        stack,
+        "Drill",
+        schedule_expression=events.Schedule.cron(day="15", hour="5", minute="0"),
+        clusters=[CLUSTER],
+        tags={"backup": "gold"},
+        subnet_ids=["subnet-0a1b2c3d4e5f60718"],
+        vpc_security_group_ids=["sg-0a1b2c3d4e5f60718"],
+        validation_function=aws_lambda.Function.from_function_name(stack, "Validate", "validate-orders"),
+        max_restore_time=cdk.Duration.hours(1),
+        alarm_topic=sns.Topic(stack, "Alarms", enforce_ssl=True, master_key=kms.Key(stack, "TopicKey")),
+    )
+    app.synth()
+    # WHEN checkov scans it, THEN nothing of the restore test fails a check
+    assert failed_ids(checkov(tmp_path / "DrillStack.template.json"), logical_ids(drill)) == set()

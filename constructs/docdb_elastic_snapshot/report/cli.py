@@ -105,10 +105,8 @@ def _report(region: str | None, profile: str | None, as_json: bool) -> int:
         return _fail(NO_CREDENTIALS)
     except _UNREACHABLE as error:
         where = error.kwargs.get("endpoint_url", "the AWS endpoint")
-        return _fail(
-            f"could not reach {where} ({error}). Check the network, the region, a proxy (HTTPS_PROXY) and "
-            "any AWS_ENDPOINT_URL settings"
-        )
+        what = f"no answer in time from {where}" if isinstance(error, ReadTimeoutError) else f"could not reach {where}"
+        return _fail(f"{what}. Check the network, the region, a proxy (HTTPS_PROXY) and any AWS_ENDPOINT_URL settings")
     except BotoCoreError as error:
         return _fail(f"the report could not be made ({error})")
     console = Console()

@@ -303,10 +303,9 @@ def _read_cluster(docdb: Any, summary: Mapping[str, Any], with_tags: bool) -> _C
     return _Cluster(arn, name, status, dict(tags), _newest_first(points))
 
 
-def _copies(session: boto3.Session, region: str) -> dict[str, list[Point]]:
+def _copies(client: Any) -> dict[str, list[Point]]:
     """Every manual snapshot of a copy region, by cluster: one listing serves every cluster
     (copies keep their source's cluster ARN)."""
-    client = session.client("docdb-elastic", region_name=region, config=_CONFIG)
     by_cluster: dict[str, list[Point]] = {}
     for point in _points(client, "manual"):
         by_cluster.setdefault(point.cluster_arn, []).append(point)
@@ -347,6 +346,10 @@ def _last_test(docdb: Any, points: Sequence[Point], tests: Sequence[RestoreTest]
     return max(found.values(), key=lambda result: result.scheduled, default=None)
 
 
+def _selects(schedule: Rule | RestoreTest, cluster: _Cluster) -> bool:
+    return schedule.selection.selects(cluster.arn, cluster.tags)
+
+
 # --- findings ------------------------------------------------------------------------------------
 
 
@@ -370,10 +373,10 @@ def assess(
 ) -> Finding:
     """One cluster's findings: pure, from what was read."""
     finding = Finding(cluster.arn, cluster.name, cluster.status, last_test=last_test)
-    finding.protected_by = [rule for rule in rules if rule.selection.selects(cluster.arn, cluster.tags)]
+    finding.protected_by = [rule for rule in rules if _selects(rule, cluster)]
     finding.newest = cluster.points[0] if cluster.points else None
+    manual = [p for p in cluster.points if p.type == "MANUAL"]
     for rule in finding.protected_by:
-        manual = [p for p in cluster.points if p.type == "MANUAL"]
         times = [t for p in manual if (t := rule.scheduled_time(p.name, cluster.arn)) is not None]
         finding.points_per_rule[rule.label] = len(times)
         for region in rule.copy_regions:
@@ -397,14 +400,19 @@ def gather(session: boto3.Session, region: str) -> Report:
     rules, tests = read_schedules(scheduler)
     summaries = list(_items(docdb, "ListClusters", "clusters"))
     # Cluster tags matter only to a selection by tag.
-    with_tags = any(s.selection.tag_selections for s in (*rules, *tests))
+    selections = [rule.selection for rule in rules] + [test.selection for test in tests]
+    with_tags = any(selection.tag_selections for selection in selections)
     clusters = [c for c in _parallel(lambda s: _read_cluster(docdb, s, with_tags), summaries) if c is not None]
-    used = {r for rule in rules for r in rule.copy_regions if any(rule.selection.selects(c.arn, c.tags) for c in clusters)}
-    copy_regions = sorted(used)
-    copies = dict(zip(copy_regions, _parallel(lambda r: _copies(session, r), copy_regions), strict=True))
+    # Only the regions a rule copies the report's clusters to are listed.
+    copy_regions = sorted(
+        {region for rule in rules if any(_selects(rule, c) for c in clusters) for region in rule.copy_regions}
+    )
+    # Clients are made here: a boto3 session is not safe to share between threads, its clients are.
+    regional = [session.client("docdb-elastic", region_name=r, config=_CONFIG) for r in copy_regions]
+    copies = dict(zip(copy_regions, _parallel(_copies, regional), strict=True))
 
     def tested(cluster: _Cluster) -> TestResult | None:
-        selecting = [test for test in tests if test.selection.selects(cluster.arn, cluster.tags)]
+        selecting = [test for test in tests if _selects(test, cluster)]
         return _last_test(docdb, cluster.points, selecting, now) if selecting else None
 
     last_tests = _parallel(tested, clusters)

@@ -1,0 +1,158 @@
+"""A restore test's IAM against what its occurrences really call (the stand-ins record every call)
+and against the Service Authorization Reference: every call is allowed on the ARN it names with
+the conditions it meets (the resource's tags at the time of the call, the tag keys a TagResource
+sets), on every resource type the reference requires; each dependent action is granted as the
+permission table decides; nothing is granted that no occurrence called; and the test can delete
+no cluster it did not make."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+import time_machine
+from aws_cdk import aws_docdbelastic as docdbelastic
+from aws_cdk import aws_events as events
+from aws_cdk import aws_lambda
+from aws_cdk.assertions import Template
+
+from docdb_elastic_snapshot import ElasticClusterRestoreTest
+from docdb_elastic_snapshot.permissions import OPERATIONS, PROVIDER_GRANTS, SERVICE, Scope
+from docdb_snapshot_handler import contract, entrypoint
+from iam_lifecycles import ENV, schedule_input, statements
+from iam_reference import allowed_with_tags, grants, resource_types, type_of
+from standins.docdb_elastic import ACCOUNT, REGION, DocDbElasticStandIn, cluster_arn_for
+from standins.lambda_context import FakeLambdaContext
+from synth_support import recommended_app
+
+TEST = "IamStack-Drill"
+AT = datetime(2026, 12, 15, 5, 0, tzinfo=UTC)
+
+
+def drill_stack() -> dict[str, Any]:
+    stack = cdk.Stack(recommended_app(), "IamStack", env=ENV)
+    cluster = docdbelastic.CfnCluster(
+        stack, "Cluster", cluster_name="orders", admin_user_name="admin", shard_capacity=2, shard_count=1,
+        auth_type="PLAIN_TEXT", admin_user_password="{{resolve:secretsmanager:pw}}",
+    )  # fmt: skip
+    validate = aws_lambda.Function(
+        stack,
+        "Validate",
+        runtime=aws_lambda.Runtime.PYTHON_3_13,
+        handler="index.handler",
+        code=aws_lambda.Code.from_inline("def handler(event, context):\n    return {}\n"),
+    )
+    ElasticClusterRestoreTest(
+        stack,
+        "Drill",
+        schedule_expression=events.Schedule.cron(day="15", hour="5", minute="0"),
+        clusters=[cluster],
+        tags={"backup": "gold"},
+        subnet_ids=["subnet-0a1b2c3d4e5f60718"],
+        vpc_security_group_ids=["sg-0a1b2c3d4e5f60718"],
+        validation_function=validate,
+    )
+    return Template.from_stack(stack).to_json()
+
+
+@pytest.fixture
+def played(
+    docdb: DocDbElasticStandIn, quick_polls: None, lambda_service: Any
+) -> tuple[dict[str, Any], list[tuple[Any, dict[str, str]]]]:
+    """Three monthly occurrences (the second redelivered; the first one's run dies and the next
+    sweeps its cluster), every call with the tags its resource had when it was made."""
+    template = drill_stack()
+    lambda_service.functions[FakeLambdaContext.invoked_function_arn] = lambda event: {"ok": True}
+    docdb.restore_delay = 0.2
+    docdb.delete_delay = 60.0  # deleted clusters stay listed (DELETING) with their tags
+    for name, tags in (("orders", {}), ("billing", {"backup": "gold"}), ("untagged", {})):
+        arn = docdb.add_cluster(name, tags=tags)
+        docdb.add_snapshot(arn, f"{name}-manual")
+        docdb.add_snapshot(arn, f"rds:{name}-automated", snapshot_type="AUTOMATED")
+    calls: list[tuple[Any, dict[str, str]]] = []
+    for month, deliveries in ((0, 1), (1, 2), (2, 1)):
+        scheduled = AT + timedelta(days=31 * month)
+        for _ in range(deliveries):
+            docdb.reset_calls()
+            before = {
+                **{c.arn: dict(c.tags) for c in docdb.clusters.values()},
+                **{s.arn: dict(s.tags) for s in docdb.snapshots.values()},
+            }
+            budget = 20.0 if month == 0 else 900.0  # the first run cannot continue: it dies
+            lambda_service.refuse_with = (500, "ServiceException") if month == 0 else None
+            with time_machine.travel(scheduled + timedelta(minutes=1), tick=True):
+                try:
+                    entrypoint.handler(schedule_input(template, scheduled), FakeLambdaContext(budget))
+                except Exception:
+                    assert month == 0
+            after = {c.arn: dict(c.tags) for c in docdb.clusters.values()}
+            for call in docdb.calls:
+                arn = call.params.get("snapshotArn") or call.params.get("resourceArn") or call.params.get("clusterArn")
+                if call.operation == "RestoreClusterFromSnapshot":
+                    arn = call.params["snapshotArn"]
+                # a cluster restored during the delivery: tagged in its restore request
+                calls.append((call, before.get(arn, after.get(arn, {})) if arn else {}))
+            if month == 0:
+                time.sleep(0.3)  # the abandoned restore becomes ACTIVE before the next month
+    return template, calls
+
+
+def test_every_call_of_the_tests_occurrences_is_granted_with_the_conditions_it_meets(played):
+    template, calls = played
+    granted = statements(template)
+    called = {call.operation for call, _ in calls}
+    assert {"RestoreClusterFromSnapshot", "DeleteCluster", "TagResource", "ListTagsForResource", "GetCluster"} <= called
+    for call, tags in calls:
+        action = f"{SERVICE}:{call.operation}"
+        types = resource_types(call.operation)
+        if not types:
+            assert any("*" in s["Resource"] for s in grants(granted, action)), action
+            continue
+        arn = call.params.get("snapshotArn") or call.params.get("resourceArn") or call.params["clusterArn"]
+        keys = tuple(call.params.get("tags", {})) if call.operation == "TagResource" else ()
+        assert allowed_with_tags(granted, action, arn, tags, keys), (action, arn, tags, keys)
+        if call.operation == "RestoreClusterFromSnapshot":
+            # the new cluster's side: tagged in the request
+            new = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster/new"
+            assert allowed_with_tags(granted, action, new, {}), action
+        resources = {r for s in grants(granted, action) for r in s["Resource"]}
+        assert "*" not in resources, action
+        for name, entry in types.items():
+            if entry["required"]:
+                assert any(type_of(r) == name for r in resources), (action, name, resources)
+
+
+def test_the_test_can_delete_no_cluster_it_did_not_make_nor_tag_anything_else(played):
+    template, calls = played
+    granted = statements(template)
+    # THEN its temporary clusters were deleted (two swept, then two a month), each carrying its tag
+    deletions = [tags for call, tags in calls if call.operation == "DeleteCluster"]
+    assert len(deletions) == 6 and all(tags.get(contract.RESTORE_TEST_TAG_KEY) == TEST for tags in deletions)
+    # AND it may not delete any other cluster, nor set any other tag on a recovery point
+    delete = f"{SERVICE}:DeleteCluster"
+    for arn in (cluster_arn_for("orders"), cluster_arn_for("untagged")):
+        assert not allowed_with_tags(granted, delete, arn, {})
+        assert not allowed_with_tags(granted, delete, arn, {contract.RESTORE_TEST_TAG_KEY: "Other-Drill"})
+    point = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster-snapshot/someone"
+    tag = f"{SERVICE}:TagResource"
+    assert allowed_with_tags(granted, tag, point, {}, (contract.restore_test_claim_key(TEST),))
+    assert not allowed_with_tags(granted, tag, point, {}, ("backup",))
+    assert not allowed_with_tags(granted, tag, point, {}, (contract.restore_test_claim_key("Other-Drill"),))
+
+
+def test_the_dependent_actions_are_the_tables_and_nothing_is_granted_that_no_occurrence_called(played):
+    template, calls = played
+    granted = statements(template)
+    called = {call.operation for call, _ in calls}
+    justified = set(PROVIDER_GRANTS) | {"lambda:InvokeFunction"}
+    for operation in called:
+        justified.add(OPERATIONS[operation].action)
+        for action, decision in OPERATIONS[operation].decided().items():
+            if decision.scope is Scope.NOT_NEEDED:
+                continue
+            justified.add(action)
+            assert grants(granted, action), f"{operation} needs {action} ({decision.scope.name})"
+    assert {a for s in granted for a in s["Action"]} - justified == set()
