@@ -1,0 +1,455 @@
+"""The recovery report (`docdb-elastic-backup report`), run in-process and as the installed console
+script, against the stand-ins: a real boto3 reads the docdb-elastic and Scheduler stand-ins, whose
+schedules carry the inputs our constructs write."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+
+from docdb_elastic_snapshot.report import cli, gather
+from docdb_snapshot_handler import contract
+from standins.docdb_elastic import DocDbElasticStandIn, Fault
+from standins.scheduler import SchedulerStandIn
+
+PLAN = "OrdersStack-Plan"
+TEST = "OrdersStack-Drill"
+DAY = 24 * 60 * 60
+# The stand-in's snapshots are created from 2026-11-28T07:00:01Z on, a second apart.
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+TODAY = datetime(2026, 11, 28, 5, 0, tzinfo=UTC)
+NO_CREDENTIALS = (
+    "No AWS credentials found: configure them (aws configure, AWS_PROFILE, or environment variables) and run again"
+)
+
+
+def backup_input(
+    rule: str = "daily",
+    clusters: tuple[str, ...] = (),
+    tags: dict[str, str] | None = None,
+    copies: tuple[str, ...] = (),
+    interval: int = DAY,
+) -> dict[str, Any]:
+    """A rule's schedule input, as ElasticClusterBackupPlan writes it."""
+    member, copy = contract.BackupInput, contract.CopyActionKey
+    return {
+        contract.BACKUP_EVENT_KEY: {
+            member.VERSION: contract.BACKUP_INPUT_VERSION,
+            member.PLAN: PLAN,
+            member.RULE: rule,
+            member.SCHEDULED_TIME: "<aws.scheduler.scheduled-time>",
+            member.START_WINDOW_SECONDS: 3600,
+            member.INTERVAL_SECONDS: interval,
+            member.DELETE_AFTER_SECONDS: 35 * DAY,
+            member.COPIES: [{copy.REGION: region, copy.DELETE_AFTER_SECONDS: 35 * DAY} for region in copies],
+            member.CLUSTERS: list(clusters),
+            member.TAG_SELECTIONS: [tags] if tags else [],
+        }
+    }
+
+
+def restore_test_input(tags: dict[str, str]) -> dict[str, Any]:
+    member = contract.RestoreTestInput
+    return {
+        contract.RESTORE_TEST_EVENT_KEY: {
+            member.VERSION: contract.RESTORE_TEST_INPUT_VERSION,
+            member.TEST: TEST,
+            member.SCHEDULED_TIME: "<aws.scheduler.scheduled-time>",
+            member.CLUSTERS: [],
+            member.TAG_SELECTIONS: [tags],
+            member.SUBNET_IDS: ["subnet-0a1b2c3d4e5f60718"],
+            member.VPC_SECURITY_GROUP_IDS: ["sg-0a1b2c3d4e5f60718"],
+            member.RECOVERY_POINT_TYPES: ["MANUAL", "AUTOMATED"],
+            member.VALIDATION_WINDOW_SECONDS: 0,
+        }
+    }
+
+
+def recovery_point(
+    docdb: DocDbElasticStandIn,
+    cluster_arn: str,
+    scheduled: datetime,
+    rule: str = "daily",
+    region: str | None = None,
+    tags: dict[str, str] | None = None,
+) -> str:
+    """A rule's recovery point of a cluster (or its copy to `region`), named as the handler names it."""
+    name = contract.recovery_point_name(PLAN, rule, scheduled, cluster_arn, region)
+    return docdb.add_snapshot(cluster_arn, name, tags=tags, region=region)
+
+
+def record(scheduled: datetime, outcome: str, seconds: int | None = None) -> dict[str, str]:
+    return {contract.restore_test_claim_key(TEST): contract.restore_test_record(scheduled, outcome, seconds)}
+
+
+def run(*args: str) -> int:
+    with time_machine.travel(NOW, tick=False):
+        return cli.main(["report", "--region", "us-east-1", *args])
+
+
+def report_json(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any], str]:
+    code = run("--json")
+    out = capsys.readouterr()
+    return code, json.loads(out.out), out.err
+
+
+def by_name(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {cluster["clusterName"]: cluster for cluster in document["clusters"]}
+
+
+def test_a_protected_cluster_with_fresh_recovery_points_is_healthy(docdb, scheduler, capsys):
+    # GIVEN a daily rule naming the cluster, two of its recovery points, a snapshot taken by hand
+    # and the service's automated one (the newest)
+    orders = docdb.add_cluster("orders")
+    scheduler.add_schedule("OrdersStack-Plan-daily", backup_input(clusters=(orders,)))
+    recovery_point(docdb, orders, TODAY - timedelta(days=1))
+    recovery_point(docdb, orders, TODAY)
+    docdb.add_snapshot(orders, "orders-by-hand")
+    newest = docdb.add_snapshot(orders, "rds:orders-2026-11-28", snapshot_type="AUTOMATED")
+    # WHEN the report is asked for as JSON
+    code, document, err = report_json(capsys)
+    # THEN nothing is wrong
+    assert (code, err, document["problems"]) == (0, "", 0)
+    assert document["region"] == "us-east-1" and document["generatedAt"] == "2026-11-28T12:00:00Z"
+    (cluster,) = document["clusters"]
+    assert cluster["clusterArn"] == orders and cluster["status"] == "ACTIVE" and cluster["problems"] == []
+    # AND the rule protecting it, its recovery points, and the newest point of any kind are there
+    assert cluster["protectedBy"] == [{"plan": PLAN, "rule": "daily", "schedule": "default/OrdersStack-Plan-daily"}]
+    assert cluster["recoveryPointsPerRule"] == {f"{PLAN}/daily": 2}
+    assert cluster["copiesPerRegion"] == {}
+    assert cluster["newestRecoveryPoint"] == {
+        "snapshotArn": newest,
+        "snapshotName": "rds:orders-2026-11-28",
+        "type": "AUTOMATED",
+        "createdAt": "2026-11-28T07:00:04Z",
+        "ageSeconds": 5 * 3600 - 4,
+    }
+    assert cluster["lastRestoreTest"] is None
+    # AND it was read with List* and Get* calls only: one listing of clusters, one per snapshot type
+    assert {call.operation for call in docdb.calls} == {"ListClusters", "ListClusterSnapshots"}
+    assert len(docdb.calls_to("ListClusters")) == 1 and len(docdb.calls_to("ListClusterSnapshots")) == 2
+    assert {call.operation for call in scheduler.calls} == {"ListSchedules", "GetSchedule"}
+
+
+def test_an_overdue_rule_exits_1_naming_the_cluster_and_the_rule(docdb, scheduler, capsys):
+    # GIVEN a daily and a weekly rule over tagged clusters: billing's newest daily point is 3 days old
+    # (a daily rule allows a day and its hour of start window), its weekly one as old but in time
+    orders = docdb.add_cluster("orders", tags={"backup": "gold"})
+    billing = docdb.add_cluster("billing", tags={"backup": "gold"})
+    scheduler.add_schedule("daily", backup_input(tags={"backup": "gold"}))
+    scheduler.add_schedule("weekly", backup_input("weekly", tags={"backup": "gold"}, interval=7 * DAY))
+    recovery_point(docdb, orders, TODAY)
+    recovery_point(docdb, orders, TODAY - timedelta(days=3), rule="weekly")
+    recovery_point(docdb, billing, TODAY - timedelta(days=3))
+    recovery_point(docdb, billing, TODAY - timedelta(days=3), rule="weekly")
+    # WHEN the report is made
+    code, document, _ = report_json(capsys)
+    # THEN it fails, and billing's entry names the rule and how late it is
+    assert code == 1 and document["problems"] == 1
+    clusters = by_name(document)
+    assert clusters["billing"]["problems"] == [
+        f"newest recovery point of {PLAN}/daily is 3d 7h old (the rule allows 1d 1h)"
+    ]
+    assert clusters["orders"]["problems"] == []
+    assert clusters["billing"]["recoveryPointsPerRule"] == {f"{PLAN}/daily": 1, f"{PLAN}/weekly": 1}
+
+
+def test_a_rule_without_any_recovery_point_is_a_problem_once_its_first_is_due(docdb, scheduler, capsys):
+    # GIVEN a rule made in January and one made an hour ago, neither with a recovery point of orders
+    orders = docdb.add_cluster("orders")
+    scheduler.add_schedule("old", backup_input("old", clusters=(orders,)))
+    scheduler.add_schedule("new", backup_input("new", clusters=(orders,)), created=NOW - timedelta(hours=1))
+    # WHEN the report is made
+    code, document, _ = report_json(capsys)
+    # THEN only the old rule is overdue
+    assert code == 1
+    assert by_name(document)["orders"]["problems"] == [f"no recovery point of {PLAN}/old (the rule allows 1d 1h)"]
+    assert by_name(document)["orders"]["recoveryPointsPerRule"] == {f"{PLAN}/new": 0, f"{PLAN}/old": 0}
+
+
+def test_copies_are_counted_per_rule_and_region_from_one_listing_per_region(docdb, scheduler, capsys):
+    # GIVEN a rule copying to two regions, with copies there, a copy of another rule and a stranger's snapshot
+    orders = docdb.add_cluster("orders")
+    scheduler.add_schedule("daily", backup_input(clusters=(orders,), copies=("us-west-2", "eu-west-1")))
+    for scheduled in (TODAY - timedelta(days=1), TODAY):
+        recovery_point(docdb, orders, scheduled)
+        recovery_point(docdb, orders, scheduled, region="us-west-2")
+    recovery_point(docdb, orders, TODAY, region="eu-west-1")
+    recovery_point(docdb, orders, TODAY, rule="monthly", region="us-west-2")
+    docdb.add_snapshot(orders, "hand-made-copy", region="us-west-2")
+    # WHEN the report is made
+    code, document, _ = report_json(capsys)
+    # THEN each region's copies of the rule are counted
+    assert code == 0
+    (cluster,) = document["clusters"]
+    assert cluster["recoveryPointsPerRule"] == {f"{PLAN}/daily": 2}
+    assert cluster["copiesPerRegion"] == {f"{PLAN}/daily/us-west-2": 2, f"{PLAN}/daily/eu-west-1": 1}
+    # AND each copy region was listed once
+    listings = docdb.calls_to("ListClusterSnapshots")
+    assert sorted(call.region for call in listings if call.region != "us-east-1") == ["eu-west-1", "us-west-2"]
+
+
+def test_a_cluster_is_selected_by_carrying_every_tag_of_one_selection(docdb, scheduler, capsys):
+    # GIVEN a rule selecting gold tier-1 clusters, and listings one item a page
+    docdb.page_size_cap = scheduler.page_size_cap = 1
+    orders = docdb.add_cluster("orders", tags={"backup": "gold", "tier": "1", "team": "shop"})
+    docdb.add_cluster("billing", tags={"backup": "gold"})
+    scheduler.add_schedule("daily", backup_input(tags={"backup": "gold", "tier": "1"}))
+    scheduler.add_schedule("someone-elses", {"detail": "not ours"})
+    recovery_point(docdb, orders, TODAY)
+    recovery_point(docdb, orders, TODAY - timedelta(days=1))
+    # WHEN the report is made
+    code, document, _ = report_json(capsys)
+    # THEN orders is protected and billing, which lacks a tag, is not
+    assert code == 0
+    clusters = by_name(document)
+    assert [rule["rule"] for rule in clusters["orders"]["protectedBy"]] == ["daily"]
+    assert clusters["orders"]["recoveryPointsPerRule"] == {f"{PLAN}/daily": 2}
+    assert clusters["billing"]["protectedBy"] == [] and clusters["billing"]["problems"] == []
+    # AND every page was read: both schedules, both clusters' tags once each
+    assert len(scheduler.calls_to("GetSchedule")) == 2
+    assert sorted(call.params["resourceArn"] for call in docdb.calls_to("ListTagsForResource")) == sorted(
+        [orders, clusters["billing"]["clusterArn"]]
+    )
+
+
+def test_unprotected_clusters_are_listed_without_problems(docdb, scheduler, capsys):
+    # GIVEN no backup plan at all; one cluster with an automated snapshot, one with none
+    orders = docdb.add_cluster("orders")
+    docdb.add_cluster("scratch", status="STOPPED")
+    docdb.add_snapshot(orders, "rds:orders-2026-11-28", snapshot_type="AUTOMATED")
+    scheduler.add_schedule("not-json", "this input is not JSON")
+    # WHEN the report is made
+    code, document, _ = report_json(capsys)
+    # THEN both are listed, unprotected, and nothing fails
+    assert code == 0 and document["problems"] == 0
+    clusters = by_name(document)
+    assert clusters["orders"]["protectedBy"] == [] and clusters["orders"]["problems"] == []
+    assert clusters["orders"]["newestRecoveryPoint"]["type"] == "AUTOMATED"
+    assert clusters["scratch"]["status"] == "STOPPED" and clusters["scratch"]["newestRecoveryPoint"] is None
+    assert clusters["scratch"]["recoveryPointsPerRule"] == {} and clusters["scratch"]["lastRestoreTest"] is None
+
+
+@pytest.fixture
+def tested(docdb: DocDbElasticStandIn, scheduler: SchedulerStandIn) -> dict[str, str]:
+    """Gold clusters with fresh daily points, selected by a restore test; billing is not tested."""
+    orders = docdb.add_cluster("orders", tags={"backup": "gold"})
+    billing = docdb.add_cluster("billing", tags={"backup": "silver"})
+    scheduler.add_schedule("daily", backup_input(tags={"backup": "gold"}))
+    scheduler.add_schedule("drill", restore_test_input({"backup": "gold"}))
+    recovery_point(docdb, orders, TODAY - timedelta(days=7), tags=record(TODAY - timedelta(days=7), "succeeded", 900))
+    docdb.add_snapshot(billing, "billing-by-hand")
+    return {"orders": orders, "billing": billing}
+
+
+def test_a_failed_last_restore_test_exits_1(docdb, tested, capsys):
+    # GIVEN an older point whose test succeeded, and a newer one whose test (the last) failed
+    orders = tested["orders"]
+    recovery_point(docdb, orders, TODAY - timedelta(days=1), tags=record(TODAY - timedelta(days=1), "failed"))
+    recovery_point(docdb, orders, TODAY)
+    # WHEN the report is made
+    code, document, _ = report_json(capsys)
+    # THEN it fails on the restore test alone
+    assert code == 1 and document["problems"] == 1
+    cluster = by_name(document)["orders"]
+    assert cluster["lastRestoreTest"] == {
+        "test": TEST,
+        "scheduledTime": "2026-11-27T05:00:00Z",
+        "outcome": "failed",
+        "restoreSeconds": None,
+    }
+    assert cluster["problems"] == [f"last restore test {TEST} (2026-11-27 05:00Z) failed"]
+    # AND only the tested cluster's points had their tags read, newest first, up to the last record
+    read = [call.params["resourceArn"] for call in docdb.calls_to("ListTagsForResource")]
+    points = [arn for arn in read if ":cluster-snapshot/" in arn]
+    assert [docdb.snapshots[arn].name for arn in points] == [
+        contract.recovery_point_name(PLAN, "daily", TODAY, orders),
+        contract.recovery_point_name(PLAN, "daily", TODAY - timedelta(days=1), orders),
+    ]
+
+
+def test_a_succeeded_restore_test_reports_its_time_to_active(docdb, tested, capsys):
+    # GIVEN only the fixture's test, which succeeded a week ago (the cluster's newest point is untested)
+    recovery_point(docdb, tested["orders"], TODAY)
+    # WHEN the report is made
+    code, document, _ = report_json(capsys)
+    # THEN all is well and the test's time to ACTIVE is there
+    assert code == 0
+    assert by_name(document)["orders"]["lastRestoreTest"] == {
+        "test": TEST,
+        "scheduledTime": "2026-11-21T05:00:00Z",
+        "outcome": "succeeded",
+        "restoreSeconds": 900,
+    }
+    assert by_name(document)["billing"]["lastRestoreTest"] is None
+
+
+@pytest.mark.parametrize(
+    ("started", "outcome", "code"),
+    [
+        (NOW - timedelta(hours=2), "restoring", 0),
+        (NOW - timedelta(seconds=contract.RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS, hours=25), "failed", 1),
+    ],
+    ids=["still-running", "never-finished"],
+)
+def test_a_restore_test_still_restoring_long_after_its_wait_counts_as_failed(
+    docdb, tested, capsys, started, outcome, code
+):
+    # GIVEN the last test's record says "restoring", since `started`
+    scheduled = started.replace(minute=0)
+    recovery_point(docdb, tested["orders"], TODAY, tags=record(scheduled, "restoring"))
+    # WHEN the report is made
+    exit_code, document, _ = report_json(capsys)
+    # THEN a run past the longest restore wait and a day did not finish: it failed
+    cluster = by_name(document)["orders"]
+    assert (exit_code, cluster["lastRestoreTest"]["outcome"]) == (code, outcome)
+    if outcome == "failed":
+        assert cluster["problems"] == [
+            f"last restore test {TEST} ({scheduled:%Y-%m-%d %H:%M}Z) failed: the run did not finish"
+        ]
+
+
+def test_missing_credentials_exit_2_with_one_clear_line(docdb, scheduler, capsys, monkeypatch, tmp_path):
+    # GIVEN no credentials anywhere: no environment variables, empty config files, no instance metadata
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    for key in ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.delenv("AWS_WEB_IDENTITY_TOKEN_FILE", raising=False)
+    for key, name in (("AWS_CONFIG_FILE", "config"), ("AWS_SHARED_CREDENTIALS_FILE", "credentials")):
+        (tmp_path / name).write_text("")
+        monkeypatch.setenv(key, str(tmp_path / name))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    docdb.add_cluster("orders")
+    # WHEN the report is asked for
+    code = run()
+    # THEN it says what to do, in one line, and calls nothing
+    out = capsys.readouterr()
+    assert code == 2 and out.out == ""
+    assert out.err == f"docdb-elastic-backup: {NO_CREDENTIALS}\n"
+    assert docdb.calls == [] and scheduler.calls == []
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "action"),
+    [
+        ("docdb", "ListClusters", "docdb-elastic:ListClusters"),
+        ("docdb", "ListClusterSnapshots", "docdb-elastic:ListClusterSnapshots"),
+        ("scheduler", "GetSchedule", "scheduler:GetSchedule"),
+    ],
+)
+def test_access_denied_names_the_refused_action_and_the_permissions_needed(
+    docdb, scheduler, capsys, service, operation, action
+):
+    # GIVEN a protected cluster, and an identity not allowed `operation`
+    orders = docdb.add_cluster("orders")
+    scheduler.add_schedule("daily", backup_input(clusters=(orders,)))
+    denied = f"User: arn:aws:iam::123456789012:user/reader is not authorized to perform: {action}"
+    if service == "docdb":
+        docdb.inject(operation, Fault(403, "AccessDeniedException", denied))
+    else:
+        scheduler.denied.add(operation)
+    # WHEN the report is asked for
+    code = run("--json")
+    # THEN it fails with the action named and the whole read-only policy listed, and no report
+    out = capsys.readouterr()
+    assert code == 2 and out.out == ""
+    assert f"access denied: {action} was refused" in out.err
+    assert ", ".join(gather.REQUIRED_PERMISSIONS) in out.err
+    assert out.err.count("\n") == 1
+
+
+def test_an_endpoint_that_cannot_be_reached_exits_2(docdb, scheduler, capsys, monkeypatch):
+    # GIVEN a docdb-elastic endpoint where nothing listens (a port just freed), and no retries
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DOCDB_ELASTIC", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    # WHEN the report is asked for
+    code = run()
+    # THEN it says which endpoint it could not reach
+    out = capsys.readouterr()
+    assert code == 2 and out.out == ""
+    assert out.err.startswith(f"docdb-elastic-backup: could not reach http://127.0.0.1:{port}/clusters")
+
+
+def test_usage_errors_exit_2(capsys):
+    # GIVEN no command, or an option the report does not have
+    # WHEN the tool is run with them
+    # THEN argparse's usage is printed and the exit code is 2
+    assert cli.main([]) == 2
+    assert cli.main(["report", "--regoin", "us-east-1"]) == 2
+    assert "usage: docdb-elastic-backup" in capsys.readouterr().err
+
+
+def test_a_terminal_gets_a_table_with_the_problems_highlighted(docdb, scheduler, capsys, monkeypatch):
+    # GIVEN an overdue cluster, a healthy one, and stdout taken for a wide terminal
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("COLUMNS", "220")
+    orders = docdb.add_cluster("orders", tags={"backup": "gold"})
+    billing = docdb.add_cluster("billing", tags={"backup": "gold"})
+    scheduler.add_schedule("daily", backup_input(tags={"backup": "gold"}, copies=("us-west-2",)))
+    recovery_point(docdb, orders, TODAY)
+    recovery_point(docdb, orders, TODAY, region="us-west-2")
+    recovery_point(docdb, billing, TODAY - timedelta(days=3))
+    # WHEN the report is asked for without --json
+    code = run()
+    out = capsys.readouterr().out
+    # THEN a table shows every cluster, the rules and the problem in red, and a summary line
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    assert code == 1
+    assert "\x1b[" in out and not text.lstrip().startswith("{")
+    assert "orders" in text and "billing" in text and f"{PLAN}/daily" in text
+    assert "copies in us-west-2: 1" in text
+    assert "is 3d 7h old (the rule allows 1d 1h)" in text
+    assert "2 clusters, 2 protected: 1 problem in 1 cluster" in text
+    assert "\x1b[1;31mbilling" in out
+
+
+def test_a_pipe_gets_json_without_asking(docdb, scheduler, capsys):
+    # GIVEN stdout that is not a terminal (pytest's capture)
+    docdb.add_cluster("orders")
+    # WHEN the report is asked for without --json
+    code = run()
+    # THEN it is JSON
+    assert code == 0 and by_name(json.loads(capsys.readouterr().out))["orders"]["problems"] == []
+
+
+def test_the_installed_console_script_prints_the_report(docdb, scheduler):
+    # GIVEN the console script `make setup` installs next to this interpreter, and one cluster
+    script = Path(sys.executable).parent / "docdb-elastic-backup"
+    assert script.exists(), f"{script} is missing: run make setup (pip install --no-deps -e .)"
+    docdb.add_cluster("orders")
+    # WHEN it is run, with its output going to a pipe, where no Node.js is on the PATH (the
+    # report never imports aws_cdk, whose jsii runtime would start one)
+    result = subprocess.run(
+        [str(script), "report", "--region", "us-east-1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PATH": str(Path(sys.executable).parent)},
+    )
+    # THEN it exits 0 with the JSON report
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert [cluster["clusterName"] for cluster in document["clusters"]] == ["orders"]
+
+
+def test_an_unknown_profile_exits_2(docdb, scheduler, capsys):
+    # GIVEN AWS config files without the profile asked for
+    # WHEN the report is asked for with it
+    code = run("--profile", "no-such-profile")
+    # THEN it says so, and calls nothing
+    assert code == 2 and docdb.calls == []
+    assert "the AWS profile 'no-such-profile' is not in the AWS config files" in capsys.readouterr().err
