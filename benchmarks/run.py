@@ -271,6 +271,56 @@ def restore_readiness(docdb, receiver: ResponseReceiver) -> None:
     )
 
 
+def restore_test_readiness(docdb) -> None:
+    """ElasticClusterRestoreTest: from the temporary cluster turning ACTIVE to the run seeing it
+    (RestoreSeconds measured), then to the test concluded (validated, recorded, deleted)."""
+    import contextlib
+    from datetime import UTC, datetime
+
+    from docdb_snapshot_handler import entrypoint
+    from standins.events import restore_test_event
+
+    rows = []
+    for delay in (2.0, 60.0):
+        docdb.reset()
+        docdb.restore_delay = delay
+        source = docdb.add_cluster("bench", tags={"backup": "gold"})
+        docdb.add_snapshot(source, "bench-nightly")
+        scheduled = datetime.now(UTC).replace(second=0, microsecond=0)
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):  # the EMF line, read below
+            entrypoint.handler(restore_test_event(scheduled.strftime("%Y-%m-%dT%H:%M:%SZ")), FakeLambdaContext())
+        (cluster,) = [c for c in docdb.clusters.values() if c.name != "bench"]
+        gets = [call for call in docdb.calls_to("GetCluster") if call.params["clusterArn"] == cluster.arn]
+        seen = next(call.at for call in gets if call.at >= cluster.ready_at)
+        (deleted,) = docdb.calls_to("DeleteCluster")
+        measured = next(
+            json.loads(line)["RestoreSeconds"] for line in output.getvalue().splitlines() if "RestoreSeconds" in line
+        )
+        rows.append(
+            [
+                f"{delay:.0f} s",
+                f"{seen - cluster.ready_at:.2f}",
+                f"{measured:.1f}",
+                f"{deleted.at - cluster.ready_at:.2f}",
+                len(gets),
+                len(docdb.calls),
+            ]
+        )
+    table(
+        "4c. Restore test readiness: temporary cluster ACTIVE to measured, and to deleted",
+        [
+            "restore takes",
+            "ACTIVE to seen (s)",
+            "RestoreSeconds",
+            "ACTIVE to deleted (s)",
+            "GetCluster calls",
+            "all docdb-elastic calls",
+        ],
+        rows,
+    )
+
+
 def synth_times(workdir: Path) -> None:
     if not CDK_CLI.exists():
         print("\n(5. skipped: the CDK CLI is not installed; run `make bench`)")
@@ -383,6 +433,7 @@ def main() -> None:
             if wanted("4"):
                 readiness(server.service, receiver)
                 restore_readiness(server.service, receiver)
+                restore_test_readiness(server.service)
             if wanted("6"):
                 backup_occurrence(server.service)
         if wanted("5"):

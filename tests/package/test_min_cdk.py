@@ -24,8 +24,8 @@ from aws_cdk import aws_sns as sns
 from cdk_nag import AwsSolutionsChecks
 from docdb_elastic_snapshot import (
     ClusterNotActive, CopyDestination, ElasticClusterBackupPlan, ElasticClusterBackupRule, ElasticClusterCopyAction,
-    ElasticClusterFromSnapshot, ElasticClusterSnapshot, ElasticClusterSnapshotCopy, FinalSnapshot, ProviderOptions,
-    SnapshotBeforeChange, SnapshotProvider,
+    ElasticClusterFromSnapshot, ElasticClusterRestoreTest, ElasticClusterSnapshot, ElasticClusterSnapshotCopy,
+    FinalSnapshot, ProviderOptions, SnapshotBeforeChange, SnapshotProvider,
 )
 
 app = cdk.App(outdir="cdk.out")
@@ -66,6 +66,12 @@ for name, configured in (("Plain", False), ("Configured", True)):
             copy_actions=[ElasticClusterCopyAction("us-west-2", keep_last=3)])])
     plan.add_selection("Cluster", clusters=[cluster])
     plan.add_selection("Gold", tags={"backup": "gold"})
+    ElasticClusterRestoreTest(stack, "RestoreTest",
+        schedule_expression=cdk.aws_events.Schedule.cron(day="15", hour="5", minute="0"),
+        clusters=[cluster], tags={"backup": "gold"}, subnet_ids=["subnet-0a1b2c3d4e5f60718"],
+        vpc_security_group_ids=["sg-0a1b2c3d4e5f60718"], max_restore_time=cdk.Duration.hours(1),
+        validation_function=aws_lambda.Function.from_function_name(stack, "Validate", "validate-orders"),
+        alarm_topic=sns.Topic(stack, "DrillAlarms", enforce_ssl=True))
 pack = AwsSolutionsChecks(app)
 report = pack.validate_scope(app)
 assert report.success, [(v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations]

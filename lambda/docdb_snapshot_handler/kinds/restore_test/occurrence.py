@@ -30,13 +30,12 @@ from ...api import ApiError
 from ...clusters import CLUSTER_FAILED_STATUSES, RestoredClusters
 from ...contract import RestoreTestMetric, RestoreTestRecord
 from ...metrics import COUNT, SECONDS, publish
-from ...once import Budget, Failed, Paused
+from ...once import Budget, Failed, Paused, poll_interval
 from ...request import Continue, Services, home_of, invocation_deadline
 from .properties import RestoreTestOccurrence, parse_restore_test
 
 logger = logging.getLogger(__name__)
 
-POLL_SECONDS = 30.0
 # A validation function is invoked only with at least this much of the invocation left (else
 # the run continues in a fresh one first); it may take all of it but the margin.
 VALIDATION_RESERVE_SECONDS = 600.0
@@ -267,9 +266,11 @@ class _Run:
             pending = [t for t in tests if t.outcome is None]
             if not pending:
                 return
-            if handover or self.time_left() < POLL_SECONDS * 2:
+            # As every wait of the library: every 2 s in a restore's first minute, then every 15 s.
+            wait = min(poll_interval(self.services.wall() - t.requested_at) for t in pending)
+            if handover or self.time_left() < wait * 2:
                 raise Continue({"phase": "test", "tests": [vars(t) for t in pending]})
-            self.services.sleep(POLL_SECONDS)
+            self.services.sleep(wait)
 
     def step(self, test: _Test) -> bool:
         """One look at one test; True when it needs a fresh invocation to go on."""
