@@ -20,6 +20,7 @@ import aws_cdk as cdk
 from aws_cdk import Duration
 from aws_cdk import aws_docdbelastic as docdbelastic
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
@@ -32,6 +33,7 @@ from docdb_elastic_snapshot import (
     ElasticClusterBackupRule,
     ElasticClusterCopyAction,
     ElasticClusterFromSnapshot,
+    ElasticClusterRestoreTest,
     ElasticClusterSnapshot,
     ElasticClusterSnapshotCopy,
     FinalSnapshot,
@@ -175,6 +177,18 @@ class ProtectedClusterDemoStack(cdk.Stack):
         )
         self.backup_plan.add_selection("DemoCluster", clusters=[self.cluster])
         self.backup_plan.add_selection("Gold", tags={"backup": "gold"})
+        # Once a month, the cluster's newest recovery point restored into a temporary cluster in
+        # the same subnets, timed until ACTIVE and deleted: RestoreSeconds and
+        # RecoveryPointAgeSeconds in CloudWatch, and `docdb-elastic-backup report` shows the result.
+        self.restore_test = ElasticClusterRestoreTest(
+            self,
+            "RestoreTest",
+            schedule_expression=events.Schedule.cron(day="15", hour="5", minute="0"),
+            clusters=[self.cluster],
+            subnet_ids=vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED).subnet_ids,
+            vpc_security_group_ids=[security_group.security_group_id],
+            max_restore_time=Duration.hours(1),
+        )
 
         cdk.CfnOutput(self, "ClusterArn", value=self.cluster.attr_cluster_arn)
         cdk.CfnOutput(self, "ClusterEndpoint", value=self.cluster.attr_cluster_endpoint)

@@ -15,7 +15,7 @@ from docdb_snapshot_handler.contract import ClusterAttr, RestoreProp
 
 from .provider import SnapshotProvider
 from .resource import DEFAULT_TIMEOUT, service_timeout_for
-from .validation import reject_invalid
+from .validation import id_list_errors, reject_invalid
 
 REMOVAL_POLICIES = {
     RemovalPolicy.SNAPSHOT: contract.ClusterRemovalPolicy.SNAPSHOT,
@@ -89,8 +89,7 @@ def restore_props_errors(
         ("subnet_ids", subnet_ids, contract.SUBNET_ID_PATTERN, "subnet"),
         ("vpc_security_group_ids", vpc_security_group_ids, contract.SECURITY_GROUP_ID_PATTERN, "security group"),
     ):
-        if ids is not None and not Token.is_unresolved(ids):
-            errors += contract.id_list_errors(field, [i for i in ids if _literal(i)] or list(ids), pattern, what)
+        errors += id_list_errors(field, ids, pattern, what)
     errors += _number_errors("shard_capacity", shard_capacity, contract.shard_capacity_errors)
     errors += _number_errors("shard_instance_count", shard_instance_count, contract.shard_instance_count_errors)
     errors += _number_errors(

@@ -26,7 +26,7 @@ from .provider import SnapshotProvider
 from .resource import default_name_prefix
 from .scheduled_grants import RestoreTestGrants
 from .schedules import function_schedule, scheduler_role, selection_errors, sns_alarm
-from .validation import reject_invalid
+from .validation import id_list_errors, reject_invalid
 
 M = contract.RestoreTestMetric
 _DAY = 24 * 60 * 60
@@ -75,11 +75,8 @@ def restore_test_errors(
     ):
         if ids is None:
             errors.append(f"{field}: is required (where the temporary clusters go)")
-        elif not Token.is_unresolved(ids):
-            literal = [i for i in ids if _literal(i)]
-            errors.extend(
-                contract.id_list_errors(field, literal if len(literal) == len(ids) else list(ids), pattern, what)
-            )
+        else:
+            errors.extend(id_list_errors(field, ids, pattern, what))
     if shard_capacity is not None and _literal(shard_capacity):
         errors.extend(contract.shard_capacity_errors("shard_capacity", shard_capacity))
     if shard_instance_count is not None and _literal(shard_instance_count):

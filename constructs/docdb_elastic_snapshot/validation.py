@@ -7,7 +7,7 @@ is collected and reported in one error.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
 
@@ -134,3 +134,15 @@ def _known_region(stack: Stack, region: str | None) -> str:
     if region is not None:
         return region if _literal(region) else ""
     return stack.region if _literal(stack.region) else ""
+
+
+def id_list_errors(field: str, ids: Sequence[str] | None, pattern: str, what: str) -> list[str]:
+    """A list of subnet or security group ids: its literal entries checked now, its tokens (a
+    VPC's subnets, a security group of the stack) at deploy time by the handler. An empty list
+    is an error; None (not given) is not."""
+    if ids is None or Token.is_unresolved(ids):
+        return []
+    literal = [i for i in ids if _literal(i)]
+    if ids and not literal:
+        return []
+    return contract.id_list_errors(field, literal, pattern, what)

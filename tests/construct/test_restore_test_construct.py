@@ -237,3 +237,23 @@ def test_a_users_app_with_a_restore_test_passes_cdk_nag_and_cfn_lint(tmp_path: P
         files = [str(p) for p in outdir.glob("*.template.json")]
         result = cfn_lint(files)
         assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
+
+
+def test_subnets_and_security_groups_of_the_stack_are_checked_at_deploy_time():
+    # GIVEN subnets and a security group that are tokens (a VPC of the stack), and one bad literal
+    stack = cdk.Stack(recommended_app(), "OrdersStack", env=ENV)
+    vpc = cdk.aws_ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0)
+    group = cdk.aws_ec2.SecurityGroup(stack, "Group", vpc=vpc)
+    subnets = vpc.select_subnets(subnet_type=cdk.aws_ec2.SubnetType.PRIVATE_ISOLATED).subnet_ids
+    schedule = events.Schedule.cron(day="15", hour="5", minute="0")
+    # WHEN the test is made with the tokens, THEN it is accepted
+    ElasticClusterRestoreTest(
+        stack, "Drill", schedule_expression=schedule, clusters=[ORDERS], subnet_ids=subnets,
+        vpc_security_group_ids=[group.security_group_id],
+    )  # fmt: skip
+    # AND a literal among them is still checked now
+    with pytest.raises(InvalidPropsError, match="subnet_ids: 'subnet-x' is not a subnet ID"):
+        ElasticClusterRestoreTest(
+            stack, "Drill2", schedule_expression=schedule, clusters=[ORDERS], subnet_ids=[*subnets, "subnet-x"],
+            vpc_security_group_ids=[group.security_group_id],
+        )  # fmt: skip
