@@ -12,18 +12,23 @@ not enabled (every request signed for it is refused), and KMS keys unusable.
 
 from __future__ import annotations
 
-import json
-import re
 import threading
 import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import botocore.session
+
+from .rest_json import (
+    ConnectionReset,
+    LoopbackServer,
+    ValidationFailed,
+    rest_json_handler,
+    routes,
+    validate,
+)
 
 MODEL = botocore.session.get_session().get_service_model("docdb-elastic")
 REGION = "us-east-1"
@@ -42,16 +47,6 @@ def snapshot_arn_in(region: str) -> str:
 def region_of(arn: str) -> str:
     parts = arn.split(":")
     return parts[3] if len(parts) > 3 else ""
-
-
-# Credential=AKID/20260101/us-west-2/docdb-elastic/aws4_request
-_SIGNING_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/docdb-elastic/aws4_request")
-
-
-def signing_region(authorization: str) -> str:
-    """The region a request was signed for (SigV4 scope); REGION when unsigned."""
-    match = _SIGNING_SCOPE.search(authorization or "")
-    return match.group(1) if match else REGION
 
 
 @dataclass
@@ -89,10 +84,6 @@ class Fault:
         return cls(200, body={})
 
 
-class ConnectionReset(Exception):
-    pass
-
-
 @dataclass
 class Call:
     operation: str
@@ -101,54 +92,6 @@ class Call:
     # When the request arrived (time.monotonic()), and when its answer left, delayed by latency.
     at: float = 0.0
     answered_at: float = 0.0
-
-
-class ValidationFailed(Exception):
-    pass
-
-
-def _validate(shape: Any, value: Any, path: str) -> None:
-    kind = shape.type_name
-    meta = shape.metadata
-    if kind == "structure":
-        if not isinstance(value, dict):
-            raise ValidationFailed(f"{path} must be an object")
-        for name in shape.required_members:
-            if name not in value:
-                raise ValidationFailed(f"{path}.{name} is required")
-        for name, item in value.items():
-            if name not in shape.members:
-                raise ValidationFailed(f"{path}.{name} is not a member of {shape.name}")
-            _validate(shape.members[name], item, f"{path}.{name}")
-    elif kind == "string":
-        if not isinstance(value, str):
-            raise ValidationFailed(f"{path} must be a string")
-        if "min" in meta and len(value) < meta["min"]:
-            raise ValidationFailed(f"{path} is shorter than {meta['min']}")
-        if "max" in meta and len(value) > meta["max"]:
-            raise ValidationFailed(f"{path} is longer than {meta['max']}")
-        if "pattern" in meta and not re.search(meta["pattern"], value):
-            raise ValidationFailed(f"{path} does not match {meta['pattern']}")
-        if shape.enum and value not in shape.enum:
-            raise ValidationFailed(f"{path} is not one of {shape.enum}")
-    elif kind == "integer":
-        if not isinstance(value, int):
-            raise ValidationFailed(f"{path} must be an integer")
-        if "min" in meta and value < meta["min"]:
-            raise ValidationFailed(f"{path} is below {meta['min']}")
-        if "max" in meta and value > meta["max"]:
-            raise ValidationFailed(f"{path} is above {meta['max']}")
-    elif kind == "map":
-        if not isinstance(value, dict):
-            raise ValidationFailed(f"{path} must be a map")
-        for key, item in value.items():
-            _validate(shape.key, key, f"{path} key")
-            _validate(shape.value, item, f"{path}[{key}]")
-    elif kind == "list":
-        if not isinstance(value, list):
-            raise ValidationFailed(f"{path} must be a list")
-        for index, item in enumerate(value):
-            _validate(shape.member, item, f"{path}[{index}]")
 
 
 @dataclass
@@ -357,7 +300,7 @@ class DocDbElasticStandIn:
             else:
                 return fault.status, {"message": fault.message}, {"x-amzn-ErrorType": fault.code, **fault.headers}
         try:
-            _validate(MODEL.operation_model(operation).input_shape, params, operation)
+            validate(MODEL.operation_model(operation).input_shape, params, operation)
         except ValidationFailed as error:
             return (
                 400,
@@ -626,10 +569,9 @@ class DocDbElasticStandIn:
         return 200, {"snapshot": copy.describe()}, {}
 
 
-def _routes() -> list[tuple[str, re.Pattern[str], str]]:
-    """Routes made from the model's request URIs: /cluster-snapshot/{snapshotArn} and the like."""
-    routes = []
-    for name in (
+_ROUTES = routes(
+    MODEL,
+    (
         "CreateClusterSnapshot",
         "GetClusterSnapshot",
         "DeleteClusterSnapshot",
@@ -638,114 +580,19 @@ def _routes() -> list[tuple[str, re.Pattern[str], str]]:
         "ListClusters",
         "GetCluster",
         "CopyClusterSnapshot",
-    ):
-        http = MODEL.operation_model(name).http
-        pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(http["requestUri"]))
-        routes.append((http["method"], re.compile(f"^{pattern}$"), name))
-    return routes
+        # Restored clusters (ElasticClusterFromSnapshot, the restore test).
+        "RestoreClusterFromSnapshot",
+        "UpdateCluster",
+        "DeleteCluster",
+        "TagResource",
+        "UntagResource",
+    ),
+)
 
 
-_ROUTES = _routes()
-
-
-def _route(name: str) -> tuple[str, re.Pattern[str], str]:
-    http = MODEL.operation_model(name).http
-    pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(http["requestUri"]))
-    return http["method"], re.compile(f"^{pattern}$"), name
-
-
-# Restored clusters (ElasticClusterFromSnapshot).
-_ROUTES += [
-    _route(name)
-    for name in ("RestoreClusterFromSnapshot", "UpdateCluster", "DeleteCluster", "TagResource", "UntagResource")
-]
-
-
-def _typed_query(operation: str, query: dict[str, list[str]]) -> dict[str, Any]:
-    """Query-string members by their model names and types (maxResults is an integer)."""
-    params: dict[str, Any] = {}
-    for member, shape in MODEL.operation_model(operation).input_shape.members.items():
-        wire = shape.serialization.get("name", member)
-        if shape.serialization.get("location") == "querystring" and wire in query:
-            value = query[wire][0]
-            params[member] = int(value) if shape.type_name == "integer" else value
-            if shape.type_name == "list":
-                params[member] = query[wire]
-    return params
-
-
-def _make_handler(service: DocDbElasticStandIn) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers and body go out in separate writes: with Nagle on, the client's delayed ACK
-        # holds every answer back ~40 ms.
-        disable_nagle_algorithm = True
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _route(self, method: str) -> None:
-            parts = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            for verb, pattern, operation in _ROUTES:
-                match = pattern.match(parts.path)
-                if verb == method and match:
-                    params: dict[str, Any] = json.loads(raw) if raw else {}
-                    params.update({k: unquote(v) for k, v in match.groupdict().items()})
-                    params.update(_typed_query(operation, parse_qs(parts.query)))
-                    region = signing_region(self.headers.get("Authorization", ""))
-                    try:
-                        status, body, headers = service.handle(operation, params, region)
-                    except ConnectionReset:
-                        self.close_connection = True
-                        self.connection.shutdown(2)
-                        return
-                    break
-            else:
-                status, body, headers = (
-                    404,
-                    {"message": f"no route {method} {parts.path}"},
-                    {"x-amzn-ErrorType": "ResourceNotFoundException"},
-                )
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def do_GET(self) -> None:
-            self._route("GET")
-
-        def do_POST(self) -> None:
-            self._route("POST")
-
-        def do_DELETE(self) -> None:
-            self._route("DELETE")
-
-        def do_PUT(self) -> None:
-            self._route("PUT")
-
-    return Handler
-
-
-class StandInServer:
+class StandInServer(LoopbackServer):
     """Serve a DocDbElasticStandIn on 127.0.0.1 in a background thread."""
 
     def __init__(self, service: DocDbElasticStandIn | None = None) -> None:
         self.service = service or DocDbElasticStandIn()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self.service))
-        self.httpd.daemon_threads = True
-        self.endpoint = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> StandInServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(rest_json_handler(self.service, MODEL, _ROUTES, "docdb-elastic", error_key="message"))

@@ -10,32 +10,22 @@ can be refused as IAM refuses it (AccessDeniedException), or given any injected 
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import botocore.session
 
-from .docdb_elastic import ACCOUNT, REGION, Call, Fault, ValidationFailed, _validate
+from .docdb_elastic import ACCOUNT, REGION, Call, Fault
+from .rest_json import LoopbackServer, ValidationFailed, rest_json_handler, routes, validate
 
 MODEL = botocore.session.get_session().get_service_model("scheduler")
 # The function our constructs' schedules invoke; the report never reads it, AWS requires it.
 TARGET_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:OrdersStack-DocDbElasticSnapshotProvider"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/OrdersStack-SchedulerRole"
 CREATED = datetime(2026, 1, 1, tzinfo=UTC)
-
-# Credential=AKID/20260101/us-west-2/scheduler/aws4_request
-_SIGNING_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/scheduler/aws4_request")
-
-
-def signing_region(authorization: str) -> str:
-    match = _SIGNING_SCOPE.search(authorization or "")
-    return match.group(1) if match else REGION
 
 
 @dataclass
@@ -139,7 +129,7 @@ class SchedulerStandIn:
                 f"allows the scheduler:{operation} action",
             )
         try:
-            _validate(MODEL.operation_model(operation).input_shape, params, operation)
+            validate(MODEL.operation_model(operation).input_shape, params, operation)
         except ValidationFailed as error:
             return self._error(400, "ValidationException", str(error))
         with self.lock:
@@ -174,87 +164,12 @@ class SchedulerStandIn:
         return 200, schedule.describe(), {}
 
 
-def _route(name: str) -> tuple[str, re.Pattern[str], str]:
-    http = MODEL.operation_model(name).http
-    pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(http["requestUri"]))
-    return http["method"], re.compile(f"^{pattern}$"), name
+_ROUTES = routes(MODEL, ("ListSchedules", "GetSchedule"))
 
 
-_ROUTES = [_route(name) for name in ("ListSchedules", "GetSchedule")]
-
-
-def _typed_query(operation: str, query: dict[str, list[str]]) -> dict[str, Any]:
-    """Query-string members by their model names and types (MaxResults is an integer)."""
-    params: dict[str, Any] = {}
-    for member, shape in MODEL.operation_model(operation).input_shape.members.items():
-        wire = shape.serialization.get("name", member)
-        if shape.serialization.get("location") == "querystring" and wire in query:
-            value = query[wire][0]
-            params[member] = int(value) if shape.type_name == "integer" else value
-    return params
-
-
-def _make_handler(service: SchedulerStandIn) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers and body go out in separate writes: with Nagle on, the client's delayed ACK
-        # holds every answer back ~40 ms.
-        disable_nagle_algorithm = True
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _route(self, method: str) -> None:
-            parts = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            for verb, pattern, operation in _ROUTES:
-                match = pattern.match(parts.path)
-                if verb == method and match:
-                    params: dict[str, Any] = {k: unquote(v) for k, v in match.groupdict().items()}
-                    params.update(_typed_query(operation, parse_qs(parts.query)))
-                    region = signing_region(self.headers.get("Authorization", ""))
-                    status, body, headers = service.handle(operation, params, region)
-                    break
-            else:
-                status, body, headers = (
-                    404,
-                    {"Message": f"no route {method} {parts.path}"},
-                    {"x-amzn-ErrorType": "ResourceNotFoundException"},
-                )
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def do_GET(self) -> None:
-            self._route("GET")
-
-        def do_POST(self) -> None:
-            self._route("POST")
-
-    return Handler
-
-
-class SchedulerServer:
+class SchedulerServer(LoopbackServer):
     """Serve a SchedulerStandIn on 127.0.0.1 in a background thread."""
 
     def __init__(self, service: SchedulerStandIn | None = None) -> None:
         self.service = service or SchedulerStandIn()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self.service))
-        self.httpd.daemon_threads = True
-        self.endpoint = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> SchedulerServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(rest_json_handler(self.service, MODEL, _ROUTES, "scheduler", error_key="Message"))
