@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from . import contract
@@ -158,3 +159,36 @@ def tag_selection_list(payload: Mapping[str, Any], key: str, errors: list[str]) 
             continue
         selections.append(tag_map({where: entry}, where, errors, contract.tag_entry_errors))
     return tuple(selections)
+
+
+# The members every scheduled input has (BackupInput and RestoreTestInput name them alike).
+VERSION_MEMBER = "Version"
+SCHEDULED_TIME_MEMBER = "ScheduledTime"
+
+
+def scheduled_input(
+    payload: Any, event_key: str, known: frozenset[str], version: int
+) -> tuple[Mapping[str, Any], list[str], datetime]:
+    """What every scheduled input is checked for first: an object of known members, of the
+    version this handler reads, with the occurrence's time (EventBridge Scheduler's
+    <aws.scheduler.scheduled-time>). Returns the input, the errors so far and the time (the
+    epoch when it is broken). An input that is not an object fails at once."""
+    if not isinstance(payload, Mapping):
+        raise InvalidProperties([f"{event_key}: must be an object (got {type(payload).__name__})"])
+    errors: list[str] = []
+    unknown = sorted(str(key)[:40] for key in set(payload) - known)
+    if unknown:
+        errors.append(f"unknown members {', '.join(unknown[:5])}: expected only {', '.join(sorted(known))}")
+    found = payload.get(VERSION_MEMBER)
+    if found != version:
+        errors.append(
+            f"{VERSION_MEMBER}: this handler reads version {version} (got {found!r}); "
+            "deploy the stack again so that the schedule and its function match"
+        )
+    text = optional_str(payload, SCHEDULED_TIME_MEMBER, errors) or ""
+    try:
+        scheduled = contract.scheduled_time_of(text)
+    except ValueError as error:
+        errors.append(f"{SCHEDULED_TIME_MEMBER}: {error} (EventBridge Scheduler's <aws.scheduler.scheduled-time>)")
+        scheduled = datetime.fromtimestamp(0, UTC)
+    return payload, errors, scheduled

@@ -15,6 +15,7 @@ from ...parsing import (
     InvalidProperties,
     cluster_arn_list,
     optional_str,
+    scheduled_input,
     tag_map,
     tag_selection_list,
     whole_number,
@@ -93,28 +94,13 @@ def _copies(payload: Mapping[str, Any], errors: list[str]) -> tuple[CopyAction, 
 def parse_occurrence(payload: Any, home: Home | None = None) -> Occurrence:
     """Parse and validate; raise InvalidProperties listing every broken rule."""
     home = home or Home()
-    if not isinstance(payload, Mapping):
-        raise InvalidProperties([f"{contract.BACKUP_EVENT_KEY}: must be an object (got {type(payload).__name__})"])
-    errors: list[str] = []
-    unknown = sorted(str(key)[:40] for key in set(payload) - _KNOWN)
-    if unknown:
-        errors.append(f"unknown members {', '.join(unknown[:5])}: expected only {', '.join(sorted(_KNOWN))}")
-    version = payload.get(BackupInput.VERSION)
-    if version != contract.BACKUP_INPUT_VERSION:
-        errors.append(
-            f"{BackupInput.VERSION}: this handler reads version {contract.BACKUP_INPUT_VERSION} (got {version!r}); "
-            "deploy the stack again so that the schedule and its function match"
-        )
+    payload, errors, scheduled = scheduled_input(
+        payload, contract.BACKUP_EVENT_KEY, _KNOWN, contract.BACKUP_INPUT_VERSION
+    )
     plan = optional_str(payload, BackupInput.PLAN, errors) or ""
     errors.extend(contract.plan_name_errors(BackupInput.PLAN, plan))
     rule = optional_str(payload, BackupInput.RULE, errors) or ""
     errors.extend(contract.rule_name_errors(BackupInput.RULE, rule))
-    scheduled_text = optional_str(payload, BackupInput.SCHEDULED_TIME, errors) or ""
-    try:
-        scheduled = contract.scheduled_time_of(scheduled_text)
-    except ValueError as error:
-        errors.append(f"{BackupInput.SCHEDULED_TIME}: {error} (EventBridge Scheduler's <aws.scheduler.scheduled-time>)")
-        scheduled = datetime.fromtimestamp(0).astimezone()
     start_window = whole_number(payload, BackupInput.START_WINDOW_SECONDS, errors)
     if start_window is None:
         errors.append(f"{BackupInput.START_WINDOW_SECONDS}: is required")

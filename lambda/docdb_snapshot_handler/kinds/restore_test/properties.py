@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ... import contract
 from ...contract import RestoreTestInput
-from ...parsing import Home, InvalidProperties, cluster_arn_list, optional_str, tag_selection_list, whole_number
+from ...parsing import (
+    Home,
+    InvalidProperties,
+    cluster_arn_list,
+    optional_str,
+    scheduled_input,
+    tag_selection_list,
+    whole_number,
+)
 
 
 @dataclass(frozen=True)
@@ -60,29 +68,11 @@ def _types(payload: Mapping[str, Any], errors: list[str]) -> tuple[str, ...]:
 def parse_restore_test(payload: Any, home: Home | None = None) -> RestoreTestOccurrence:
     """Parse and validate; raise InvalidProperties listing every broken rule."""
     home = home or Home()
-    key = contract.RESTORE_TEST_EVENT_KEY
-    if not isinstance(payload, Mapping):
-        raise InvalidProperties([f"{key}: must be an object (got {type(payload).__name__})"])
-    errors: list[str] = []
-    unknown = sorted(str(name)[:40] for name in set(payload) - _KNOWN)
-    if unknown:
-        errors.append(f"unknown members {', '.join(unknown[:5])}: expected only {', '.join(sorted(_KNOWN))}")
-    version = payload.get(RestoreTestInput.VERSION)
-    if version != contract.RESTORE_TEST_INPUT_VERSION:
-        errors.append(
-            f"{RestoreTestInput.VERSION}: this handler reads version {contract.RESTORE_TEST_INPUT_VERSION} "
-            f"(got {version!r}); deploy the stack again so that the schedule and its function match"
-        )
+    payload, errors, scheduled = scheduled_input(
+        payload, contract.RESTORE_TEST_EVENT_KEY, _KNOWN, contract.RESTORE_TEST_INPUT_VERSION
+    )
     test = optional_str(payload, RestoreTestInput.TEST, errors) or ""
     errors.extend(contract.restore_test_name_errors(RestoreTestInput.TEST, test))
-    scheduled_text = optional_str(payload, RestoreTestInput.SCHEDULED_TIME, errors) or ""
-    try:
-        scheduled = contract.scheduled_time_of(scheduled_text)
-    except ValueError as error:
-        errors.append(
-            f"{RestoreTestInput.SCHEDULED_TIME}: {error} (EventBridge Scheduler's <aws.scheduler.scheduled-time>)"
-        )
-        scheduled = datetime.fromtimestamp(0, UTC)
     subnets = _ids(payload, RestoreTestInput.SUBNET_IDS, contract.SUBNET_ID_PATTERN, "subnet", errors)
     groups = _ids(
         payload, RestoreTestInput.VPC_SECURITY_GROUP_IDS, contract.SECURITY_GROUP_ID_PATTERN, "security group", errors
