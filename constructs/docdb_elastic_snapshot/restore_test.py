@@ -132,8 +132,9 @@ class ElasticClusterRestoreTest(Construct):
         ``max_restore_time``). Default: None, no alarms.
     :param restore_test_name: names the temporary clusters (``<name>-<YYYYMMDDHHMM>-<digest>``),
         their tag, the record on each restored recovery point and the ``RestoreTest`` metric
-        dimension; 1-30 letters, digits and hyphens, first a letter. Default:
-        ``<stack name>-<construct id>``, sanitised.
+        dimension; 1-30 letters, digits and hyphens, first a letter, unique in the app. Default:
+        ``<stack name>-<construct id>``, sanitised (cut to 23 characters and a digest of the
+        construct's path when longer).
     """
 
     def __init__(
@@ -159,12 +160,24 @@ class ElasticClusterRestoreTest(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        name = restore_test_name or default_name_prefix(
-            stack.stack_name, construct_id, contract.RESTORE_TEST_NAME_MAX_LENGTH, fallback="restore-test"
-        ).replace("--", "-")
+        name = restore_test_name or self._default_name(stack, construct_id)
+        self.restore_test_name = name
         window = validation_window or Duration.seconds(0)
         types = list(recovery_point_types) if recovery_point_types is not None else list(contract.RECOVERY_POINT_TYPES)
-        errors = restore_test_errors(
+        others = [
+            c.node.path
+            for c in self.node.root.node.find_all()
+            if isinstance(c, ElasticClusterRestoreTest) and c is not self and c.restore_test_name == name
+        ]
+        errors = (
+            [
+                f"restore_test_name: {name!r} is already the name of {others[0]} (it names the clusters a test may "
+                "delete: give each test its own)"
+            ]
+            if others
+            else []
+        )
+        errors += restore_test_errors(
             stack,
             name=name,
             schedule_expression=schedule_expression,
@@ -179,7 +192,6 @@ class ElasticClusterRestoreTest(Construct):
         )
         selection, arns, tag_map = selection_errors(stack, "", clusters, tags)
         reject_invalid(self, selection + errors)
-        self.restore_test_name = name
         self.alarms: list[cloudwatch.Alarm] = []
         provider = SnapshotProvider.of(self)
         self.role = scheduler_role(self, provider.function, f"EventBridge Scheduler invokes the restore test {name}")
@@ -247,6 +259,15 @@ class ElasticClusterRestoreTest(Construct):
                         comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                     )
                 )
+
+    def _default_name(self, stack: Stack, construct_id: str) -> str:
+        """<stack name>-<construct id>; when that is too long, cut, with a digest of the
+        construct's path so that two tests never share a name (and so each other's clusters)."""
+        full = default_name_prefix(stack.stack_name, construct_id, 255, fallback="restore-test")
+        limit = contract.RESTORE_TEST_NAME_MAX_LENGTH
+        if len(full) <= limit:
+            return full
+        return f"{full[: limit - 7].rstrip('-')}-{self.node.addr[-6:]}"
 
     # --- metrics (the aws-cdk L2 convention) ---------------------------------------------------
     def metric(

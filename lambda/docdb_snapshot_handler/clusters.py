@@ -180,13 +180,21 @@ class RestoredClusters(Clusters):
         self, request: dict[str, Any], token: str, budget: Budget, foreign_remedy: str
     ) -> tuple[dict[str, Any], bool]:
         """RestoreClusterFromSnapshot once per request (see once.create_once). Returns the
-        cluster and whether this call restored it (False: an earlier delivery did)."""
+        cluster and whether this call restored it (False: an earlier delivery did; True also when
+        this call's own retry found what its first attempt had restored)."""
         name = str(request["clusterName"])
         subject = f"cluster {name} from {request['snapshotArn']}"
         created = []
 
         def create() -> dict[str, Any]:
-            cluster: dict[str, Any] = self.api.call("RestoreClusterFromSnapshot", **request)["cluster"]
+            try:
+                cluster: dict[str, Any] = self.api.call("RestoreClusterFromSnapshot", **request)["cluster"]
+            except ApiError as error:
+                if error.code == "ConflictException" and error.attempts > 1:
+                    # An earlier attempt of this very call failed in transit (a timeout, a 5xx)
+                    # after the service had restored: what is found and adopted is ours.
+                    created.append("")
+                raise
             created.append(cluster["clusterArn"])
             logger.info("restore requested", extra={"cluster_arn": cluster.get("clusterArn")})
             return cluster

@@ -257,3 +257,23 @@ def test_subnets_and_security_groups_of_the_stack_are_checked_at_deploy_time():
             stack, "Drill2", schedule_expression=schedule, clusters=[ORDERS], subnet_ids=[*subnets, "subnet-x"],
             vpc_security_group_ids=[group.security_group_id],
         )  # fmt: skip
+
+
+def test_two_tests_never_share_a_name_the_clusters_they_may_delete():
+    # GIVEN two tests whose default names would be the same once cut to 30 characters
+    stack = cdk.Stack(recommended_app(), "OrdersProductionStack", env=ENV)
+    props: dict[str, Any] = {
+        "schedule_expression": events.Schedule.cron(day="15", hour="5", minute="0"),
+        "clusters": [ORDERS],
+        "subnet_ids": SUBNETS,
+        "vpc_security_group_ids": GROUPS,
+    }
+    monthly = ElasticClusterRestoreTest(stack, "RestoreTestMonthly", **props)
+    weekly = ElasticClusterRestoreTest(stack, "RestoreTestWeekly", **props)
+    # THEN each has its own valid name
+    assert monthly.restore_test_name != weekly.restore_test_name
+    for name in (monthly.restore_test_name, weekly.restore_test_name):
+        assert contract.restore_test_name_errors("name", name) == [] and len(name) <= 30
+    # AND a name given twice in one app is refused, naming the first test
+    with pytest.raises(InvalidPropsError, match="is already the name of OrdersProductionStack/RestoreTestMonthly"):
+        ElasticClusterRestoreTest(stack, "Again", restore_test_name=monthly.restore_test_name, **props)

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 
 from docdb_snapshot_handler import contract, entrypoint
+from emf import emf_lines
 from standins.docdb_elastic import DocDbElasticStandIn
 from standins.events import restore_test_event
 from standins.lambda_context import FakeLambdaContext
@@ -118,7 +119,7 @@ def test_a_redelivered_occurrence_restores_nothing_even_after_the_first_has_fini
     assert metric(documents, M.SUCCEEDED) == 0 and metric(documents, M.FAILED) == 0
 
 
-def test_two_overlapping_deliveries_restore_once(docdb, quick_polls, gold):
+def test_two_overlapping_deliveries_restore_once_and_count_once(docdb, quick_polls, gold, capsys):
     # GIVEN restores that answer slowly, so that two deliveries of one occurrence overlap
     docdb.latency["RestoreClusterFromSnapshot"] = 0.3
     event = restore_test_event(iso(AT))
@@ -137,13 +138,18 @@ def test_two_overlapping_deliveries_restore_once(docdb, quick_polls, gold):
             thread.start()
         for thread in threads:
             thread.join(timeout=120)
-    # THEN both succeeded, one cluster was restored (the service refused the second), and deleted once
+    # THEN both succeeded and one cluster was restored (the service refused the second's name)
     assert errors == []
     names = {params["clusterName"] for params in restores(docdb)}
     assert names == {contract.temporary_cluster_name(TEST, AT, gold)}
-    made = [c for c in docdb.calls_to("DeleteCluster")]
-    assert len(made) == 1
+    assert len([c for c in docdb.clusters.values() if c.name in names]) == 1
+    # AND the test was recorded and counted once, whichever delivery concluded it, and the
+    # cluster deleted (the other delivery only made sure of it)
     assert list(records(docdb, gold).values()) == [f"{AT:%Y-%m-%dT%H:%MZ} succeeded"]
+    documents = emf_lines(capsys.readouterr().out)
+    assert metric(documents, M.SUCCEEDED, "orders") == 1 and metric(documents, M.FAILED) == 0
+    (deletion,) = docdb.calls_to("DeleteCluster")
+    assert docdb.clusters[deletion.params["clusterArn"]].name in names
 
 
 def test_a_failed_restore_fails_the_test_and_deletes_its_cluster(docdb, deliver, gold, caplog):
@@ -238,6 +244,33 @@ def test_a_run_that_died_is_cleaned_up_by_the_next_occurrence(docdb, quick_polls
     assert all(c.status == "DELETING" for c in docdb.clusters.values() if c.name.startswith("ordersstack-drill-"))
     out = capsys.readouterr().out
     assert f'"{M.FAILED}":1.0' in out and f'"{M.SUCCEEDED}":1.0' in out
+
+
+def test_lambdas_retry_of_a_delivery_that_died_after_restoring_takes_the_test_over(
+    docdb, quick_polls, gold, lambda_service, capsys
+):
+    # GIVEN a delivery that restored, then died handing over (Lambda refused its next invocation)
+    lambda_service.refuse_with = (500, "ServiceException")
+    event = restore_test_event(iso(AT))
+    with time_machine.travel(AT + timedelta(minutes=1), tick=True):
+        with pytest.raises(Exception):  # noqa: B017 - the invocation fails, as Lambda would see it
+            entrypoint.handler(event, FakeLambdaContext(budget_seconds=16))
+    (made,) = temporary_clusters(docdb)
+    lambda_service.refuse_with = None
+    capsys.readouterr()
+    # WHEN Lambda retries that same invocation two minutes later
+    with time_machine.travel(AT + timedelta(minutes=3), tick=True):
+        entrypoint.handler(event, FakeLambdaContext())
+    # THEN the retry restored nothing new (its restore was refused: the name was taken by its
+    # own earlier attempt), drove the test to its end and deleted the cluster
+    assert temporary_clusters(docdb) == [made] and len(restores(docdb)) == 2
+    (deletion,) = docdb.calls_to("DeleteCluster")
+    assert docdb.clusters[deletion.params["clusterArn"]].name == made
+    assert list(records(docdb, gold).values()) == [f"{AT:%Y-%m-%dT%H:%MZ} succeeded"]
+    # AND counted it once, timed from the cluster's creation (two minutes before it was seen ACTIVE)
+    documents = emf_lines(capsys.readouterr().out)
+    assert metric(documents, M.SUCCEEDED, "orders") == 1
+    assert 110 < metric(documents, M.RESTORE_SECONDS, "orders") < 150
 
 
 def test_other_clusters_are_never_deleted(docdb, deliver, gold):

@@ -134,6 +134,8 @@ def test_the_test_can_delete_no_cluster_it_did_not_make_nor_tag_anything_else(pl
     # THEN its temporary clusters were deleted (two swept, then two a month), each carrying its tag
     deletions = [tags for call, tags in calls if call.operation == "DeleteCluster"]
     assert len(deletions) == 6 and all(tags.get(contract.RESTORE_TEST_TAG_KEY) == TEST for tags in deletions)
+    swept = [tags for tags in deletions if tags[contract.RESTORE_TEST_EXPIRES_TAG_KEY].startswith("2026-12-15")]
+    assert len(swept) == 2  # the first month's, which its dead run left behind
     # AND it may not delete any other cluster, nor set any other tag on a recovery point
     delete = f"{SERVICE}:DeleteCluster"
     for arn in (cluster_arn_for("orders"), cluster_arn_for("untagged")):

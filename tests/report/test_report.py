@@ -310,7 +310,8 @@ def test_a_restore_test_still_restoring_long_after_its_wait_counts_as_failed(
     recovery_point(docdb, tested["orders"], TODAY, tags=record(scheduled, "restoring"))
     # WHEN the report is made
     exit_code, document, _ = report_json(capsys)
-    # THEN a run past the longest restore wait and a day did not finish: it failed
+    # THEN a run past the latest a run can conclude (a late start, the longest restore wait, the
+    # validation window, the hand-overs) did not finish: it failed
     cluster = by_name(document)["orders"]
     assert (exit_code, cluster["lastRestoreTest"]["outcome"]) == (code, outcome)
     if outcome == "failed":

@@ -36,9 +36,6 @@ REQUIRED_PERMISSIONS: Final = (
 _CONFIG: Final = Config(connect_timeout=5, read_timeout=30, retries={"mode": "standard"})
 # Calls overlap on a few threads: an account with many schedules or clusters still reports in seconds.
 _WORKERS: Final = 8
-# A run that never concluded leaves its "restoring" record behind; past the longest restore wait
-# and a day for the validation and the clean-up, it will never conclude.
-_ABANDONED_AFTER: Final = timedelta(seconds=contract.RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS, hours=24)
 _RECORD_TIME_FORMAT: Final = "%Y-%m-%dT%H:%MZ"
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -91,6 +88,11 @@ class RestoreTest:
     test: str
     schedule: str
     selection: Selection
+    # A "restoring" record older than this will never conclude: its run died.
+    abandoned_after: timedelta = timedelta(
+        seconds=contract.RESTORE_TEST_START_WINDOW_SECONDS + contract.RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS,
+        hours=2,
+    )
 
 
 @dataclass(frozen=True)
@@ -221,10 +223,19 @@ def parse_schedule(detail: Mapping[str, Any]) -> Rule | RestoreTest | None:
         test = document.get(contract.RESTORE_TEST_EVENT_KEY)
         if isinstance(test, dict):
             members = contract.RestoreTestInput
+            # The latest a run can conclude: a late start, the longest restore wait, its
+            # validation window, and the hand-overs in between.
+            window = int(test.get(members.VALIDATION_WINDOW_SECONDS, 0))
             return RestoreTest(
                 test=str(test[members.TEST]),
                 schedule=name,
                 selection=_selection(test, members.CLUSTERS, members.TAG_SELECTIONS),
+                abandoned_after=timedelta(
+                    seconds=contract.RESTORE_TEST_START_WINDOW_SECONDS
+                    + contract.RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS
+                    + window,
+                    hours=2,
+                ),
             )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
@@ -325,6 +336,7 @@ def _last_test(docdb: Any, points: Sequence[Point], tests: Sequence[RestoreTest]
     scan, newest first, stops once every test has been found."""
     found: dict[str, TestResult] = {}
     keys = {contract.restore_test_claim_key(test.test): test.test for test in tests}
+    limits = {test.test: test.abandoned_after for test in tests}
     for point in points:
         if len(found) == len(keys):
             break
@@ -340,7 +352,7 @@ def _last_test(docdb: Any, points: Sequence[Point], tests: Sequence[RestoreTest]
             if record is None or scheduled is None:
                 continue
             outcome, seconds = record[1], record[2]
-            abandoned = outcome == contract.RestoreTestRecord.RESTORING and now - scheduled > _ABANDONED_AFTER
+            abandoned = outcome == contract.RestoreTestRecord.RESTORING and now - scheduled > limits[test]
             outcome = contract.RestoreTestRecord.FAILED if abandoned else outcome
             found[test] = TestResult(test, scheduled, outcome, seconds, abandoned)
     return max(found.values(), key=lambda result: result.scheduled, default=None)

@@ -20,6 +20,7 @@ from .common import RESERVED_TAG_PREFIX, name_rule_errors
 __all__ = [
     "FUNCTION_ARN_PATTERN",
     "RECOVERY_POINT_TYPES",
+    "RESTORE_TEST_CLUSTER_TAG_KEY",
     "RESTORE_TEST_EVENT_KEY",
     "RESTORE_TEST_EXPIRES_TAG_KEY",
     "RESTORE_TEST_INPUT_VERSION",
@@ -32,6 +33,7 @@ __all__ = [
     "RestoreTestMetric",
     "RestoreTestRecord",
     "function_arn_errors",
+    "is_temporary_cluster_name",
     "parse_restore_test_record",
     "restore_test_claim_key",
     "restore_test_name_errors",
@@ -90,6 +92,8 @@ class RestoreTestRecord:
 # it is due for deletion by a later occurrence's sweep if the run that made it died.
 RESTORE_TEST_TAG_KEY: Final = RESERVED_TAG_PREFIX + "restore-test"
 RESTORE_TEST_EXPIRES_TAG_KEY: Final = RESERVED_TAG_PREFIX + "expires"
+# The name of the cluster whose recovery point it holds: the sweep counts a died run against it.
+RESTORE_TEST_CLUSTER_TAG_KEY: Final = RESERVED_TAG_PREFIX + "tested-cluster"
 _CLAIM_KEY_PREFIX = RESERVED_TAG_PREFIX + "restore-test:"
 
 # <test>-<YYYYMMDDHHMM>-<12 hex digits>: 30 + 1 + 12 + 1 + 12 = 56 of a cluster name's 63.
@@ -141,6 +145,12 @@ def temporary_cluster_name(test: str, scheduled: datetime, cluster_arn: str) -> 
     """<test>-<YYYYMMDDHHMM>-<digest>, lower case: the same for every delivery of the occurrence."""
     digest = hashlib.sha256(("name|" + _occurrence(test, scheduled, cluster_arn)).encode()).hexdigest()
     return f"{test}-{scheduled.strftime('%Y%m%d%H%M')}-{digest[:_DIGEST_LENGTH]}".lower()
+
+
+def is_temporary_cluster_name(test: str, name: str) -> bool:
+    """Whether `name` has the shape of the test's temporary clusters' names (the sweep also
+    requires the test's tag before it deletes anything)."""
+    return re.fullmatch(rf"{re.escape(test.lower())}-\d{{12}}-[0-9a-f]{{{_DIGEST_LENGTH}}}", name) is not None
 
 
 def restore_test_claim_key(test: str) -> str:

@@ -19,6 +19,7 @@ role may delete no other: an aws:ResourceTag condition).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,6 +41,10 @@ logger = logging.getLogger(__name__)
 # the run continues in a fresh one first); it may take all of it but the margin.
 VALIDATION_RESERVE_SECONDS = 600.0
 VALIDATION_MARGIN_SECONDS = 30.0
+# A temporary cluster of this occurrence found, not made, by a delivery: younger than this, an
+# overlapping delivery made it and drives its test; older, its maker died (Lambda retries a failed
+# asynchronous invocation a minute later at the soonest) and this delivery takes over.
+ADOPT_AFTER_SECONDS = 30.0
 # The sweep deletes a temporary cluster this long after the longest its run could keep it.
 EXPIRY_MARGIN_SECONDS = 60 * 60
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -83,6 +88,8 @@ class _Run:
         self.clusters = RestoredClusters(services.api(self.deadline))
         self.api = self.clusters.api
         self.claim_key = contract.restore_test_claim_key(self.occurrence.test)
+        # This occurrence as its records write it.
+        self.mine = contract.restore_test_record(self.occurrence.scheduled, "").split(" ")[0]
 
     # --- time ----------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -127,13 +134,13 @@ class _Run:
         for arn, summary in selected.items():
             if arn in own:
                 continue
-            test = self.start(arn, str(summary.get("clusterName", arn)), listed)
+            test = self.start(arn, str(summary.get("clusterName", arn)))
             if test is not None:
                 tests.append(test)
         return tests
 
     def _looks_temporary(self, summary: Mapping[str, Any]) -> bool:
-        return str(summary.get("clusterName", "")).startswith(self.occurrence.test.lower() + "-")
+        return contract.is_temporary_cluster_name(self.occurrence.test, str(summary.get("clusterName", "")))
 
     # --- choosing and restoring ----------------------------------------------------------
     def recovery_points(self, source_arn: str) -> list[dict[str, Any]]:
@@ -160,31 +167,33 @@ class _Run:
                 params["nextToken"] = page["nextToken"]
         return sorted(points, key=lambda s: _timestamp(str(s.get("snapshotCreationTime", ""))) or 0.0, reverse=True)
 
-    def earlier_outcome(self, points: list[dict[str, Any]]) -> str | None:
-        """This occurrence's record on one of the points (newest first), if any: its outcome.
-        The scan stops at a record of an earlier occurrence of the test: every point this
-        occurrence could have chosen is at least as new as that one."""
-        mine = contract.restore_test_record(self.occurrence.scheduled, "").split(" ")[0]
+    def _record_of(self, point_arn: str) -> tuple[str, str] | None:
+        """The test's record on a point: (occurrence as written, outcome); None without one."""
+        record = contract.parse_restore_test_record(self.clusters.tags(point_arn).get(self.claim_key, ""))
+        return None if record is None else (record[0], record[1])
+
+    def earlier_record(self, points: list[dict[str, Any]]) -> tuple[str | None, dict[str, Any] | None]:
+        """This occurrence's record on one of the points (newest first), if any: its outcome and
+        the point. The scan stops at a record of an earlier occurrence of the test: every point
+        this occurrence could have chosen is at least as new as that one."""
         for point in points:
-            arn = str(point["snapshotArn"])
             try:
-                tags = self.clusters.tags(arn)
+                record = self._record_of(str(point["snapshotArn"]))
             except Failed:
                 continue  # deleted since the listing
-            record = contract.parse_restore_test_record(tags.get(self.claim_key, ""))
             if record is None:
                 continue
-            if record[0] == mine:
-                return record[1]
-            if record[0] < mine:
-                return None
-        return None
+            if record[0] == self.mine:
+                return record[1], point
+            if record[0] < self.mine:
+                break
+        return None, None
 
-    def start(self, source_arn: str, source_name: str, listed: dict[str, dict[str, Any]]) -> _Test | None:
+    def start(self, source_arn: str, source_name: str) -> _Test | None:
         occurrence = self.occurrence
         try:
             points = self.recovery_points(source_arn)
-            outcome = self.earlier_outcome(points)
+            outcome, recorded = self.earlier_record(points)
         except Failed as error:
             self.conclude_without_restore(source_arn, source_name, str(error))
             return None
@@ -195,19 +204,21 @@ class _Run:
             types = " or ".join(occurrence.recovery_point_types)
             self.conclude_without_restore(source_arn, source_name, f"it has no ACTIVE {types} recovery point")
             return None
-        point = points[0]
+        # An earlier delivery's choice stands (it may have restored it already); else the newest.
+        point = recorded or points[0]
         point_arn = str(point["snapshotArn"])
         created = _timestamp(str(point.get("snapshotCreationTime", "")))
-        age = max(0.0, self.services.wall() - created) if created is not None else 0.0
-        try:
-            # The record first: a restore without it could not be recognised by a redelivery.
-            self.clusters.tag(
-                point_arn, {self.claim_key: contract.restore_test_record(occurrence.scheduled, "restoring")}
-            )
-        except Failed as error:
-            reason = f"the test could not be recorded on recovery point {point_arn}, so nothing was restored ({error})"
-            self.conclude_without_restore(source_arn, source_name, reason)
-            return None
+        if recorded is None:
+            try:
+                # The record first: a restore without it could not be recognised by a redelivery.
+                record = contract.restore_test_record(occurrence.scheduled, RestoreTestRecord.RESTORING)
+                self.clusters.tag(point_arn, {self.claim_key: record})
+            except Failed as error:
+                reason = (
+                    f"the test could not be recorded on recovery point {point_arn}, so nothing was restored ({error})"
+                )
+                self.conclude_without_restore(source_arn, source_name, reason)
+                return None
         name = contract.temporary_cluster_name(occurrence.test, occurrence.scheduled, source_arn)
         token = contract.restore_test_token(occurrence.test, occurrence.scheduled, source_arn)
         expires = self.now() + timedelta(
@@ -223,6 +234,7 @@ class _Run:
             "tags": {
                 contract.RESTORE_TEST_TAG_KEY: occurrence.test,
                 contract.RESTORE_TEST_EXPIRES_TAG_KEY: expires.strftime(_TIME_FORMAT),
+                contract.RESTORE_TEST_CLUSTER_TAG_KEY: source_name,
                 contract.SOURCE_TAG_KEY: point_arn,
                 contract.REQUEST_TAG_KEY: token,
             },
@@ -235,6 +247,7 @@ class _Run:
             if value is not None:
                 request[key] = value
         requested_at = self.services.wall()
+        age = max(0.0, requested_at - created) if created is not None else 0.0
         try:
             cluster, restored = self.clusters.restore(
                 request,
@@ -247,10 +260,21 @@ class _Run:
             self.conclude(test, RestoreTestRecord.FAILED, f"the restore could not start: {error}")
             return None
         if not restored:
-            # Another delivery of this occurrence restored it and drives the test.
-            self.report(source_arn, "in-progress", temporary_cluster_arn=cluster.get("clusterArn"))
-            return None
-        self.report(source_arn, "restoring", recovery_point_arn=point_arn, temporary_cluster_arn=cluster["clusterArn"])
+            made_at = _timestamp(str(cluster.get("createTime", ""))) or requested_at
+            if self.services.wall() - made_at < ADOPT_AFTER_SECONDS:
+                # Restored moments ago by an overlapping delivery of this occurrence: it drives.
+                self.report(source_arn, "in-progress", temporary_cluster_arn=cluster.get("clusterArn"))
+                return None
+            # Restored by an earlier delivery that never concluded: it died (this is Lambda's
+            # retry of it) or lost its hand-over. This one drives the test, timed from the
+            # cluster's creation.
+            requested_at = made_at
+            age = max(0.0, requested_at - created) if created is not None else 0.0
+            self.report(source_arn, "resumed", temporary_cluster_arn=cluster.get("clusterArn"))
+        else:
+            self.report(
+                source_arn, "restoring", recovery_point_arn=point_arn, temporary_cluster_arn=cluster["clusterArn"]
+            )
         return _Test(source_arn, source_name, point_arn, age, str(cluster["clusterArn"]), requested_at)
 
     # --- waiting, validating, deleting ---------------------------------------------------
@@ -332,14 +356,20 @@ class _Run:
         order: a redelivery that finds the outcome restores nothing), then publish."""
         test.outcome, test.reason = outcome, reason
         try:
-            self.clusters.tag(
-                test.point_arn,
-                {
-                    self.claim_key: contract.restore_test_record(
-                        self.occurrence.scheduled, outcome, test.restore_seconds
-                    )
-                },
-            )
+            earlier = self._record_of(test.point_arn)
+        except Failed:
+            earlier = None
+        if earlier is not None and earlier[0] == self.mine and earlier[1] != RestoreTestRecord.RESTORING:
+            # Two deliveries drove this test at once (an overlapping redelivery): the other one
+            # concluded it, recorded and counted it; this one only makes sure of the deletion.
+            if test.cluster_arn:
+                with contextlib.suppress(Failed):
+                    self.clusters.delete(test.cluster_arn)
+            self.report(test.source_arn, "concluded-by-another-delivery", recorded_outcome=earlier[1])
+            return
+        record = contract.restore_test_record(self.occurrence.scheduled, outcome, test.restore_seconds)
+        try:
+            self.clusters.tag(test.point_arn, {self.claim_key: record})
         except Failed as error:
             logger.error("outcome could not be recorded on the recovery point", extra={"error": str(error)[:300]})
         if test.cluster_arn:
@@ -391,7 +421,11 @@ class _Run:
             expires = _timestamp(tags.get(contract.RESTORE_TEST_EXPIRES_TAG_KEY, ""))
             if expires is None or expires > now or summary.get("status") == "DELETING":
                 continue
-            self._fail_abandoned_record(tags.get(contract.SOURCE_TAG_KEY, ""), str(summary.get("clusterName", "")))
+            self._fail_abandoned_record(
+                tags.get(contract.SOURCE_TAG_KEY, ""),
+                str(summary.get("clusterName", "")),
+                tags.get(contract.RESTORE_TEST_CLUSTER_TAG_KEY, ""),
+            )
             try:
                 self.clusters.delete(arn)
             except Failed as error:
@@ -401,7 +435,7 @@ class _Run:
             logger.info("expired temporary cluster deleted", extra={"cluster_arn": arn})
         return deleted
 
-    def _fail_abandoned_record(self, point_arn: str, cluster_name: str) -> None:
+    def _fail_abandoned_record(self, point_arn: str, cluster_name: str, source_name: str) -> None:
         """An expired temporary cluster's occurrence never concluded: its record and the test's
         failure count say so."""
         stamp = cluster_name[len(self.occurrence.test) + 1 :].split("-")[0]
@@ -418,7 +452,11 @@ class _Run:
             "an earlier occurrence's run ended before its test did; counted as failed",
             extra={"temporary_cluster": cluster_name, "recovery_point_arn": point_arn},
         )
-        self.publish_test({RestoreTestMetric.FAILED: 1})
+        values = {RestoreTestMetric.SUCCEEDED: 0.0, RestoreTestMetric.FAILED: 1.0}
+        if source_name:
+            self.publish_cluster(source_name, values)
+        else:
+            self.publish_test(values)
         failed = contract.restore_test_record(scheduled, RestoreTestRecord.FAILED)
         try:
             self.clusters.tag(point_arn, {self.claim_key: failed})
