@@ -80,3 +80,20 @@ def allowed_with_tags(
         for s in grants(granted, action)
         for r in s["Resource"]
     )
+
+
+def unjustified_actions(granted: list[dict[str, Any]], called: set[str]) -> set[str]:
+    """What `granted` allows that no call in `called` justifies (each operation's own action and
+    the dependent actions the permission table grants for it, and the provider's own grants);
+    asserts every dependent action the table decides to grant is granted."""
+    from docdb_elastic_snapshot.permissions import OPERATIONS, PROVIDER_GRANTS, Scope
+
+    justified = set(PROVIDER_GRANTS)
+    for operation in called:
+        justified.add(OPERATIONS[operation].action)
+        for action, decision in OPERATIONS[operation].decided().items():
+            if decision.scope is Scope.NOT_NEEDED:
+                continue
+            justified.add(action)
+            assert grants(granted, action), f"{operation} needs {action} ({decision.scope.name})"
+    return {a for s in granted for a in s["Action"]} - justified

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,4 +87,35 @@ def cfn_lint(files: list[str]) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=300,
+    )
+
+
+def assert_nag_and_cfn_lint_clean(tmp_path: Path, build: Callable[[cdk.Stack], None], env: cdk.Environment) -> None:
+    """A user's app with what `build` adds to its stack, environment-agnostic and pinned to `env`:
+    no cdk-nag (AwsSolutions) finding, and cfn-lint silent on its templates."""
+    from cdk_nag import AwsSolutionsChecks
+
+    for pinned in (None, env):
+        outdir = tmp_path / ("agnostic" if pinned is None else "pinned")
+        app = recommended_app(outdir=str(outdir))
+        build(cdk.Stack(app, "OrdersStack", env=pinned))
+        pack = AwsSolutionsChecks(app)
+        cdk.Validations.of(app).add_plugins(pack)
+        app.synth()
+        report = pack.validate_scope(app)
+        assert report.success, [
+            (v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations
+        ]
+        result = cfn_lint([str(p) for p in outdir.glob("*.template.json")])
+        assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
+
+
+def validation_function(stack: cdk.Stack, construct_id: str = "Validate") -> cdk.aws_lambda.Function:
+    """A user's restore-test validation function (inline code: the synth needs no asset)."""
+    return cdk.aws_lambda.Function(
+        stack,
+        construct_id,
+        runtime=cdk.aws_lambda.Runtime.PYTHON_3_13,
+        handler="index.handler",
+        code=cdk.aws_lambda.Code.from_inline("def handler(event, context):\n    return {'ok': True}\n"),
     )

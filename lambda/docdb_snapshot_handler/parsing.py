@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from . import contract
 
@@ -101,6 +101,16 @@ def choice(props: Mapping[str, Any], key: str, choices: tuple[str, ...], errors:
         errors.append(f"{key}: must be one of {', '.join(choices)} (got {str(value)[:40]!r})")
         return choices[0]
     return str(value)
+
+
+_V = TypeVar("_V")
+
+
+def checked(value: _V | None, key: str, rule: Callable[[str, _V], list[str]], errors: list[str]) -> _V | None:
+    """`value` (None when absent or malformed), with the errors `rule(key, value)` finds."""
+    if value is not None:
+        errors.extend(rule(key, value))
+    return value
 
 
 def tag_map(

@@ -14,7 +14,6 @@ from aws_cdk import aws_docdbelastic as docdbelastic
 from aws_cdk import aws_events as events
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
-from cdk_nag import AwsSolutionsChecks
 
 from docdb_elastic_snapshot import (
     ElasticClusterBackupPlan,
@@ -25,7 +24,7 @@ from docdb_elastic_snapshot import (
 from docdb_snapshot_handler import contract
 from docdb_snapshot_handler.kinds.backup_plan.properties import parse_occurrence
 from docdb_snapshot_handler.parsing import Home
-from synth_support import cfn_lint, recommended_app
+from synth_support import assert_nag_and_cfn_lint_clean, recommended_app
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 ORDERS = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
@@ -282,18 +281,6 @@ def test_metric_methods_follow_the_l2_convention():
 
 
 def test_a_users_app_with_a_plan_passes_cdk_nag_and_cfn_lint(tmp_path: Path):
-    for env in (None, ENV):
-        outdir = tmp_path / ("agnostic" if env is None else "pinned")
-        app = recommended_app(outdir=str(outdir))
-        stack = cdk.Stack(app, "OrdersStack", env=env)
-        the_issue_plan(stack, sns.Topic(stack, "Topic", enforce_ssl=True))
-        pack = AwsSolutionsChecks(app)
-        cdk.Validations.of(app).add_plugins(pack)
-        app.synth()
-        report = pack.validate_scope(app)
-        assert report.success, [
-            (v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations
-        ]
-        files = [str(p) for p in outdir.glob("*.template.json")]
-        result = cfn_lint(files)
-        assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
+    assert_nag_and_cfn_lint_clean(
+        tmp_path, lambda stack: the_issue_plan(stack, sns.Topic(stack, "Topic", enforce_ssl=True)), ENV
+    )

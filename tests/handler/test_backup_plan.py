@@ -3,7 +3,6 @@ least once: twice, overlapping, late) to the function's entry point, against the
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +12,7 @@ import time_machine
 from docdb_snapshot_handler import contract, entrypoint
 from standins.docdb_elastic import REGION, DocDbElasticStandIn, Fault
 from standins.events import scheduled_event
+from standins.invoke import at_once
 from standins.lambda_context import FakeLambdaContext
 
 PLAN = "OrdersStack-Plan"
@@ -78,21 +78,9 @@ def test_two_overlapping_deliveries_of_one_occurrence_make_one_snapshot_per_clus
         docdb.add_cluster(f"gold-{i}", tags={"backup": "gold"})
     docdb.latency["CreateClusterSnapshot"] = 0.3
     event = scheduled_event(iso(AT))
-    errors: list[BaseException] = []
-
-    def delivery() -> None:
-        try:
-            entrypoint.handler(event, FakeLambdaContext())
-        except BaseException as error:  # reported below: a thread's exception is otherwise lost
-            errors.append(error)
-
     # WHEN both deliveries run at once, a minute after the scheduled time
     with time_machine.travel(AT + timedelta(minutes=1), tick=True):
-        threads = [threading.Thread(target=delivery) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
+        errors = at_once(event)
     # THEN both succeeded and each cluster has exactly one recovery point
     assert errors == []
     made = plan_snapshots(docdb)

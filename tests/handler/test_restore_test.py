@@ -4,7 +4,6 @@ docdb-elastic API, and the Lambda API for the validation function and continued 
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from docdb_snapshot_handler import contract, entrypoint
 from emf import emf_lines
 from standins.docdb_elastic import DocDbElasticStandIn
 from standins.events import restore_test_event
+from standins.invoke import at_once
 from standins.lambda_context import FakeLambdaContext
 
 TEST = "OrdersStack-Drill"
@@ -123,21 +123,9 @@ def test_two_overlapping_deliveries_restore_once_and_count_once(docdb, quick_pol
     # GIVEN restores that answer slowly, so that two deliveries of one occurrence overlap
     docdb.latency["RestoreClusterFromSnapshot"] = 0.3
     event = restore_test_event(iso(AT))
-    errors: list[BaseException] = []
-
-    def delivery() -> None:
-        try:
-            entrypoint.handler(event, FakeLambdaContext())
-        except BaseException as error:  # reported below: a thread's exception is otherwise lost
-            errors.append(error)
-
     # WHEN both run at once
     with time_machine.travel(AT + timedelta(minutes=1), tick=True):
-        threads = [threading.Thread(target=delivery) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
+        errors = at_once(event)
     # THEN both succeeded and one cluster was restored (the service refused the second's name)
     assert errors == []
     names = {params["clusterName"] for params in restores(docdb)}

@@ -16,17 +16,16 @@ import pytest
 import time_machine
 from aws_cdk import aws_docdbelastic as docdbelastic
 from aws_cdk import aws_events as events
-from aws_cdk import aws_lambda
 from aws_cdk.assertions import Template
 
 from docdb_elastic_snapshot import ElasticClusterRestoreTest
-from docdb_elastic_snapshot.permissions import OPERATIONS, PROVIDER_GRANTS, SERVICE, Scope
+from docdb_elastic_snapshot.permissions import SERVICE
 from docdb_snapshot_handler import contract, entrypoint
 from iam_lifecycles import ENV, schedule_input, statements
-from iam_reference import allowed_with_tags, grants, resource_types, type_of
+from iam_reference import allowed_with_tags, grants, resource_types, type_of, unjustified_actions
 from standins.docdb_elastic import ACCOUNT, REGION, DocDbElasticStandIn, cluster_arn_for
 from standins.lambda_context import FakeLambdaContext
-from synth_support import recommended_app
+from synth_support import recommended_app, validation_function
 
 TEST = "IamStack-Drill"
 AT = datetime(2026, 12, 15, 5, 0, tzinfo=UTC)
@@ -38,13 +37,7 @@ def drill_stack() -> dict[str, Any]:
         stack, "Cluster", cluster_name="orders", admin_user_name="admin", shard_capacity=2, shard_count=1,
         auth_type="PLAIN_TEXT", admin_user_password="{{resolve:secretsmanager:pw}}",
     )  # fmt: skip
-    validate = aws_lambda.Function(
-        stack,
-        "Validate",
-        runtime=aws_lambda.Runtime.PYTHON_3_13,
-        handler="index.handler",
-        code=aws_lambda.Code.from_inline("def handler(event, context):\n    return {}\n"),
-    )
+    validate = validation_function(stack)
     ElasticClusterRestoreTest(
         stack,
         "Drill",
@@ -152,12 +145,4 @@ def test_the_dependent_actions_are_the_tables_and_nothing_is_granted_that_no_occ
     template, calls = played
     granted = statements(template)
     called = {call.operation for call, _ in calls}
-    justified = set(PROVIDER_GRANTS) | {"lambda:InvokeFunction"}
-    for operation in called:
-        justified.add(OPERATIONS[operation].action)
-        for action, decision in OPERATIONS[operation].decided().items():
-            if decision.scope is Scope.NOT_NEEDED:
-                continue
-            justified.add(action)
-            assert grants(granted, action), f"{operation} needs {action} ({decision.scope.name})"
-    assert {a for s in granted for a in s["Action"]} - justified == set()
+    assert unjustified_actions(granted, called) == set()

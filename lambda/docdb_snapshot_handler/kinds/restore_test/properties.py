@@ -1,5 +1,5 @@
-"""Typed view of the input a restore test's schedule sends, checked against the contract before
-any API call; every broken rule at once."""
+"""The input a restore test's schedule sends (RestoreTestInput), as a typed occurrence: checked
+with the contract's rules before any API call, every broken rule reported at once."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ...contract import RestoreTestInput
 from ...parsing import (
     Home,
     InvalidProperties,
+    checked,
     cluster_arn_list,
     optional_str,
     scheduled_input,
@@ -77,20 +78,26 @@ def parse_restore_test(payload: Any, home: Home | None = None) -> RestoreTestOcc
     groups = _ids(
         payload, RestoreTestInput.VPC_SECURITY_GROUP_IDS, contract.SECURITY_GROUP_ID_PATTERN, "security group", errors
     )
-    capacity = whole_number(payload, RestoreTestInput.SHARD_CAPACITY, errors, what="a whole number")
-    if capacity is not None:
-        errors.extend(contract.shard_capacity_errors(RestoreTestInput.SHARD_CAPACITY, capacity))
-    instances = whole_number(payload, RestoreTestInput.SHARD_INSTANCE_COUNT, errors, what="a whole number")
-    if instances is not None:
-        errors.extend(contract.shard_instance_count_errors(RestoreTestInput.SHARD_INSTANCE_COUNT, instances))
-    kms_key_id = optional_str(payload, RestoreTestInput.KMS_KEY_ID, errors)
-    if kms_key_id is not None:
-        errors.extend(contract.kms_key_id_errors(RestoreTestInput.KMS_KEY_ID, kms_key_id))
-    function = optional_str(payload, RestoreTestInput.VALIDATION_FUNCTION, errors)
-    if function is not None:
-        errors.extend(contract.function_arn_errors(RestoreTestInput.VALIDATION_FUNCTION, function))
-    window = whole_number(payload, RestoreTestInput.VALIDATION_WINDOW_SECONDS, errors) or 0
-    errors.extend(contract.validation_window_errors(RestoreTestInput.VALIDATION_WINDOW_SECONDS, window))
+    member = RestoreTestInput
+    count = "a whole number"
+    capacity = checked(
+        whole_number(payload, member.SHARD_CAPACITY, errors, what=count),
+        member.SHARD_CAPACITY,
+        contract.shard_capacity_errors,
+        errors,
+    )
+    instances = checked(
+        whole_number(payload, member.SHARD_INSTANCE_COUNT, errors, what=count),
+        member.SHARD_INSTANCE_COUNT,
+        contract.shard_instance_count_errors,
+        errors,
+    )
+    key = member.KMS_KEY_ID
+    kms_key_id = checked(optional_str(payload, key, errors), key, contract.kms_key_id_errors, errors)
+    key = member.VALIDATION_FUNCTION
+    function = checked(optional_str(payload, key, errors), key, contract.function_arn_errors, errors)
+    key = member.VALIDATION_WINDOW_SECONDS
+    window = checked(whole_number(payload, key, errors) or 0, key, contract.validation_window_errors, errors) or 0
     occurrence = RestoreTestOccurrence(
         test=test,
         scheduled=scheduled,
