@@ -97,3 +97,30 @@ def unjustified_actions(granted: list[dict[str, Any]], called: set[str]) -> set[
             justified.add(action)
             assert grants(granted, action), f"{operation} needs {action} ({decision.scope.name})"
     return {a for s in granted for a in s["Action"]} - justified
+
+
+def assert_call_granted(
+    granted: list[dict[str, Any]],
+    operation: str,
+    arn: str | None,
+    tags: dict[str, str],
+    tag_keys: tuple[str, ...] = (),
+    created: str | None = None,
+) -> None:
+    """One recorded call of a scheduled construct against its template's statements: `*` only for
+    an operation without a resource type; else allowed on `arn` with the resource's `tags` (and
+    the request's `tag_keys`), and on `created`, the resource the call makes (tagged in its
+    request), never on `*`, and on every resource type the reference requires."""
+    action = f"{SERVICE}:{operation}"
+    types = resource_types(operation)
+    if not types:
+        assert any("*" in s["Resource"] for s in grants(granted, action)), action
+        return
+    assert arn is not None and allowed_with_tags(granted, action, arn, tags, tag_keys), (action, arn, tags, tag_keys)
+    if created is not None:
+        assert allowed_with_tags(granted, action, created, {}), (action, created)
+    resources = {r for s in grants(granted, action) for r in s["Resource"]}
+    assert "*" not in resources, action
+    for name, entry in types.items():
+        if entry["required"]:
+            assert any(type_of(r) == name for r in resources), (action, name, resources)
