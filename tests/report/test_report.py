@@ -454,3 +454,72 @@ def test_an_unknown_profile_exits_2(docdb, scheduler, capsys):
     # THEN it says so, and calls nothing
     assert code == 2 and docdb.calls == []
     assert "the AWS profile 'no-such-profile' is not in the AWS config files" in capsys.readouterr().err
+
+
+def test_the_report_reads_what_the_constructs_deploy_and_the_handler_records(docdb, scheduler, quick_polls, capsys):
+    # GIVEN a stack synthesized with a backup plan (daily, copied to us-west-2) and a restore test,
+    # whose schedules are deployed as the template says
+    import aws_cdk as cdk
+    from aws_cdk import aws_docdbelastic as docdbelastic
+    from aws_cdk import aws_events as events
+    from aws_cdk.assertions import Template
+
+    from docdb_elastic_snapshot import (
+        ElasticClusterBackupPlan,
+        ElasticClusterBackupRule,
+        ElasticClusterCopyAction,
+        ElasticClusterRestoreTest,
+    )
+    from docdb_snapshot_handler import entrypoint
+    from iam_lifecycles import ENV, resolve
+    from standins.lambda_context import FakeLambdaContext
+    from synth_support import recommended_app
+
+    stack = cdk.Stack(recommended_app(), "OrdersStack", env=ENV)
+    cluster = docdbelastic.CfnCluster(
+        stack, "Cluster", cluster_name="orders", admin_user_name="admin", shard_capacity=2, shard_count=1,
+        auth_type="PLAIN_TEXT", admin_user_password="{{resolve:secretsmanager:pw}}",
+    )  # fmt: skip
+    plan = ElasticClusterBackupPlan(
+        stack,
+        "Plan",
+        rules=[ElasticClusterBackupRule.daily(copy_actions=[ElasticClusterCopyAction("us-west-2", keep_last=3)])],
+    )
+    plan.add_selection("Orders", clusters=[cluster])
+    ElasticClusterRestoreTest(
+        stack,
+        "Drill",
+        schedule_expression=events.Schedule.cron(hour="6", minute="0"),
+        clusters=[cluster],
+        subnet_ids=["subnet-0a1b2c3d4e5f60718"],
+        vpc_security_group_ids=["sg-0a1b2c3d4e5f60718"],
+    )
+    template = Template.from_stack(stack).to_json()
+    inputs = {
+        logical_id: resolve(template, resource["Properties"]["Target"]["Input"])
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Scheduler::Schedule"
+    }
+    for logical_id, text in inputs.items():
+        scheduler.add_schedule(logical_id, text)
+    orders = docdb.add_cluster("orders")
+    docdb.restore_delay = 0.2
+    # WHEN each schedule's occurrence of the day runs through the handler (the backup at 05:00,
+    # the restore test at 06:00), and the report is made at noon
+    for text in inputs.values():
+        scheduled = TODAY if contract.BACKUP_EVENT_KEY in text else TODAY + timedelta(hours=1)
+        event = json.loads(text.replace("<aws.scheduler.scheduled-time>", f"{scheduled:%Y-%m-%dT%H:%M:%SZ}"))
+        with time_machine.travel(scheduled + timedelta(minutes=1), tick=True):
+            entrypoint.handler(event, FakeLambdaContext())
+    capsys.readouterr()
+    code, document, err = report_json(capsys)
+    # THEN the report finds the plan's rule, its recovery point and its copy, and the test's success
+    assert (code, err) == (0, "")
+    report = by_name(document)["orders"]
+    assert report["clusterArn"] == orders and report["problems"] == []
+    assert [(p["plan"], p["rule"]) for p in report["protectedBy"]] == [(plan.backup_plan_name, "daily")]
+    assert report["recoveryPointsPerRule"] == {f"{plan.backup_plan_name}/daily": 1}
+    assert report["copiesPerRegion"] == {f"{plan.backup_plan_name}/daily/us-west-2": 1}
+    assert report["lastRestoreTest"]["test"] == "OrdersStack-Drill"
+    assert report["lastRestoreTest"]["outcome"] == "succeeded"
+    assert report["lastRestoreTest"]["scheduledTime"] == f"{TODAY + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"
