@@ -13,7 +13,7 @@ import time_machine
 
 from docdb_snapshot_handler import contract, entrypoint
 from emf import emf_lines
-from standins.docdb_elastic import DocDbElasticStandIn
+from standins.docdb_elastic import DocDbElasticStandIn, Fault
 from standins.events import restore_test_event
 from standins.invoke import at_once
 from standins.lambda_context import FakeLambdaContext
@@ -240,25 +240,55 @@ def test_lambdas_retry_of_a_delivery_that_died_after_restoring_takes_the_test_ov
     # GIVEN a delivery that restored, then died handing over (Lambda refused its next invocation)
     lambda_service.refuse_with = (500, "ServiceException")
     event = restore_test_event(iso(AT))
+    first = FakeLambdaContext(budget_seconds=16)
     with time_machine.travel(AT + timedelta(minutes=1), tick=True):
         with pytest.raises(Exception):  # noqa: B017 - the invocation fails, as Lambda would see it
-            entrypoint.handler(event, FakeLambdaContext(budget_seconds=16))
+            entrypoint.handler(event, first)
     (made,) = temporary_clusters(docdb)
     lambda_service.refuse_with = None
     capsys.readouterr()
-    # WHEN Lambda retries that same invocation two minutes later
+    # WHEN a duplicate delivery of the occurrence (another request) arrives two minutes later
     with time_machine.travel(AT + timedelta(minutes=3), tick=True):
         entrypoint.handler(event, FakeLambdaContext())
-    # THEN the retry restored nothing new (its restore was refused: the name was taken by its
-    # own earlier attempt), drove the test to its end and deleted the cluster
-    assert temporary_clusters(docdb) == [made] and len(restores(docdb)) == 2
+    # THEN it leaves the test to the invocation that restored it: nothing deleted, nothing counted
+    assert docdb.calls_to("DeleteCluster") == [] and emf_lines(capsys.readouterr().out) == []
+    # WHEN Lambda retries the failed invocation (the same request id) a minute after that
+    retry = FakeLambdaContext()
+    retry.aws_request_id = first.aws_request_id
+    with time_machine.travel(AT + timedelta(minutes=4), tick=True):
+        entrypoint.handler(event, retry)
+    # THEN the retry restored nothing new (its restore was refused: the name was taken by its own
+    # earlier attempt), drove the test to its end and deleted the cluster
+    assert temporary_clusters(docdb) == [made] and len(restores(docdb)) == 3
     (deletion,) = docdb.calls_to("DeleteCluster")
     assert docdb.clusters[deletion.params["clusterArn"]].name == made
     assert list(records(docdb, gold).values()) == [f"{AT:%Y-%m-%dT%H:%MZ} succeeded"]
-    # AND counted it once, timed from the cluster's creation (two minutes before it was seen ACTIVE)
+    # AND counted it once, timed from the cluster's creation (three minutes before it was seen ACTIVE)
     documents = emf_lines(capsys.readouterr().out)
     assert metric(documents, M.SUCCEEDED, "orders") == 1
-    assert 110 < metric(documents, M.RESTORE_SECONDS, "orders") < 150
+    assert 170 < metric(documents, M.RESTORE_SECONDS, "orders") < 210
+
+
+def test_a_run_that_died_between_its_record_and_its_deletion_is_cleaned_up_by_a_redelivery(
+    docdb, quick_polls, gold, capsys
+):
+    # GIVEN a run that recorded and counted its outcome, but whose DeleteCluster was refused, and
+    # which then died handing over (no Lambda answers its next invocation)
+    docdb.restore_delay = 0.0
+    docdb.inject("DeleteCluster", Fault(403, "AccessDeniedException", "not authorized to perform DeleteCluster"))
+    with time_machine.travel(AT + timedelta(minutes=1), tick=True):
+        with pytest.raises(Exception):  # noqa: B017 - the invocation fails, as Lambda would see it
+            entrypoint.handler(restore_test_event(iso(AT)), FakeLambdaContext(budget_seconds=16))
+    assert metric(emf_lines(capsys.readouterr().out), M.SUCCEEDED, "orders") == 1
+    (left,) = [c for c in docdb.clusters.values() if c.name == contract.temporary_cluster_name(TEST, AT, gold)]
+    assert left.status == "ACTIVE"
+    docdb.reset_calls()
+    # WHEN the occurrence is delivered again
+    with time_machine.travel(AT + timedelta(minutes=10), tick=True):
+        entrypoint.handler(restore_test_event(iso(AT), attempt=2), FakeLambdaContext())
+    # THEN it restores and counts nothing, and deletes the cluster that was left
+    assert restores(docdb) == [] and metric(emf_lines(capsys.readouterr().out), M.SUCCEEDED) == 0
+    assert [c.params["clusterArn"] for c in docdb.calls_to("DeleteCluster")] == [left.arn]
 
 
 def test_other_clusters_are_never_deleted(docdb, deliver, gold):

@@ -504,6 +504,7 @@ def test_the_report_reads_what_the_constructs_deploy_and_the_handler_records(doc
         scheduler.add_schedule(logical_id, text)
     orders = docdb.add_cluster("orders")
     docdb.restore_delay = 0.2
+    docdb.copy_delay = 0.0  # ACTIVE at once: the report counts only ACTIVE copies
     # WHEN each schedule's occurrence of the day runs through the handler (the backup at 05:00,
     # the restore test at 06:00), and the report is made at noon
     for text in inputs.values():
@@ -523,3 +524,15 @@ def test_the_report_reads_what_the_constructs_deploy_and_the_handler_records(doc
     assert report["lastRestoreTest"]["test"] == "OrdersStack-Drill"
     assert report["lastRestoreTest"]["outcome"] == "succeeded"
     assert report["lastRestoreTest"]["scheduledTime"] == f"{TODAY + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"
+
+
+def test_a_schedule_input_of_another_version_is_not_read(docdb, scheduler, capsys):
+    # GIVEN a rule's schedule written by a newer library (another input version) and no other
+    orders = docdb.add_cluster("orders")
+    newer = backup_input(clusters=(orders,))
+    newer[contract.BACKUP_EVENT_KEY][contract.BackupInput.VERSION] = contract.BACKUP_INPUT_VERSION + 1
+    scheduler.add_schedule("OrdersStack-Plan-daily", newer)
+    # WHEN the report is made
+    code, document, _ = report_json(capsys)
+    # THEN the cluster is listed as not protected rather than judged by rules it cannot read
+    assert code == 0 and by_name(document)["orders"]["protectedBy"] == []

@@ -206,7 +206,7 @@ def parse_schedule(detail: Mapping[str, Any]) -> Rule | RestoreTest | None:
         return None
     try:
         backup = document.get(contract.BACKUP_EVENT_KEY)
-        if isinstance(backup, dict):
+        if isinstance(backup, dict) and backup.get(contract.BackupInput.VERSION) == contract.BACKUP_INPUT_VERSION:
             member = contract.BackupInput
             created = detail.get("CreationDate")
             return Rule(
@@ -221,7 +221,8 @@ def parse_schedule(detail: Mapping[str, Any]) -> Rule | RestoreTest | None:
                 created=created.astimezone(UTC) if isinstance(created, datetime) else None,
             )
         test = document.get(contract.RESTORE_TEST_EVENT_KEY)
-        if isinstance(test, dict):
+        version = contract.RESTORE_TEST_INPUT_VERSION
+        if isinstance(test, dict) and test.get(contract.RestoreTestInput.VERSION) == version:
             members = contract.RestoreTestInput
             # The latest a run can conclude: a late start, the longest restore wait, its
             # validation window, and the hand-overs in between.

@@ -24,6 +24,7 @@ __all__ = [
     "RESTORE_TEST_EVENT_KEY",
     "RESTORE_TEST_EXPIRES_TAG_KEY",
     "RESTORE_TEST_INPUT_VERSION",
+    "RESTORE_TEST_INVOCATION_TAG_KEY",
     "RESTORE_TEST_NAME_MAX_LENGTH",
     "RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS",
     "RESTORE_TEST_START_WINDOW_SECONDS",
@@ -94,6 +95,9 @@ RESTORE_TEST_TAG_KEY: Final = RESERVED_TAG_PREFIX + "restore-test"
 RESTORE_TEST_EXPIRES_TAG_KEY: Final = RESERVED_TAG_PREFIX + "expires"
 # The name of the cluster whose recovery point it holds: the sweep counts a died run against it.
 RESTORE_TEST_CLUSTER_TAG_KEY: Final = RESERVED_TAG_PREFIX + "tested-cluster"
+# The Lambda request id of the invocation that restored it: Lambda retries a failed asynchronous
+# invocation with the same request id, and only that retry takes over the test of a died run.
+RESTORE_TEST_INVOCATION_TAG_KEY: Final = RESERVED_TAG_PREFIX + "invocation"
 _CLAIM_KEY_PREFIX = RESERVED_TAG_PREFIX + "restore-test:"
 
 # <test>-<YYYYMMDDHHMM>-<12 hex digits>: 30 + 1 + 12 + 1 + 12 = 56 of a cluster name's 63.

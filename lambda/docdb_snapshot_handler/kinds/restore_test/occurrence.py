@@ -19,10 +19,9 @@ role may delete no other: an aws:ResourceTag condition).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,10 +40,6 @@ logger = logging.getLogger(__name__)
 # the run continues in a fresh one first); it may take all of it but the margin.
 VALIDATION_RESERVE_SECONDS = 600.0
 VALIDATION_MARGIN_SECONDS = 30.0
-# A temporary cluster of this occurrence found, not made, by a delivery: younger than this, an
-# overlapping delivery made it and drives its test; older, its maker died (Lambda retries a failed
-# asynchronous invocation a minute later at the soonest) and this delivery takes over.
-ADOPT_AFTER_SECONDS = 30.0
 # The sweep deletes a temporary cluster this long after the longest its run could keep it.
 EXPIRY_MARGIN_SECONDS = 60 * 60
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -64,6 +59,14 @@ class _Test:
     validated: bool = False
     outcome: str | None = None
     reason: str = ""
+    # Concluded, but its DeleteCluster failed: tried again until the cluster is gone.
+    delete_pending: bool = False
+
+    @classmethod
+    def of(cls, entry: Mapping[str, Any]) -> _Test:
+        """From a continuation (members a newer handler does not know are left out)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in entry.items() if key in known})
 
     @property
     def restore_seconds(self) -> float | None:
@@ -87,7 +90,9 @@ class _Run:
         self.deadline = invocation_deadline(context, services.clock)
         self.clusters = RestoredClusters(services.api(self.deadline))
         self.api = self.clusters.api
+        self.request_id = str(getattr(context, "aws_request_id", ""))
         self.claim_key = contract.restore_test_claim_key(self.occurrence.test)
+        self.validations = 0
         # This occurrence as its records write it.
         self.mine = contract.restore_test_record(self.occurrence.scheduled, "").split(" ")[0]
 
@@ -102,7 +107,7 @@ class _Run:
     def run(self) -> dict[str, Any]:
         occurrence = self.occurrence
         if self.state.get("phase") == "test":
-            tests = [_Test(**entry) for entry in self.state.get("tests", [])]
+            tests = [_Test.of(entry) for entry in self.state.get("tests", [])]
         else:
             late = (self.now() - occurrence.scheduled).total_seconds()
             if late > contract.RESTORE_TEST_START_WINDOW_SECONDS:
@@ -134,7 +139,7 @@ class _Run:
         for arn, summary in selected.items():
             if arn in own:
                 continue
-            test = self.start(arn, str(summary.get("clusterName", arn)))
+            test = self.start(arn, str(summary.get("clusterName", arn)), listed)
             if test is not None:
                 tests.append(test)
         return tests
@@ -189,7 +194,7 @@ class _Run:
                 break
         return None, None
 
-    def start(self, source_arn: str, source_name: str) -> _Test | None:
+    def start(self, source_arn: str, source_name: str, listed: Mapping[str, Mapping[str, Any]]) -> _Test | None:
         occurrence = self.occurrence
         try:
             points = self.recovery_points(source_arn)
@@ -199,6 +204,7 @@ class _Run:
             return None
         if outcome in (RestoreTestRecord.SUCCEEDED, RestoreTestRecord.FAILED):
             self.report(source_arn, "already-tested", recorded_outcome=outcome)
+            self.delete_left_over(source_arn, listed)
             return None
         if not points:
             types = " or ".join(occurrence.recovery_point_types)
@@ -235,6 +241,7 @@ class _Run:
                 contract.RESTORE_TEST_TAG_KEY: occurrence.test,
                 contract.RESTORE_TEST_EXPIRES_TAG_KEY: expires.strftime(_TIME_FORMAT),
                 contract.RESTORE_TEST_CLUSTER_TAG_KEY: source_name,
+                contract.RESTORE_TEST_INVOCATION_TAG_KEY: self.request_id,
                 contract.SOURCE_TAG_KEY: point_arn,
                 contract.REQUEST_TAG_KEY: token,
             },
@@ -260,15 +267,14 @@ class _Run:
             self.conclude(test, RestoreTestRecord.FAILED, f"the restore could not start: {error}")
             return None
         if not restored:
-            made_at = _timestamp(str(cluster.get("createTime", ""))) or requested_at
-            if self.services.wall() - made_at < ADOPT_AFTER_SECONDS:
-                # Restored moments ago by an overlapping delivery of this occurrence: it drives.
+            maker = self.clusters.tags(str(cluster["clusterArn"])).get(contract.RESTORE_TEST_INVOCATION_TAG_KEY)
+            if not self.request_id or maker != self.request_id:
+                # Restored by another delivery of this occurrence, which drives the test.
                 self.report(source_arn, "in-progress", temporary_cluster_arn=cluster.get("clusterArn"))
                 return None
-            # Restored by an earlier delivery that never concluded: it died (this is Lambda's
-            # retry of it) or lost its hand-over. This one drives the test, timed from the
-            # cluster's creation.
-            requested_at = made_at
+            # Restored by this very invocation before it failed: this is Lambda's retry of it,
+            # which drives the test from here, timed from the cluster's creation.
+            requested_at = _timestamp(str(cluster.get("createTime", ""))) or requested_at
             age = max(0.0, requested_at - created) if created is not None else 0.0
             self.report(source_arn, "resumed", temporary_cluster_arn=cluster.get("clusterArn"))
         else:
@@ -277,17 +283,39 @@ class _Run:
             )
         return _Test(source_arn, source_name, point_arn, age, str(cluster["clusterArn"]), requested_at)
 
+    def delete_left_over(self, source_arn: str, listed: Mapping[str, Mapping[str, Any]]) -> None:
+        """The occurrence is concluded, but its temporary cluster may still be there (the run
+        died between its record and its DeleteCluster): delete it, if it is this occurrence's."""
+        name = contract.temporary_cluster_name(self.occurrence.test, self.occurrence.scheduled, source_arn)
+        token = contract.restore_test_token(self.occurrence.test, self.occurrence.scheduled, source_arn)
+        for arn, summary in listed.items():
+            if summary.get("clusterName") != name or summary.get("status") == "DELETING":
+                continue
+            try:
+                if self.clusters.tags(arn).get(contract.REQUEST_TAG_KEY) == token:
+                    self.clusters.delete(arn)
+            except Failed as error:
+                logger.error("left-over temporary cluster could not be deleted", extra={"error": str(error)[:300]})
+
     # --- waiting, validating, deleting ---------------------------------------------------
     def drive(self, tests: list[_Test]) -> None:
         """Until every test is over: poll each temporary cluster, validate it once ACTIVE, delete
         it after the validation window. Hands over to a new invocation when time runs short, or
         when a validation needs more of an invocation than is left."""
         while True:
+            pending = [t for t in tests if t.outcome is None or t.delete_pending]
+            for test in pending:
+                self.observe(test)
             handover = False
-            for test in tests:
-                if test.outcome is None:
-                    handover |= self.step(test)
-            pending = [t for t in tests if t.outcome is None]
+            for test in pending:
+                validations = self.validations
+                handover |= self.advance(test)
+                if self.validations != validations:
+                    # A validation takes its time: the others are looked at again before theirs,
+                    # so that each RestoreSeconds stays within one poll.
+                    for other in pending:
+                        self.observe(other)
+            pending = [t for t in tests if t.outcome is None or t.delete_pending]
             if not pending:
                 return
             # As every wait of the library: every 2 s in a restore's first minute, then every 15 s.
@@ -296,39 +324,79 @@ class _Run:
                 raise Continue({"phase": "test", "tests": [vars(t) for t in pending]})
             self.services.sleep(wait)
 
-    def step(self, test: _Test) -> bool:
-        """One look at one test; True when it needs a fresh invocation to go on."""
-        occurrence = self.occurrence
+    def expired(self, test: _Test) -> bool:
+        """Past the latest its run may keep the temporary cluster (its 'expires' tag)."""
+        limit = (
+            contract.RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS
+            + self.occurrence.validation_window_seconds
+            + EXPIRY_MARGIN_SECONDS
+        )
+        return self.services.wall() - test.requested_at > limit
+
+    def observe(self, test: _Test) -> None:
+        """Until the temporary cluster is ACTIVE: its status; a failed or lost restore, or one
+        slower than the longest wait, fails the test."""
+        if test.outcome is not None or test.active_at is not None:
+            return
         now = self.services.wall()
-        if test.active_at is None:
-            try:
-                cluster = self.clusters.get(test.cluster_arn)
-            except Failed as error:
-                logger.warning("temporary cluster could not be read", extra={"error": str(error)[:300]})
-                return False
-            status = "GONE" if cluster is None else str(cluster.get("status"))
-            if status == "GONE" or status in CLUSTER_FAILED_STATUSES:
-                self.conclude(test, RestoreTestRecord.FAILED, f"the temporary cluster became {status}")
-                return False
-            if status != "ACTIVE":
-                if now - test.requested_at > contract.RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS:
-                    hours = contract.RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS // 3600
-                    self.conclude(test, RestoreTestRecord.FAILED, f"the restore was not ACTIVE within {hours} hours")
-                return False
+        late = now - test.requested_at > contract.RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS
+        try:
+            cluster = self.clusters.get(test.cluster_arn)
+        except Failed as error:
+            logger.warning("temporary cluster could not be read", extra={"error": str(error)[:300]})
+            if late:
+                self.conclude(test, RestoreTestRecord.FAILED, f"the temporary cluster could not be read: {error}")
+            return
+        status = "GONE" if cluster is None else str(cluster.get("status"))
+        if status == "GONE" or status in CLUSTER_FAILED_STATUSES:
+            self.conclude(test, RestoreTestRecord.FAILED, f"the temporary cluster became {status}")
+        elif status == "ACTIVE":
             test.active_at = now
             self.report(test.source_arn, "active", restore_seconds=round(now - test.requested_at, 1))
+        elif late:
+            hours = contract.RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS // 3600
+            self.conclude(test, RestoreTestRecord.FAILED, f"the restore was not ACTIVE within {hours} hours")
+
+    def advance(self, test: _Test) -> bool:
+        """Once ACTIVE: validate, then conclude after the window; a concluded test whose deletion
+        failed is deleted again. True when it needs a fresh invocation to go on."""
+        occurrence = self.occurrence
+        if test.delete_pending:
+            self.delete_again(test)
+            return False
+        if test.outcome is not None or test.active_at is None:
+            return False
         if not test.validated:
             if occurrence.validation_function:
                 if self.time_left() < VALIDATION_RESERVE_SECONDS:
                     return True
-                failure = self.validate(test, self.clusters.get(test.cluster_arn) or {})
+                try:
+                    cluster = self.clusters.get(test.cluster_arn) or {}
+                except Failed as error:
+                    cluster = {}
+                    logger.warning("temporary cluster could not be read", extra={"error": str(error)[:300]})
+                failure = self.validate(test, cluster)
                 if failure is not None:
                     self.conclude(test, RestoreTestRecord.FAILED, f"the validation function failed: {failure}")
                     return False
             test.validated = True
-        if now >= test.active_at + occurrence.validation_window_seconds:
+        if self.services.wall() >= test.active_at + occurrence.validation_window_seconds:
             self.conclude(test, RestoreTestRecord.SUCCEEDED)
         return False
+
+    def delete_again(self, test: _Test) -> None:
+        try:
+            self.clusters.delete(test.cluster_arn)
+        except Failed as error:
+            if self.expired(test):
+                # Past its 'expires' time: the next occurrence's sweep deletes it.
+                test.delete_pending = False
+                logger.error(
+                    "temporary cluster still not deleted; the next occurrence's sweep deletes it",
+                    extra={"cluster_arn": test.cluster_arn, "error": str(error)[:300]},
+                )
+            return
+        test.delete_pending = False
 
     def validate(self, test: _Test, cluster: Mapping[str, Any]) -> str | None:
         """Invoke the validation function with the temporary cluster; None when it succeeded."""
@@ -344,6 +412,7 @@ class _Run:
             "clusterEndpoint": str(cluster.get("clusterEndpoint", "")),
             "adminUserName": str(cluster.get("adminUserName", "")),
         }
+        self.validations += 1
         timeout = max(5.0, self.time_left() - VALIDATION_MARGIN_SECONDS)
         if self.services.invoke is None:
             return "this function cannot invoke others (no Lambda client)"
@@ -352,52 +421,51 @@ class _Run:
         return failure
 
     def conclude(self, test: _Test, outcome: str, reason: str = "") -> None:
-        """Record the outcome on the recovery point, then delete the temporary cluster (in that
-        order: a redelivery that finds the outcome restores nothing), then publish."""
+        """Count the outcome, record it on the recovery point, then delete the temporary cluster
+        (in that order: a delivery that finds the outcome restores nothing and counts nothing; a
+        run that dies between two of them counts an outcome twice rather than never)."""
         test.outcome, test.reason = outcome, reason
         try:
             earlier = self._record_of(test.point_arn)
         except Failed:
             earlier = None
         if earlier is not None and earlier[0] == self.mine and earlier[1] != RestoreTestRecord.RESTORING:
-            # Two deliveries drove this test at once (an overlapping redelivery): the other one
-            # concluded it, recorded and counted it; this one only makes sure of the deletion.
-            if test.cluster_arn:
-                with contextlib.suppress(Failed):
-                    self.clusters.delete(test.cluster_arn)
+            # Two deliveries drove this test at once: the other one concluded it, recorded and
+            # counted it; this one only makes sure of the deletion.
             self.report(test.source_arn, "concluded-by-another-delivery", recorded_outcome=earlier[1])
-            return
-        record = contract.restore_test_record(self.occurrence.scheduled, outcome, test.restore_seconds)
-        try:
-            self.clusters.tag(test.point_arn, {self.claim_key: record})
-        except Failed as error:
-            logger.error("outcome could not be recorded on the recovery point", extra={"error": str(error)[:300]})
+        else:
+            values: dict[str, float] = {
+                RestoreTestMetric.SUCCEEDED: 1 if outcome == RestoreTestRecord.SUCCEEDED else 0,
+                RestoreTestMetric.FAILED: 1 if outcome == RestoreTestRecord.FAILED else 0,
+                RestoreTestMetric.RECOVERY_POINT_AGE_SECONDS: test.point_age,
+            }
+            if test.restore_seconds is not None:
+                values[RestoreTestMetric.RESTORE_SECONDS] = test.restore_seconds
+            self.publish_cluster(test.source_name, values)
+            record = contract.restore_test_record(self.occurrence.scheduled, outcome, test.restore_seconds)
+            try:
+                self.clusters.tag(test.point_arn, {self.claim_key: record})
+            except Failed as error:
+                logger.error("outcome could not be recorded on the recovery point", extra={"error": str(error)[:300]})
+            self.report(
+                test.source_arn,
+                outcome,
+                reason=reason,
+                recovery_point_arn=test.point_arn,
+                temporary_cluster_arn=test.cluster_arn,
+                restore_seconds=None if test.restore_seconds is None else round(test.restore_seconds, 1),
+                recovery_point_age_seconds=round(test.point_age),
+            )
         if test.cluster_arn:
             try:
                 self.clusters.delete(test.cluster_arn)
             except Failed as error:
-                # The next occurrence's sweep deletes it (its 'expires' tag).
+                # Tried again while the run goes on; past its 'expires' time, the sweep's.
+                test.delete_pending = True
                 logger.error(
-                    "temporary cluster could not be deleted now; the next occurrence deletes it",
+                    "temporary cluster could not be deleted now; trying again",
                     extra={"cluster_arn": test.cluster_arn, "error": str(error)[:300]},
                 )
-        values: dict[str, float] = {
-            RestoreTestMetric.SUCCEEDED: 1 if outcome == RestoreTestRecord.SUCCEEDED else 0,
-            RestoreTestMetric.FAILED: 1 if outcome == RestoreTestRecord.FAILED else 0,
-            RestoreTestMetric.RECOVERY_POINT_AGE_SECONDS: test.point_age,
-        }
-        if test.restore_seconds is not None:
-            values[RestoreTestMetric.RESTORE_SECONDS] = test.restore_seconds
-        self.publish_cluster(test.source_name, values)
-        self.report(
-            test.source_arn,
-            outcome,
-            reason=reason,
-            recovery_point_arn=test.point_arn,
-            temporary_cluster_arn=test.cluster_arn,
-            restore_seconds=None if test.restore_seconds is None else round(test.restore_seconds, 1),
-            recovery_point_age_seconds=round(test.point_age),
-        )
 
     def conclude_without_restore(self, source_arn: str, source_name: str, reason: str) -> None:
         self.publish_cluster(source_name, {RestoreTestMetric.SUCCEEDED: 0, RestoreTestMetric.FAILED: 1})
