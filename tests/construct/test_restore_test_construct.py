@@ -10,7 +10,6 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
-from aws_cdk import aws_docdbelastic as docdbelastic
 from aws_cdk import aws_events as events
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
@@ -20,6 +19,7 @@ from docdb_elastic_snapshot.acknowledgements import acknowledge
 from docdb_snapshot_handler import contract
 from docdb_snapshot_handler.kinds.restore_test.properties import parse_restore_test
 from docdb_snapshot_handler.parsing import Home
+from iam_lifecycles import cluster as orders_cluster
 from iam_lifecycles import resolve
 from standins.docdb_elastic import cluster_arn_for
 from synth_support import assert_nag_and_cfn_lint_clean, recommended_app, validation_function
@@ -32,10 +32,7 @@ GROUPS = ["sg-0a1b2c3d4e5f60718"]
 
 def the_issue_test(stack: cdk.Stack, topic: sns.ITopic | None = None, **overrides: Any) -> ElasticClusterRestoreTest:
     """The restore test of issue 18's example, with a validation function."""
-    cluster = docdbelastic.CfnCluster(
-        stack, "Cluster", cluster_name="orders", admin_user_name="admin", shard_capacity=2, shard_count=1,
-        auth_type="SECRET_ARN", admin_user_password="arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
-    )  # fmt: skip
+    cluster = orders_cluster(stack)
     validate = validation_function(stack)
     props: dict[str, Any] = {
         "schedule_expression": events.Schedule.cron(day="15", hour="5", minute="0"),

@@ -14,7 +14,6 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 import time_machine
-from aws_cdk import aws_docdbelastic as docdbelastic
 from aws_cdk import aws_events as events
 from aws_cdk.assertions import Template
 
@@ -22,6 +21,7 @@ from docdb_elastic_snapshot import ElasticClusterRestoreTest
 from docdb_elastic_snapshot.permissions import SERVICE
 from docdb_snapshot_handler import contract, entrypoint
 from iam_lifecycles import ENV, schedule_input, statements
+from iam_lifecycles import cluster as orders_cluster
 from iam_reference import allowed_with_tags, assert_call_granted, unjustified_actions
 from standins.docdb_elastic import ACCOUNT, REGION, DocDbElasticStandIn, cluster_arn_for
 from standins.lambda_context import FakeLambdaContext
@@ -33,10 +33,7 @@ AT = datetime(2026, 12, 15, 5, 0, tzinfo=UTC)
 
 def drill_stack() -> dict[str, Any]:
     stack = cdk.Stack(recommended_app(), "IamStack", env=ENV)
-    cluster = docdbelastic.CfnCluster(
-        stack, "Cluster", cluster_name="orders", admin_user_name="admin", shard_capacity=2, shard_count=1,
-        auth_type="PLAIN_TEXT", admin_user_password="{{resolve:secretsmanager:pw}}",
-    )  # fmt: skip
+    cluster = orders_cluster(stack)
     validate = validation_function(stack)
     ElasticClusterRestoreTest(
         stack,

@@ -460,7 +460,6 @@ def test_the_report_reads_what_the_constructs_deploy_and_the_handler_records(doc
     # GIVEN a stack synthesized with a backup plan (daily, copied to us-west-2) and a restore test,
     # whose schedules are deployed as the template says
     import aws_cdk as cdk
-    from aws_cdk import aws_docdbelastic as docdbelastic
     from aws_cdk import aws_events as events
     from aws_cdk.assertions import Template
 
@@ -472,14 +471,12 @@ def test_the_report_reads_what_the_constructs_deploy_and_the_handler_records(doc
     )
     from docdb_snapshot_handler import entrypoint
     from iam_lifecycles import ENV, resolve
+    from iam_lifecycles import cluster as orders_cluster
     from standins.lambda_context import FakeLambdaContext
     from synth_support import recommended_app
 
     stack = cdk.Stack(recommended_app(), "OrdersStack", env=ENV)
-    cluster = docdbelastic.CfnCluster(
-        stack, "Cluster", cluster_name="orders", admin_user_name="admin", shard_capacity=2, shard_count=1,
-        auth_type="PLAIN_TEXT", admin_user_password="{{resolve:secretsmanager:pw}}",
-    )  # fmt: skip
+    cluster = orders_cluster(stack)
     plan = ElasticClusterBackupPlan(
         stack,
         "Plan",
