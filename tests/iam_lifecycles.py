@@ -31,6 +31,7 @@ from docdb_snapshot_handler.contract import (
     REQUEST_TAG_KEY,
     RESOURCE_TYPE,
     RESTORE_RESOURCE_TYPE,
+    SCHEDULED_TIME_PLACEHOLDER,
     ClusterRemovalPolicy,
     CopyProp,
     Prop,
@@ -484,4 +485,4 @@ def schedule_input(template: dict[str, Any], scheduled: datetime) -> dict[str, A
     """What the template's one schedule delivers at `scheduled`, as EventBridge Scheduler fills it in."""
     (schedule,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
     text = resolve(template, schedule["Properties"]["Target"]["Input"])
-    return dict(json.loads(text.replace("<aws.scheduler.scheduled-time>", scheduled.strftime("%Y-%m-%dT%H:%M:%SZ"))))
+    return dict(json.loads(text.replace(SCHEDULED_TIME_PLACEHOLDER, scheduled.strftime("%Y-%m-%dT%H:%M:%SZ"))))

@@ -23,11 +23,11 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct, IValidation
 from docdb_snapshot_handler import contract
 
-from .backup_rule import ElasticClusterBackupRule, interval_seconds, rule_errors, rule_input
+from .backup_rule import ElasticClusterBackupRule, rule_errors, rule_input
 from .provider import SnapshotProvider
 from .resource import default_name_prefix
 from .scheduled_grants import BackupPlanGrants
-from .schedules import function_schedule, scheduler_role, selection_errors, sns_alarm
+from .schedules import function_schedule, interval_seconds, scheduler_role, selection_errors, sns_alarm
 from .validation import InvalidPropsError, reject_invalid
 
 # CloudWatch evaluates an alarm over at most one day.
@@ -131,13 +131,12 @@ class ElasticClusterBackupPlan(Construct):
 
     # --- synthesis ----------------------------------------------------------------------------
     def _schedule(self, rule: ElasticClusterBackupRule) -> scheduler.CfnSchedule:
-        timezone = rule.schedule_expression_timezone
         return function_schedule(
             self,
             f"Schedule{re.sub(r'[^A-Za-z0-9]', '', rule.rule_name.title())}",
             description=f"Backup plan {self.backup_plan_name}, rule {rule.rule_name}",
-            expression=rule.schedule_expression.expression_string,
-            timezone=timezone.timezone_name if timezone is not None else "Etc/UTC",
+            schedule=rule.schedule_expression,
+            timezone=rule.schedule_expression_timezone,
             function=self._provider.function,
             role=self.role,
             # Lazy: selections may be added after the rule.

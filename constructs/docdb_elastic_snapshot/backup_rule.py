@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -12,9 +11,9 @@ from aws_cdk import aws_events as events
 
 from docdb_snapshot_handler import contract
 
+from .schedules import interval_seconds, schedule_expression_errors, whole_seconds_in
+
 DEFAULT_START_WINDOW = Duration.hours(1)
-_DAY = 24 * 60 * 60
-_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": _DAY, "days": _DAY}
 
 
 @dataclass(frozen=True)
@@ -98,54 +97,19 @@ class ElasticClusterBackupRule:
         return cls(rule_name=rule_name, **props)  # type: ignore[arg-type]
 
 
-def interval_seconds(schedule: events.Schedule) -> int:
-    """The longest gap between two occurrences: exact for rate(); for cron(), rounded up to an
-    hour, a day, a week or 31 days by the most specific field that is set (a day of the month: 31
-    days; a day of the week: 7 days; an hour: 1 day; else 1 hour). It is the age the newest
-    recovery point may reach before the plan's alarm."""
-    text = schedule.expression_string
-    rate = re.fullmatch(r"rate\((\d+) (\w+)\)", text)
-    if rate:
-        return int(rate.group(1)) * _UNITS[rate.group(2)]
-    cron = re.fullmatch(r"cron\((.+)\)", text)
-    fields = cron.group(1).split() if cron else []
-    if len(fields) != 6:
-        return 31 * _DAY
-    _minute, hour, day, month, week_day, _year = fields
-    if month not in ("*", "?"):
-        return 366 * _DAY
-    if day not in ("*", "?"):
-        return 31 * _DAY
-    if week_day not in ("*", "?"):
-        return 7 * _DAY
-    if hour != "*" and re.fullmatch(r"\d+", hour):
-        return _DAY
-    return 3600
-
-
 def _literal(value: str | None) -> bool:
     return value is not None and not Token.is_unresolved(value)
-
-
-def _whole_seconds(field_name: str, duration: Duration, errors: list[str]) -> int:
-    millis = duration.to_milliseconds()
-    if millis % 1000:
-        errors.append(f"{field_name}: must be a whole number of seconds")
-    return int(millis // 1000)
 
 
 def rule_errors(index: int, rule: ElasticClusterBackupRule) -> list[str]:
     """Every rule the rule breaks, each naming its field."""
     where = f"rules[{index}]"
     errors = contract.rule_name_errors(f"{where}.rule_name", rule.rule_name)
-    if not isinstance(rule.schedule_expression, events.Schedule):
-        errors.append(f"{where}.schedule_expression: must be an aws_events.Schedule (cron or rate)")
-    elif not re.fullmatch(r"(cron|rate)\(.+\)", rule.schedule_expression.expression_string):
-        errors.append(f"{where}.schedule_expression: must be Schedule.cron(...) or Schedule.rate(...)")
-    window = _whole_seconds(f"{where}.start_window", rule.start_window, errors)
+    errors.extend(schedule_expression_errors(f"{where}.schedule_expression", rule.schedule_expression))
+    window = whole_seconds_in(f"{where}.start_window", rule.start_window, errors)
     errors.extend(contract.start_window_errors(f"{where}.start_window", window))
     if rule.delete_after is not None:
-        seconds = _whole_seconds(f"{where}.delete_after", rule.delete_after, errors)
+        seconds = whole_seconds_in(f"{where}.delete_after", rule.delete_after, errors)
         errors.extend(contract.delete_after_errors(f"{where}.delete_after", seconds))
     if rule.keep_last is not None:
         errors.extend(contract.keep_last_errors(f"{where}.keep_last", rule.keep_last))
@@ -164,7 +128,7 @@ def rule_errors(index: int, rule: ElasticClusterBackupRule) -> list[str]:
         if action.kms_key_id is not None and _literal(action.kms_key_id):
             errors.extend(contract.kms_key_errors(f"{at}.kms_key_id", action.kms_key_id, action.destination_region))
         if action.delete_after is not None:
-            seconds = _whole_seconds(f"{at}.delete_after", action.delete_after, errors)
+            seconds = whole_seconds_in(f"{at}.delete_after", action.delete_after, errors)
             errors.extend(contract.delete_after_errors(f"{at}.delete_after", seconds))
         if action.keep_last is not None:
             errors.extend(contract.keep_last_errors(f"{at}.keep_last", action.keep_last))
@@ -179,7 +143,7 @@ def rule_input(rule: ElasticClusterBackupRule, plan_name: str) -> dict[str, obje
         member.VERSION: contract.BACKUP_INPUT_VERSION,
         member.PLAN: plan_name,
         member.RULE: rule.rule_name,
-        member.SCHEDULED_TIME: "<aws.scheduler.scheduled-time>",
+        member.SCHEDULED_TIME: contract.SCHEDULED_TIME_PLACEHOLDER,
         member.START_WINDOW_SECONDS: int(rule.start_window.to_seconds()),
         member.INTERVAL_SECONDS: interval_seconds(rule.schedule_expression),
     }

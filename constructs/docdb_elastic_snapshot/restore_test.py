@@ -8,7 +8,6 @@ docs/restore-testing.md.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, Stack, TimeZone, Token, aws_lambda
@@ -21,12 +20,18 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 from docdb_snapshot_handler import contract
 
-from .backup_rule import interval_seconds
 from .provider import SnapshotProvider
 from .resource import default_name_prefix
 from .scheduled_grants import RestoreTestGrants
-from .schedules import function_schedule, scheduler_role, selection_errors, sns_alarm
-from .validation import id_list_errors, reject_invalid
+from .schedules import (
+    function_schedule,
+    schedule_expression_errors,
+    scheduler_role,
+    selection_errors,
+    sns_alarm,
+    whole_seconds_in,
+)
+from .validation import id_list_errors, literal, reject_invalid
 
 M = contract.RestoreTestMetric
 _DAY = 24 * 60 * 60
@@ -39,12 +44,7 @@ class RecoveryPointType:
     AUTOMATED = "AUTOMATED"
 
 
-def _literal(value: object) -> bool:
-    return value is not None and not Token.is_unresolved(value)
-
-
 def restore_test_errors(
-    stack: Stack,
     *,
     name: str,
     schedule_expression: object,
@@ -60,15 +60,8 @@ def restore_test_errors(
     """Every rule the props break, with the handler's own rules (the selection is checked by
     schedules.selection_errors)."""
     errors = [] if Token.is_unresolved(name) else contract.restore_test_name_errors("restore_test_name", name)
-    if not isinstance(schedule_expression, events.Schedule):
-        errors.append("schedule_expression: must be an aws_events.Schedule (cron or rate)")
-    elif not re.fullmatch(r"(cron|rate)\(.+\)", schedule_expression.expression_string):
-        errors.append("schedule_expression: must be Schedule.cron(...) or Schedule.rate(...)")
-    elif interval_seconds(schedule_expression) < _DAY:
-        errors.append(
-            "schedule_expression: a restore test runs at most once a day (each occurrence restores a "
-            "cluster per selected cluster, which takes tens of minutes)"
-        )
+    # At most once a day: each occurrence restores a cluster per selected cluster (tens of minutes).
+    errors += schedule_expression_errors("schedule_expression", schedule_expression, min_interval_seconds=_DAY)
     for field, ids, pattern, what in (
         ("subnet_ids", subnet_ids, contract.SUBNET_ID_PATTERN, "subnet"),
         ("vpc_security_group_ids", vpc_security_group_ids, contract.SECURITY_GROUP_ID_PATTERN, "security group"),
@@ -77,21 +70,15 @@ def restore_test_errors(
             errors.append(f"{field}: is required (where the temporary clusters go)")
         else:
             errors.extend(id_list_errors(field, ids, pattern, what))
-    if shard_capacity is not None and _literal(shard_capacity):
+    if shard_capacity is not None and literal(shard_capacity):
         errors.extend(contract.shard_capacity_errors("shard_capacity", shard_capacity))
-    if shard_instance_count is not None and _literal(shard_instance_count):
+    if shard_instance_count is not None and literal(shard_instance_count):
         errors.extend(contract.shard_instance_count_errors("shard_instance_count", shard_instance_count))
-    if kms_key_id is not None and _literal(kms_key_id):
+    if kms_key_id is not None and literal(kms_key_id):
         errors.extend(contract.kms_key_id_errors("kms_key_id", kms_key_id))
-    millis = validation_window.to_milliseconds()
-    if millis % 1000:
-        errors.append("validation_window: must be a whole number of seconds")
-    errors.extend(contract.validation_window_errors("validation_window", int(millis // 1000)))
-    types = list(recovery_point_types)
-    if not types or any(t not in contract.RECOVERY_POINT_TYPES for t in types):
-        errors.append(
-            f"recovery_point_types: must list one or both of {', '.join(contract.RECOVERY_POINT_TYPES)} (got {types!r})"
-        )
+    window = whole_seconds_in("validation_window", validation_window, errors)
+    errors.extend(contract.validation_window_errors("validation_window", window))
+    errors.extend(contract.recovery_point_types_errors("recovery_point_types", list(recovery_point_types)))
     if max_restore_time is not None and max_restore_time.to_seconds() < 60:
         errors.append("max_restore_time: must be at least 1 minute")
     return errors
@@ -178,7 +165,6 @@ class ElasticClusterRestoreTest(Construct):
             else []
         )
         errors += restore_test_errors(
-            stack,
             name=name,
             schedule_expression=schedule_expression,
             subnet_ids=subnet_ids,
@@ -203,7 +189,7 @@ class ElasticClusterRestoreTest(Construct):
         body: dict[str, object] = {
             member.VERSION: contract.RESTORE_TEST_INPUT_VERSION,
             member.TEST: name,
-            member.SCHEDULED_TIME: "<aws.scheduler.scheduled-time>",
+            member.SCHEDULED_TIME: contract.SCHEDULED_TIME_PLACEHOLDER,
             member.SUBNET_IDS: list(subnet_ids),
             member.VPC_SECURITY_GROUP_IDS: list(vpc_security_group_ids),
             member.VALIDATION_WINDOW_SECONDS: int(window.to_seconds()),
@@ -218,13 +204,12 @@ class ElasticClusterRestoreTest(Construct):
             member.VALIDATION_FUNCTION: validation_function.function_arn if validation_function else None,
         }
         body.update({key: value for key, value in optional.items() if value is not None})
-        timezone = schedule_expression_timezone
         self.schedule = function_schedule(
             self,
             "Schedule",
             description=f"Restore test {name}",
-            expression=schedule_expression.expression_string,
-            timezone=timezone.timezone_name if timezone is not None else "Etc/UTC",
+            schedule=schedule_expression,
+            timezone=schedule_expression_timezone,
             function=provider.function,
             role=self.role,
             payload=stack.to_json_string({contract.RESTORE_TEST_EVENT_KEY: body}),

@@ -4,12 +4,14 @@ selection of clusters, and an alarm to an SNS topic."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import IResolvable, Stack, Token, aws_lambda
+from aws_cdk import Duration, IResolvable, Stack, TimeZone, Token, aws_lambda
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_docdbelastic as docdbelastic
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
@@ -19,6 +21,53 @@ from docdb_snapshot_handler import contract
 
 # EventBridge Scheduler's most retries; each stays within the schedule's MaximumEventAge.
 MAX_RETRY_ATTEMPTS = 185
+_DAY = 24 * 60 * 60
+_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": _DAY, "days": _DAY}
+
+
+def interval_seconds(schedule: events.Schedule) -> int:
+    """The longest gap between two occurrences: exact for rate(); for cron(), rounded up to an
+    hour, a day, a week or 31 days by the most specific field that is set (a day of the month: 31
+    days; a day of the week: 7 days; an hour: 1 day; else 1 hour). It is the age the newest
+    recovery point may reach before the plan's alarm."""
+    text = schedule.expression_string
+    rate = re.fullmatch(r"rate\((\d+) (\w+)\)", text)
+    if rate:
+        return int(rate.group(1)) * _UNITS[rate.group(2)]
+    cron = re.fullmatch(r"cron\((.+)\)", text)
+    fields = cron.group(1).split() if cron else []
+    if len(fields) != 6:
+        return 31 * _DAY
+    _minute, hour, day, month, week_day, _year = fields
+    if month not in ("*", "?"):
+        return 366 * _DAY
+    if day not in ("*", "?"):
+        return 31 * _DAY
+    if week_day not in ("*", "?"):
+        return 7 * _DAY
+    if hour != "*" and re.fullmatch(r"\d+", hour):
+        return _DAY
+    return 3600
+
+
+def schedule_expression_errors(field: str, schedule: object, min_interval_seconds: int = 0) -> list[str]:
+    """A schedule the handler's occurrences can run on: cron(...) or rate(...), with at least
+    `min_interval_seconds` between occurrences."""
+    if not isinstance(schedule, events.Schedule):
+        return [f"{field}: must be an aws_events.Schedule (cron or rate)"]
+    if not re.fullmatch(r"(cron|rate)\(.+\)", schedule.expression_string):
+        return [f"{field}: must be Schedule.cron(...) or Schedule.rate(...)"]
+    if interval_seconds(schedule) < min_interval_seconds:
+        return [f"{field}: must leave at least {min_interval_seconds} seconds between occurrences"]
+    return []
+
+
+def whole_seconds_in(field: str, duration: Duration, errors: list[str]) -> int:
+    """A duration's seconds; an error when it holds a fraction of one."""
+    millis = duration.to_milliseconds()
+    if millis % 1000:
+        errors.append(f"{field}: must be a whole number of seconds")
+    return int(millis // 1000)
 
 
 def scheduler_role(scope: Construct, function: aws_lambda.IFunction, description: str) -> iam.Role:
@@ -40,21 +89,22 @@ def function_schedule(
     construct_id: str,
     *,
     description: str,
-    expression: str,
-    timezone: str,
+    schedule: events.Schedule,
+    timezone: TimeZone | None,
     function: aws_lambda.IFunction,
     role: iam.Role,
     payload: str | IResolvable,
     max_event_age_seconds: int,
 ) -> scheduler.CfnSchedule:
-    """A schedule that invokes `function` with `payload`, retried within `max_event_age_seconds`."""
-    schedule = scheduler.CfnSchedule(
+    """A schedule that invokes `function` with `payload` (in UTC unless `timezone` is given),
+    retried within `max_event_age_seconds`."""
+    made = scheduler.CfnSchedule(
         scope,
         construct_id,
         description=description,
         flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
-        schedule_expression=expression,
-        schedule_expression_timezone=timezone,
+        schedule_expression=schedule.expression_string,
+        schedule_expression_timezone=timezone.timezone_name if timezone is not None else "Etc/UTC",
         state="ENABLED",
         target=scheduler.CfnSchedule.TargetProperty(
             arn=function.function_arn,
@@ -66,8 +116,8 @@ def function_schedule(
             ),
         ),
     )
-    schedule.node.add_dependency(role)
-    return schedule
+    made.node.add_dependency(role)
+    return made
 
 
 def selection_errors(

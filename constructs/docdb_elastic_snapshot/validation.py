@@ -33,7 +33,8 @@ def reject_invalid(construct: Construct, errors: list[str]) -> None:
         raise InvalidPropsError(type(construct).__name__, construct.node.path, errors)
 
 
-def _literal(value: str | None) -> bool:
+def literal(value: object) -> bool:
+    """Known at synth time: not None, not a token."""
     return value is not None and not Token.is_unresolved(value)
 
 
@@ -46,13 +47,13 @@ def common_errors(
 ) -> list[str]:
     """Rules every snapshot construct shares."""
     errors: list[str] = []
-    if snapshot_name_prefix is not None and _literal(snapshot_name_prefix):
+    if snapshot_name_prefix is not None and literal(snapshot_name_prefix):
         errors.extend(contract.snapshot_name_prefix_errors("snapshot_name_prefix", snapshot_name_prefix))
     if tags:
         # Entries with tokens are checked at deploy time; the count is known now.
-        literal = {k: v for k, v in tags.items() if _literal(k) and _literal(v)}
+        known = {k: v for k, v in tags.items() if literal(k) and literal(v)}
         errors.extend(contract.tag_count_errors("tags", len(tags)))
-        errors.extend(contract.tag_entry_errors("tags", literal))
+        errors.extend(contract.tag_entry_errors("tags", known))
     millis = timeout.to_milliseconds()
     if millis % 1000:
         errors.append(f"timeout: must be a whole number of seconds (got {millis / 1000} seconds)")
@@ -73,13 +74,13 @@ def snapshot_props_errors(
 ) -> list[str]:
     """Rules of ElasticClusterSnapshot alone."""
     errors: list[str] = []
-    if _literal(cluster_arn):
+    if literal(cluster_arn):
         arn_errors = contract.cluster_arn_errors("cluster_arn", cluster_arn)
-        known = {k: v for k, v in (("region", stack.region), ("account", stack.account)) if _literal(v)}
+        known = {k: v for k, v in (("region", stack.region), ("account", stack.account)) if literal(v)}
         errors.extend(arn_errors or contract.cluster_location_errors("cluster_arn", cluster_arn, **known))
     if snapshot_name is not None and snapshot_name_prefix is not None:
         errors.append("snapshot_name and snapshot_name_prefix: give one or the other, not both")
-    if snapshot_name is not None and _literal(snapshot_name):
+    if snapshot_name is not None and literal(snapshot_name):
         errors.extend(contract.snapshot_name_errors("snapshot_name", snapshot_name))
     if snapshot_name is not None and retain_last is not None:
         errors.append("retain_last: needs generated names (snapshot_name_prefix), not an exact snapshot_name")
@@ -100,12 +101,12 @@ def copy_props_errors(
 ) -> list[str]:
     """Rules of ElasticClusterSnapshotCopy alone (the handler applies the same ones to tokens)."""
     errors: list[str] = []
-    if _literal(source_snapshot_arn):
-        account = stack.account if _literal(stack.account) else ""
+    if literal(source_snapshot_arn):
+        account = stack.account if literal(stack.account) else ""
         errors.extend(contract.source_snapshot_arn_errors("source_snapshot_arn", source_snapshot_arn, account=account))
-    if destination_region is not None and _literal(destination_region):
+    if destination_region is not None and literal(destination_region):
         errors.extend(contract.region_errors("destination_region", destination_region))
-    if kms_key_id is not None and _literal(kms_key_id):
+    if kms_key_id is not None and literal(kms_key_id):
         errors.extend(contract.kms_key_errors("kms_key_id", kms_key_id, _known_region(stack, destination_region)))
     if retain_last is not None and not wait_for_completion:
         errors.append("retain_last: needs wait_for_completion=True (copies are pruned once the new one is ACTIVE)")
@@ -118,11 +119,11 @@ def copy_to_errors(stack: Stack, destinations: list[tuple[str, str | None]]) -> 
     """Rules of FinalSnapshot's copy_to: (region, kms_key_id) per destination."""
     errors: list[str] = []
     for index, (region, key) in enumerate(destinations):
-        if _literal(region):
+        if literal(region):
             errors.extend(contract.region_errors(f"copy_to[{index}].region", region))
-        if key is not None and _literal(key):
+        if key is not None and literal(key):
             errors.extend(contract.kms_key_errors(f"copy_to[{index}].kms_key_id", key, _known_region(stack, region)))
-    literal_regions = [region for region, _ in destinations if _literal(region)]
+    literal_regions = [region for region, _ in destinations if literal(region)]
     errors.extend(contract.copy_destination_count_errors("copy_to", literal_regions))
     if len(destinations) > contract.COPY_DESTINATIONS_MAX and len(literal_regions) <= contract.COPY_DESTINATIONS_MAX:
         errors.append(f"copy_to: at most {contract.COPY_DESTINATIONS_MAX} destinations (got {len(destinations)})")
@@ -132,8 +133,8 @@ def copy_to_errors(stack: Stack, destinations: list[tuple[str, str | None]]) -> 
 def _known_region(stack: Stack, region: str | None) -> str:
     """The destination region when known at synth time ('' otherwise)."""
     if region is not None:
-        return region if _literal(region) else ""
-    return stack.region if _literal(stack.region) else ""
+        return region if literal(region) else ""
+    return stack.region if literal(stack.region) else ""
 
 
 def id_list_errors(field: str, ids: Sequence[str] | None, pattern: str, what: str) -> list[str]:
@@ -142,7 +143,7 @@ def id_list_errors(field: str, ids: Sequence[str] | None, pattern: str, what: st
     is an error; None (not given) is not."""
     if ids is None or Token.is_unresolved(ids):
         return []
-    literal = [i for i in ids if _literal(i)]
-    if ids and not literal:
+    known = [i for i in ids if literal(i)]
+    if ids and not known:
         return []
-    return contract.id_list_errors(field, literal, pattern, what)
+    return contract.id_list_errors(field, known, pattern, what)

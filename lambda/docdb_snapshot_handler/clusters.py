@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from . import contract
 from .api import Api, ApiError
 from .once import Budget, Failed, Found, create_once, wait_for_status
+from .parsing import iso_timestamp
 from .snapshots import FAILED_STATUSES, explain
 
 logger = logging.getLogger(__name__)
@@ -23,34 +24,27 @@ class Clusters:
     def __init__(self, api: Api) -> None:
         self.api = api
 
-    def find(self, name: str) -> dict[str, Any] | None:
-        """The cluster with this name in the function's account and region, if any."""
+    def _all(self, subject: str) -> Iterator[dict[str, Any]]:
+        """Every cluster of the function's account and region, page by page (`subject` names
+        what they are read for, in an error)."""
         params: dict[str, Any] = {"maxResults": 100}
         while True:
             try:
                 page = self.api.call("ListClusters", **params)
             except ApiError as error:
-                raise explain(error, f"cluster {name}") from error
-            for cluster in page.get("clusters", []):
-                if cluster.get("clusterName") == name:
-                    return dict(cluster)
+                raise explain(error, subject) from error
+            yield from (dict(cluster) for cluster in page.get("clusters", []))
             if not page.get("nextToken"):
-                return None
+                return
             params["nextToken"] = page["nextToken"]
+
+    def find(self, name: str) -> dict[str, Any] | None:
+        """The cluster with this name in the function's account and region, if any."""
+        return next((cluster for cluster in self._all(f"cluster {name}") if cluster.get("clusterName") == name), None)
 
     def listing(self) -> dict[str, dict[str, Any]]:
         """Every cluster of the function's account and region (ARN to summary)."""
-        listed: dict[str, dict[str, Any]] = {}
-        params: dict[str, Any] = {"maxResults": 100}
-        while True:
-            try:
-                page = self.api.call("ListClusters", **params)
-            except ApiError as error:
-                raise explain(error, "the region's clusters") from error
-            listed.update({str(c["clusterArn"]): dict(c) for c in page.get("clusters", [])})
-            if not page.get("nextToken"):
-                return listed
-            params["nextToken"] = page["nextToken"]
+        return {str(cluster["clusterArn"]): cluster for cluster in self._all("the region's clusters")}
 
     def select(
         self,
@@ -76,7 +70,7 @@ class Clusters:
                     if error.code != "ResourceNotFoundException":  # deleted since the listing
                         logger.error("cluster tags could not be read", extra={"cluster_arn": arn, "error": str(error)})
                     continue
-                if any(all(tags.get(k) == v for k, v in wanted.items()) for wanted in tag_selections):
+                if contract.selected_by(arn, tags, (), tag_selections):
                     selected[arn] = summary
         return selected, failures
 
@@ -158,23 +152,29 @@ class RestoredClusters(Clusters):
         tags: dict[str, str] = self._call("ListTagsForResource", cluster_arn, resourceArn=cluster_arn).get("tags", {})
         return tags
 
-    def newest_snapshot(self, cluster_arn: str) -> dict[str, Any] | None:
-        """The newest ACTIVE snapshot of the cluster, manual or automated (by creation time)."""
-        newest: dict[str, Any] | None = None
-        for snapshot_type in ("manual", "automated"):
+    def active_snapshots(
+        self, cluster_arn: str, snapshot_types: Sequence[str] = ("manual", "automated")
+    ) -> list[dict[str, Any]]:
+        """The cluster's ACTIVE snapshots of these types (summaries), newest first by creation
+        time: what it can be restored from."""
+        found: list[dict[str, Any]] = []
+        for snapshot_type in snapshot_types:
             params: dict[str, Any] = {"clusterArn": cluster_arn, "snapshotType": snapshot_type, "maxResults": 100}
             while True:
                 page = self._call("ListClusterSnapshots", f"snapshots of {cluster_arn}", **params)
-                for summary in page.get("snapshots", []):
-                    if summary.get("status") == "ACTIVE" and (
-                        newest is None
-                        or str(summary.get("snapshotCreationTime", "")) > str(newest.get("snapshotCreationTime", ""))
-                    ):
-                        newest = dict(summary)
+                found.extend(
+                    dict(summary)
+                    for summary in page.get("snapshots", [])
+                    if summary.get("status") == "ACTIVE" and summary.get("clusterArn", cluster_arn) == cluster_arn
+                )
                 if not page.get("nextToken"):
                     break
                 params["nextToken"] = page["nextToken"]
-        return newest
+        return sorted(found, key=lambda s: iso_timestamp(s.get("snapshotCreationTime")) or 0.0, reverse=True)
+
+    def newest_snapshot(self, cluster_arn: str) -> dict[str, Any] | None:
+        """The newest ACTIVE snapshot of the cluster, manual or automated (by creation time)."""
+        return next(iter(self.active_snapshots(cluster_arn)), None)
 
     def restore(
         self, request: dict[str, Any], token: str, budget: Budget, foreign_remedy: str

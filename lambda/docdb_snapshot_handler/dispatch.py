@@ -54,11 +54,32 @@ def scheduled_kind(event: Any) -> str | None:
     return next((key for key in _SCHEDULED_KINDS if key in event), None)
 
 
-def run_scheduled(event: dict[str, Any], context: Any, services: Services) -> dict[str, Any]:
-    """Run (or continue) a scheduled occurrence; return its summary."""
+def _scheduled_module(event: dict[str, Any]) -> tuple[ModuleType, dict[str, Any]]:
+    """The scheduled event's kind, and its input (empty when it is not an object)."""
     key = scheduled_kind(event)
     if key is None:
         raise ValueError("not a scheduled event")
+    payload = event.get(key)
     kind = importlib.import_module(f"{__package__}.kinds.{_SCHEDULED_KINDS[key]}")
+    return kind, payload if isinstance(payload, dict) else {}
+
+
+def scheduled_log_fields(event: dict[str, Any]) -> dict[str, str]:
+    """What every log line of a scheduled occurrence carries: whose occurrence, and when."""
+    kind, payload = _scheduled_module(event)
+    scheduled_time = str(payload.get(contract.ScheduledInput.SCHEDULED_TIME, ""))
+    fields: dict[str, str] = kind.log_fields(payload)
+    return {**fields, "scheduled_time": scheduled_time}
+
+
+def count_invalid(event: dict[str, Any]) -> None:
+    """An input that cannot be parsed still counts as a failure, in the kind's metrics."""
+    kind, payload = _scheduled_module(event)
+    kind.count_invalid(payload)
+
+
+def run_scheduled(event: dict[str, Any], context: Any, services: Services) -> dict[str, Any]:
+    """Run (or continue) a scheduled occurrence; return its summary."""
+    kind, _ = _scheduled_module(event)
     summary: dict[str, Any] = kind.run(event, context, services)
     return summary

@@ -22,7 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 from crhelper import CfnResource
 
-from . import contract, dispatch, logs, metrics, responder
+from . import contract, dispatch, logs, responder
 from .once import Failed
 from .parsing import InvalidProperties
 from .request import Continue, Services
@@ -259,41 +259,12 @@ def _delete(event: dict[str, Any], context: Any) -> str:
         return _continue_in_new_invocation(event, context, pending.state)
 
 
-def _scheduled_fields(key: str, fields: dict[str, Any]) -> dict[str, str]:
-    """What every log line of a scheduled occurrence carries: whose occurrence, and when."""
-    if key == contract.RESTORE_TEST_EVENT_KEY:
-        names = {"restore_test": contract.RestoreTestInput.TEST}
-    else:
-        names = {"plan": contract.BackupInput.PLAN, "rule": contract.BackupInput.RULE}
-    return {
-        **{field: str(fields.get(member, "")) for field, member in names.items()},
-        "scheduled_time": str(fields.get(contract.BackupInput.SCHEDULED_TIME, "")),
-    }
-
-
-def _count_invalid(key: str, fields: dict[str, Any]) -> None:
-    """An input that cannot be parsed still counts as a failure, for the alarm that must see it."""
-    if key == contract.RESTORE_TEST_EVENT_KEY:
-        test = fields.get(contract.RestoreTestInput.TEST)
-        if isinstance(test, str):
-            metrics.publish(contract.METRIC_NAMESPACE, {"RestoreTest": test}, {contract.RestoreTestMetric.FAILED: 1})
-        return
-    plan, rule = fields.get(contract.BackupInput.PLAN), fields.get(contract.BackupInput.RULE)
-    if isinstance(plan, str) and isinstance(rule, str):
-        metrics.publish(
-            contract.METRIC_NAMESPACE, {"Plan": plan, "Rule": rule}, {contract.PlanMetric.RECOVERY_POINTS_FAILED: 1}
-        )
-
-
 def _scheduled(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """A scheduled occurrence (EventBridge Scheduler invokes asynchronously: nobody reads the
     answer). Per-cluster failures are reported in its metrics and log and do not fail the
     invocation; a failure of the whole occurrence does, so that Lambda delivers it again (which
     is safe: every name is the occurrence's own)."""
-    key = str(dispatch.scheduled_kind(event))
-    payload = event.get(key)
-    fields = payload if isinstance(payload, dict) else {}
-    logs.bind_fields(_scheduled_fields(key, fields), str(getattr(context, "aws_request_id", "")))
+    logs.bind_fields(dispatch.scheduled_log_fields(event), str(getattr(context, "aws_request_id", "")))
     logger.info("scheduled occurrence received", extra={"continued": contract.CONTINUATION_KEY in event})
     try:
         return dispatch.run_scheduled(event, context, _SERVICES)
@@ -304,7 +275,7 @@ def _scheduled(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except InvalidProperties as error:
         # Delivering it again cannot help: the schedule's input is wrong until the next deploy.
         logger.error("invalid scheduled input; nothing done", extra={"errors": error.errors})
-        _count_invalid(key, fields)
+        dispatch.count_invalid(event)
         return {"invalid": error.errors}
     except Exception:
         logger.exception("the occurrence failed")

@@ -131,6 +131,15 @@ def tag_map(
     return tags
 
 
+def iso_timestamp(value: object) -> float | None:
+    """An ISO 8601 time of the API ('2026-11-28T07:00:01Z', or with an offset) as a POSIX
+    timestamp; None for anything else."""
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
 def removal_policy_of(props: Mapping[str, Any] | None) -> str:
     """The removal policy of a snapshot or copy alone, for Delete: a Delete must not fail because
     some other property no longer passes validation. Anything but an exact 'destroy' keeps it."""
@@ -171,11 +180,6 @@ def tag_selection_list(payload: Mapping[str, Any], key: str, errors: list[str]) 
     return tuple(selections)
 
 
-# The members every scheduled input has (BackupInput and RestoreTestInput name them alike).
-VERSION_MEMBER = "Version"
-SCHEDULED_TIME_MEMBER = "ScheduledTime"
-
-
 def scheduled_input(
     payload: Any, event_key: str, known: frozenset[str], version: int
 ) -> tuple[Mapping[str, Any], list[str], datetime]:
@@ -189,16 +193,19 @@ def scheduled_input(
     unknown = sorted(str(key)[:40] for key in set(payload) - known)
     if unknown:
         errors.append(f"unknown members {', '.join(unknown[:5])}: expected only {', '.join(sorted(known))}")
-    found = payload.get(VERSION_MEMBER)
+    member = contract.ScheduledInput
+    found = payload.get(member.VERSION)
     if found != version:
         errors.append(
-            f"{VERSION_MEMBER}: this handler reads version {version} (got {found!r}); "
+            f"{member.VERSION}: this handler reads version {version} (got {found!r}); "
             "deploy the stack again so that the schedule and its function match"
         )
-    text = optional_str(payload, SCHEDULED_TIME_MEMBER, errors) or ""
+    text = optional_str(payload, member.SCHEDULED_TIME, errors) or ""
     try:
         scheduled = contract.scheduled_time_of(text)
     except ValueError as error:
-        errors.append(f"{SCHEDULED_TIME_MEMBER}: {error} (EventBridge Scheduler's <aws.scheduler.scheduled-time>)")
+        errors.append(
+            f"{member.SCHEDULED_TIME}: {error} (EventBridge Scheduler's {contract.SCHEDULED_TIME_PLACEHOLDER})"
+        )
         scheduled = datetime.fromtimestamp(0, UTC)
     return payload, errors, scheduled

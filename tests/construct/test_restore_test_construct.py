@@ -70,7 +70,9 @@ def test_the_schedule_sends_an_input_the_handler_accepts():
     assert props["ScheduleExpression"] == "cron(0 5 15 * ? *)" and props["ScheduleExpressionTimezone"] == "Etc/UTC"
     assert props["Target"]["RetryPolicy"]["MaximumEventAgeInSeconds"] == contract.RESTORE_TEST_START_WINDOW_SECONDS
     # AND its input, once EventBridge fills in the time, is what the handler parses, unchanged
-    text = resolve(template, props["Target"]["Input"]).replace("<aws.scheduler.scheduled-time>", "2026-12-15T05:00:00Z")
+    text = resolve(template, props["Target"]["Input"]).replace(
+        contract.SCHEDULED_TIME_PLACEHOLDER, "2026-12-15T05:00:00Z"
+    )
     payload = json.loads(text)[contract.RESTORE_TEST_EVENT_KEY]
     occurrence = parse_restore_test(payload, Home("aws", "us-east-1", "123456789012"))
     assert occurrence.test == drill.restore_test_name == "OrdersStack-Drill"

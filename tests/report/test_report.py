@@ -47,7 +47,7 @@ def backup_input(
             member.VERSION: contract.BACKUP_INPUT_VERSION,
             member.PLAN: PLAN,
             member.RULE: rule,
-            member.SCHEDULED_TIME: "<aws.scheduler.scheduled-time>",
+            member.SCHEDULED_TIME: contract.SCHEDULED_TIME_PLACEHOLDER,
             member.START_WINDOW_SECONDS: 3600,
             member.INTERVAL_SECONDS: interval,
             member.DELETE_AFTER_SECONDS: 35 * DAY,
@@ -64,7 +64,7 @@ def restore_test_input(tags: dict[str, str]) -> dict[str, Any]:
         contract.RESTORE_TEST_EVENT_KEY: {
             member.VERSION: contract.RESTORE_TEST_INPUT_VERSION,
             member.TEST: TEST,
-            member.SCHEDULED_TIME: "<aws.scheduler.scheduled-time>",
+            member.SCHEDULED_TIME: contract.SCHEDULED_TIME_PLACEHOLDER,
             member.CLUSTERS: [],
             member.TAG_SELECTIONS: [tags],
             member.SUBNET_IDS: ["subnet-0a1b2c3d4e5f60718"],
@@ -506,7 +506,7 @@ def test_the_report_reads_what_the_constructs_deploy_and_the_handler_records(doc
     # the restore test at 06:00), and the report is made at noon
     for text in inputs.values():
         scheduled = TODAY if contract.BACKUP_EVENT_KEY in text else TODAY + timedelta(hours=1)
-        event = json.loads(text.replace("<aws.scheduler.scheduled-time>", f"{scheduled:%Y-%m-%dT%H:%M:%SZ}"))
+        event = json.loads(text.replace(contract.SCHEDULED_TIME_PLACEHOLDER, f"{scheduled:%Y-%m-%dT%H:%M:%SZ}"))
         with time_machine.travel(scheduled + timedelta(minutes=1), tick=True):
             entrypoint.handler(event, FakeLambdaContext())
     capsys.readouterr()

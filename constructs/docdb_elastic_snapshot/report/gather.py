@@ -36,7 +36,6 @@ REQUIRED_PERMISSIONS: Final = (
 _CONFIG: Final = Config(connect_timeout=5, read_timeout=30, retries={"mode": "standard"})
 # Calls overlap on a few threads: an account with many schedules or clusters still reports in seconds.
 _WORKERS: Final = 8
-_RECORD_TIME_FORMAT: Final = "%Y-%m-%dT%H:%MZ"
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
@@ -57,9 +56,7 @@ class Selection:
     tag_selections: tuple[Mapping[str, str], ...]
 
     def selects(self, cluster_arn: str, tags: Mapping[str, str]) -> bool:
-        return cluster_arn in self.clusters or any(
-            all(tags.get(key) == value for key, value in wanted.items()) for wanted in self.tag_selections
-        )
+        return contract.selected_by(cluster_arn, tags, self.clusters, self.tag_selections)
 
 
 @dataclass(frozen=True)
@@ -83,16 +80,20 @@ class Rule:
         return contract.recovery_point_time(self.plan, self.rule, name, cluster_arn, region)
 
 
+def _abandoned_after(validation_window_seconds: int) -> timedelta:
+    """The latest a run can conclude after its occurrence: a late start, then as long as it may
+    keep its temporary cluster (the handler's 'expires' tag), and an hour of hand-overs."""
+    lifetime = contract.temporary_cluster_lifetime_seconds(validation_window_seconds)
+    return timedelta(seconds=contract.RESTORE_TEST_START_WINDOW_SECONDS + lifetime, hours=1)
+
+
 @dataclass(frozen=True)
 class RestoreTest:
     test: str
     schedule: str
     selection: Selection
     # A "restoring" record older than this will never conclude: its run died.
-    abandoned_after: timedelta = timedelta(
-        seconds=contract.RESTORE_TEST_START_WINDOW_SECONDS + contract.RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS,
-        hours=2,
-    )
+    abandoned_after: timedelta = field(default_factory=lambda: _abandoned_after(0))
 
 
 @dataclass(frozen=True)
@@ -224,19 +225,11 @@ def parse_schedule(detail: Mapping[str, Any]) -> Rule | RestoreTest | None:
         version = contract.RESTORE_TEST_INPUT_VERSION
         if isinstance(test, dict) and test.get(contract.RestoreTestInput.VERSION) == version:
             members = contract.RestoreTestInput
-            # The latest a run can conclude: a late start, the longest restore wait, its
-            # validation window, and the hand-overs in between.
-            window = int(test.get(members.VALIDATION_WINDOW_SECONDS, 0))
             return RestoreTest(
                 test=str(test[members.TEST]),
                 schedule=name,
                 selection=_selection(test, members.CLUSTERS, members.TAG_SELECTIONS),
-                abandoned_after=timedelta(
-                    seconds=contract.RESTORE_TEST_START_WINDOW_SECONDS
-                    + contract.RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS
-                    + window,
-                    hours=2,
-                ),
+                abandoned_after=_abandoned_after(int(test.get(members.VALIDATION_WINDOW_SECONDS, 0))),
             )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
@@ -324,13 +317,6 @@ def _copies(client: Any) -> dict[str, list[Point]]:
     return by_cluster
 
 
-def _record_time(occurrence: str) -> datetime | None:
-    try:
-        return datetime.strptime(occurrence, _RECORD_TIME_FORMAT).replace(tzinfo=UTC)
-    except ValueError:
-        return None
-
-
 def _last_test(docdb: Any, points: Sequence[Point], tests: Sequence[RestoreTest], now: datetime) -> TestResult | None:
     """The latest record of the tests on the cluster's points. Each occurrence restores the
     newest point there is, so the newest point with a test's record holds its latest one: the
@@ -349,7 +335,7 @@ def _last_test(docdb: Any, points: Sequence[Point], tests: Sequence[RestoreTest]
             raise
         for key, test in keys.items():
             record = contract.parse_restore_test_record(str(tags.get(key, ""))) if test not in found else None
-            scheduled = _record_time(record[0]) if record else None
+            scheduled = contract.restore_test_record_time(record[0]) if record else None
             if record is None or scheduled is None:
                 continue
             outcome, seconds = record[1], record[2]

@@ -12,4 +12,5 @@ from .common import *  # noqa: F403
 from .copy import *  # noqa: F403
 from .restore import *  # noqa: F403
 from .restore_test import *  # noqa: F403
+from .scheduled import *  # noqa: F403
 from .snapshot import *  # noqa: F403

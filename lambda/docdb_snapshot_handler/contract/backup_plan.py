@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 from .common import RESERVED_TAG_PREFIX, RETAIN_LAST_MAX, TAGS_MAX_COUNT, name_rule_errors
+from .scheduled import ScheduledInput
 
 __all__ = [
     "BACKUP_EVENT_KEY",
@@ -42,7 +43,6 @@ __all__ = [
     "recovery_point_name",
     "recovery_point_time",
     "rule_name_errors",
-    "scheduled_time_of",
     "start_window_errors",
 ]
 
@@ -54,11 +54,10 @@ BACKUP_INPUT_VERSION: Final = 1
 class BackupInput:
     """Members of the input object each rule's schedule sends (under BACKUP_EVENT_KEY)."""
 
-    VERSION: Final = "Version"
+    VERSION: Final = ScheduledInput.VERSION
     PLAN: Final = "Plan"
     RULE: Final = "Rule"
-    # "<aws.scheduler.scheduled-time>" in the schedule; the occurrence's time when delivered.
-    SCHEDULED_TIME: Final = "ScheduledTime"
+    SCHEDULED_TIME: Final = ScheduledInput.SCHEDULED_TIME
     START_WINDOW_SECONDS: Final = "StartWindowSeconds"
     # The longest gap between two occurrences: the age a newest recovery point may reach.
     INTERVAL_SECONDS: Final = "IntervalSeconds"
@@ -66,9 +65,8 @@ class BackupInput:
     KEEP_LAST: Final = "KeepLast"
     RECOVERY_POINT_TAGS: Final = "RecoveryPointTags"
     COPIES: Final = "Copies"
-    CLUSTERS: Final = "Clusters"
-    # A list of tag maps: a cluster is selected when it carries every tag of one of them.
-    TAG_SELECTIONS: Final = "TagSelections"
+    CLUSTERS: Final = ScheduledInput.CLUSTERS
+    TAG_SELECTIONS: Final = ScheduledInput.TAG_SELECTIONS
 
 
 class CopyActionKey:
@@ -154,14 +152,6 @@ def backup_tag_count_errors(field: str, count: int) -> list[str]:
             f"{len(BACKUP_RESERVED_TAG_KEYS)} of the API's {TAGS_MAX_COUNT} are kept for {RESERVED_TAG_PREFIX}*)"
         ]
     return []
-
-
-def scheduled_time_of(text: str) -> datetime:
-    """EventBridge Scheduler's <aws.scheduler.scheduled-time>: ISO 8601 in UTC, to the second.
-    Raises ValueError for anything else."""
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]00:00)", text):
-        raise ValueError(f"not an ISO 8601 UTC time: {text[:40]!r}")
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).replace(microsecond=0)
 
 
 def _occurrence(plan: str, rule: str, scheduled: datetime, cluster_arn: str, region: str | None) -> str:

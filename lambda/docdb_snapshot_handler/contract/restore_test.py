@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final
 
 from .common import RESERVED_TAG_PREFIX, name_rule_errors
+from .scheduled import ScheduledInput
 
 __all__ = [
     "FUNCTION_ARN_PATTERN",
@@ -23,6 +24,7 @@ __all__ = [
     "RESTORE_TEST_CLUSTER_TAG_KEY",
     "RESTORE_TEST_EVENT_KEY",
     "RESTORE_TEST_EXPIRES_TAG_KEY",
+    "RESTORE_TEST_EXPIRY_MARGIN_SECONDS",
     "RESTORE_TEST_INPUT_VERSION",
     "RESTORE_TEST_INVOCATION_TAG_KEY",
     "RESTORE_TEST_NAME_MAX_LENGTH",
@@ -34,13 +36,17 @@ __all__ = [
     "RestoreTestMetric",
     "RestoreTestRecord",
     "function_arn_errors",
-    "is_temporary_cluster_name",
     "parse_restore_test_record",
+    "recovery_point_types_errors",
     "restore_test_claim_key",
     "restore_test_name_errors",
+    "restore_test_occurrence",
     "restore_test_record",
+    "restore_test_record_time",
     "restore_test_token",
+    "temporary_cluster_lifetime_seconds",
     "temporary_cluster_name",
+    "temporary_cluster_time",
     "validation_window_errors",
 ]
 
@@ -53,12 +59,11 @@ RECOVERY_POINT_TYPES: Final = ("MANUAL", "AUTOMATED")
 class RestoreTestInput:
     """Members of the input object the test's schedule sends (under RESTORE_TEST_EVENT_KEY)."""
 
-    VERSION: Final = "Version"
+    VERSION: Final = ScheduledInput.VERSION
     TEST: Final = "Test"
-    # "<aws.scheduler.scheduled-time>" in the schedule; the occurrence's time when delivered.
-    SCHEDULED_TIME: Final = "ScheduledTime"
-    CLUSTERS: Final = "Clusters"
-    TAG_SELECTIONS: Final = "TagSelections"
+    SCHEDULED_TIME: Final = ScheduledInput.SCHEDULED_TIME
+    CLUSTERS: Final = ScheduledInput.CLUSTERS
+    TAG_SELECTIONS: Final = ScheduledInput.TAG_SELECTIONS
     SUBNET_IDS: Final = "SubnetIds"
     VPC_SECURITY_GROUP_IDS: Final = "VpcSecurityGroupIds"
     SHARD_CAPACITY: Final = "ShardCapacity"
@@ -109,6 +114,11 @@ RESTORE_TEST_START_WINDOW_SECONDS: Final = 6 * 60 * 60
 # How long a run waits for its temporary cluster to become ACTIVE before it fails the test.
 RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS: Final = 8 * 60 * 60
 VALIDATION_WINDOW_MAX_SECONDS: Final = 24 * 60 * 60
+# A temporary cluster outlives its run's longest wait and validation window by this much before a
+# later occurrence's sweep deletes it.
+RESTORE_TEST_EXPIRY_MARGIN_SECONDS: Final = 60 * 60
+_OCCURRENCE_FORMAT = "%Y-%m-%dT%H:%MZ"
+_NAME_TIME_FORMAT = "%Y%m%d%H%M"
 
 
 def restore_test_name_errors(field: str, value: str) -> list[str]:
@@ -130,6 +140,18 @@ FUNCTION_ARN_PATTERN: Final = (
 )
 
 
+def recovery_point_types_errors(field: str, value: object) -> list[str]:
+    if not isinstance(value, list | tuple) or not value or any(item not in RECOVERY_POINT_TYPES for item in value):
+        return [f"{field}: must list one or both of {', '.join(RECOVERY_POINT_TYPES)} (got {str(value)[:60]!r})"]
+    return []
+
+
+def temporary_cluster_lifetime_seconds(validation_window_seconds: int) -> int:
+    """How long after its restore request a temporary cluster may be kept: the longest wait for
+    ACTIVE, the validation window and a margin. Its 'expires' tag says when that is."""
+    return RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS + validation_window_seconds + RESTORE_TEST_EXPIRY_MARGIN_SECONDS
+
+
 def function_arn_errors(field: str, value: str) -> list[str]:
     if not re.match(FUNCTION_ARN_PATTERN, value):
         return [f"{field}: must be a Lambda function ARN (got {value[:120]!r})"]
@@ -137,7 +159,7 @@ def function_arn_errors(field: str, value: str) -> list[str]:
 
 
 def _occurrence(test: str, scheduled: datetime, cluster_arn: str) -> str:
-    return f"restore-test|{test}|{scheduled.strftime('%Y-%m-%dT%H:%MZ')}|{cluster_arn}"
+    return f"restore-test|{test}|{restore_test_occurrence(scheduled)}|{cluster_arn}"
 
 
 def restore_test_token(test: str, scheduled: datetime, cluster_arn: str) -> str:
@@ -148,13 +170,19 @@ def restore_test_token(test: str, scheduled: datetime, cluster_arn: str) -> str:
 def temporary_cluster_name(test: str, scheduled: datetime, cluster_arn: str) -> str:
     """<test>-<YYYYMMDDHHMM>-<digest>, lower case: the same for every delivery of the occurrence."""
     digest = hashlib.sha256(("name|" + _occurrence(test, scheduled, cluster_arn)).encode()).hexdigest()
-    return f"{test}-{scheduled.strftime('%Y%m%d%H%M')}-{digest[:_DIGEST_LENGTH]}".lower()
+    return f"{test}-{scheduled.strftime(_NAME_TIME_FORMAT)}-{digest[:_DIGEST_LENGTH]}".lower()
 
 
-def is_temporary_cluster_name(test: str, name: str) -> bool:
-    """Whether `name` has the shape of the test's temporary clusters' names (the sweep also
-    requires the test's tag before it deletes anything)."""
-    return re.fullmatch(rf"{re.escape(test.lower())}-\d{{12}}-[0-9a-f]{{{_DIGEST_LENGTH}}}", name) is not None
+def temporary_cluster_time(test: str, name: str) -> datetime | None:
+    """The occurrence of the test's temporary cluster named `name`; None for a name without the
+    shape of the test's temporary clusters' (the sweep also requires the test's tag)."""
+    match = re.fullmatch(rf"{re.escape(test.lower())}-(\d{{12}})-[0-9a-f]{{{_DIGEST_LENGTH}}}", name)
+    if match is None:
+        return None
+    try:
+        return datetime.strptime(match.group(1), _NAME_TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def restore_test_claim_key(test: str) -> str:
@@ -162,16 +190,29 @@ def restore_test_claim_key(test: str) -> str:
     return _CLAIM_KEY_PREFIX + test
 
 
+def restore_test_occurrence(scheduled: datetime) -> str:
+    """An occurrence as its records write it (to the minute: schedules fire on the minute)."""
+    return scheduled.strftime(_OCCURRENCE_FORMAT)
+
+
+def restore_test_record_time(occurrence: str) -> datetime | None:
+    """The time of an occurrence as a record writes it; None for anything else."""
+    try:
+        return datetime.strptime(occurrence, _OCCURRENCE_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
 def restore_test_record(scheduled: datetime, outcome: str, restore_seconds: float | None = None) -> str:
     """The record's value: '<occurrence> <outcome>[ <seconds to ACTIVE>]'."""
-    text = f"{scheduled.strftime('%Y-%m-%dT%H:%MZ')} {outcome}"
+    text = f"{restore_test_occurrence(scheduled)} {outcome}"
     return text if restore_seconds is None else f"{text} {round(restore_seconds)}"
 
 
 def parse_restore_test_record(value: str) -> tuple[str, str, int | None] | None:
     """(occurrence as written, outcome, seconds or None); None for a value that is not a record."""
     parts = value.split(" ")
-    if len(parts) not in (2, 3) or len(parts[0]) != len("2026-01-01T00:00Z"):
+    if len(parts) not in (2, 3) or restore_test_record_time(parts[0]) is None:
         return None
     seconds = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else None
     return parts[0], parts[1], seconds

@@ -28,7 +28,7 @@ from typing import Any
 from ... import contract
 from ...api import ApiError
 from ...clusters import Clusters
-from ...contract import PlanMetric
+from ...contract import BackupInput, PlanMetric
 from ...copying import copy_once
 from ...metrics import COUNT, SECONDS, publish
 from ...once import BUSY_FIRST_WAIT_SECONDS, Budget, Failed, Paused, create_once
@@ -414,6 +414,18 @@ class _Run:
             {name: units.get(name, COUNT) for name in values},
             wall=self.services.wall,
         )
+
+
+def log_fields(payload: Mapping[str, Any]) -> dict[str, str]:
+    """Whose occurrence, on every log line (read from the raw input: it may be invalid)."""
+    return {"plan": str(payload.get(BackupInput.PLAN, "")), "rule": str(payload.get(BackupInput.RULE, ""))}
+
+
+def count_invalid(payload: Mapping[str, Any]) -> None:
+    """An input that cannot be parsed still counts as a failure, for the rule's alarm."""
+    plan, rule = payload.get(BackupInput.PLAN), payload.get(BackupInput.RULE)
+    if isinstance(plan, str) and isinstance(rule, str):
+        publish(contract.METRIC_NAMESPACE, {"Plan": plan, "Rule": rule}, {PlanMetric.RECOVERY_POINTS_FAILED: 1})
 
 
 def run(event: dict[str, Any], context: Any, services: Services) -> dict[str, Any]:

@@ -18,14 +18,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from ... import contract
 from ...clusters import GONE, RestoredClusters
 from ...contract import ClusterAttr, ClusterRemovalPolicy
 from ...once import Failed, Paused
-from ...parsing import InvalidProperties
+from ...parsing import InvalidProperties, iso_timestamp
 from ...request import Frame, Result, Services, home_of
 from ...snapshots import Snapshots, generate_snapshot_name
 from .properties import RestoreProperties, cluster_removal_policy_of, parse_restore_properties
@@ -46,13 +45,6 @@ class RestoreFailed(Failed):
     def __init__(self, message: str, physical_id: str) -> None:
         super().__init__(message)
         self.physical_id = physical_id
-
-
-def _created_at(cluster: Mapping[str, Any]) -> float | None:
-    try:
-        return datetime.fromisoformat(str(cluster.get("createTime", "")).replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def _snapshot_prefix(cluster_name: str, kind: str) -> str:
@@ -204,7 +196,7 @@ class _Restore(Frame):
                 raise self.continue_with(paused, **mode) from None
             if not restored_now:
                 # An earlier delivery of this request restored it: its snapshot and start hold.
-                requested = _created_at(cluster) or requested
+                requested = iso_timestamp(cluster.get("createTime")) or requested
                 snapshot_arn = self.clusters.tags(str(cluster["clusterArn"])).get(contract.SOURCE_TAG_KEY, snapshot_arn)
         arn = str(cluster["clusterArn"])
         progress: dict[str, Any] = {"snapshotArn": snapshot_arn, "requestedAt": requested, **mode}

@@ -5,16 +5,19 @@ line per cluster.
 Exactly once per occurrence and cluster, as EventBridge Scheduler delivers at least once:
 - the temporary cluster's name and request tag come from the occurrence (contract.
   temporary_cluster_name), so while it exists the service refuses a second one and a delivery
-  adopts only its own (once.create_once); only the delivery that restored it drives the test;
+  adopts only its own (once.create_once); the invocation that restored it drives the test, or
+  Lambda's retry of it (the same request id, a tag of the cluster) when it died;
 - the record that outlives it is a tag on the recovery point (contract.restore_test_claim_key):
-  written 'restoring' before the restore and 'succeeded' or 'failed' before the deletion. A
-  delivery that finds its occurrence's conclusion on a point restores nothing; one that finds
-  'restoring' (an earlier delivery died between the two calls) restores, under the name lock.
+  written 'restoring' before the restore, and 'succeeded' or 'failed' once counted, before the
+  deletion. A delivery that finds its occurrence's conclusion restores and counts nothing (and
+  deletes a temporary cluster left behind); one that finds 'restoring' (an earlier delivery died)
+  reuses that recovery point and restores under the name lock.
 
-Always clean up: the run deletes its cluster once the test is over, whatever the outcome; a run
-that died is swept by the next occurrence (the test's own clusters, by tag, past the time their
-'expires' tag gives). DeleteCluster is called only on clusters that carry the test's tag (and the
-role may delete no other: an aws:ResourceTag condition).
+Always clean up: the run deletes its cluster once the test is over, whatever the outcome, and
+tries again while it goes on; a run that died is swept by a later occurrence (the test's own
+clusters, by name shape and tag, past the time their 'expires' tag gives). DeleteCluster is
+called only on clusters that carry the test's tag (and the role may delete no other: an
+aws:ResourceTag condition).
 """
 
 from __future__ import annotations
@@ -26,11 +29,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ... import contract
-from ...api import ApiError
 from ...clusters import CLUSTER_FAILED_STATUSES, RestoredClusters
 from ...contract import RestoreTestMetric, RestoreTestRecord
 from ...metrics import COUNT, SECONDS, publish
 from ...once import Budget, Failed, Paused, poll_interval
+from ...parsing import iso_timestamp
 from ...request import Continue, Services, home_of, invocation_deadline
 from .properties import RestoreTestOccurrence, parse_restore_test
 
@@ -40,8 +43,6 @@ logger = logging.getLogger(__name__)
 # the run continues in a fresh one first); it may take all of it but the margin.
 VALIDATION_RESERVE_SECONDS = 600.0
 VALIDATION_MARGIN_SECONDS = 30.0
-# The sweep deletes a temporary cluster this long after the longest its run could keep it.
-EXPIRY_MARGIN_SECONDS = 60 * 60
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -73,13 +74,6 @@ class _Test:
         return None if self.active_at is None else max(0.0, self.active_at - self.requested_at)
 
 
-def _timestamp(text: str) -> float | None:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
 class _Run:
     def __init__(self, event: dict[str, Any], context: Any, services: Services) -> None:
         self.services = services
@@ -89,12 +83,12 @@ class _Run:
         self.state: dict[str, Any] = dict(event.get(contract.CONTINUATION_KEY) or {})
         self.deadline = invocation_deadline(context, services.clock)
         self.clusters = RestoredClusters(services.api(self.deadline))
-        self.api = self.clusters.api
         self.request_id = str(getattr(context, "aws_request_id", ""))
         self.claim_key = contract.restore_test_claim_key(self.occurrence.test)
         self.validations = 0
         # This occurrence as its records write it.
-        self.mine = contract.restore_test_record(self.occurrence.scheduled, "").split(" ")[0]
+        self.mine = contract.restore_test_occurrence(self.occurrence.scheduled)
+        self.lifetime = contract.temporary_cluster_lifetime_seconds(self.occurrence.validation_window_seconds)
 
     # --- time ----------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -131,7 +125,7 @@ class _Run:
     def start_all(self, listed: dict[str, dict[str, Any]]) -> list[_Test]:
         occurrence = self.occurrence
         # The test's own temporary clusters are never selected, whatever tags a selection names.
-        own = {arn for arn, summary in listed.items() if self._looks_temporary(summary)}
+        own = {arn for arn, summary in listed.items() if self._temporary_time(summary) is not None}
         selected, failures = self.clusters.select(occurrence.clusters, occurrence.tag_selections, listed=listed)
         for arn, reason in failures.items():
             self.conclude_without_restore(arn, arn.rsplit("/", 1)[-1], reason)
@@ -144,34 +138,11 @@ class _Run:
                 tests.append(test)
         return tests
 
-    def _looks_temporary(self, summary: Mapping[str, Any]) -> bool:
-        return contract.is_temporary_cluster_name(self.occurrence.test, str(summary.get("clusterName", "")))
+    def _temporary_time(self, summary: Mapping[str, Any]) -> datetime | None:
+        """The occurrence of one of the test's temporary clusters (None: not one of them)."""
+        return contract.temporary_cluster_time(self.occurrence.test, str(summary.get("clusterName", "")))
 
     # --- choosing and restoring ----------------------------------------------------------
-    def recovery_points(self, source_arn: str) -> list[dict[str, Any]]:
-        """The cluster's ACTIVE recovery points of the test's types, newest first."""
-        points: list[dict[str, Any]] = []
-        for snapshot_type in self.occurrence.recovery_point_types:
-            params: dict[str, Any] = {
-                "clusterArn": source_arn,
-                "snapshotType": snapshot_type.lower(),
-                "maxResults": 100,
-            }
-            while True:
-                try:
-                    page = self.api.call("ListClusterSnapshots", **params)
-                except ApiError as error:
-                    raise Failed(f"its recovery points could not be listed: {error.code}: {error.message}") from error
-                points.extend(
-                    dict(s)
-                    for s in page.get("snapshots", [])
-                    if s.get("status") == "ACTIVE" and s.get("clusterArn") == source_arn
-                )
-                if not page.get("nextToken"):
-                    break
-                params["nextToken"] = page["nextToken"]
-        return sorted(points, key=lambda s: _timestamp(str(s.get("snapshotCreationTime", ""))) or 0.0, reverse=True)
-
     def _record_of(self, point_arn: str) -> tuple[str, str] | None:
         """The test's record on a point: (occurrence as written, outcome); None without one."""
         record = contract.parse_restore_test_record(self.clusters.tags(point_arn).get(self.claim_key, ""))
@@ -197,7 +168,8 @@ class _Run:
     def start(self, source_arn: str, source_name: str, listed: Mapping[str, Mapping[str, Any]]) -> _Test | None:
         occurrence = self.occurrence
         try:
-            points = self.recovery_points(source_arn)
+            kinds = [kind.lower() for kind in occurrence.recovery_point_types]
+            points = self.clusters.active_snapshots(source_arn, kinds)
             outcome, recorded = self.earlier_record(points)
         except Failed as error:
             self.conclude_without_restore(source_arn, source_name, str(error))
@@ -213,7 +185,7 @@ class _Run:
         # An earlier delivery's choice stands (it may have restored it already); else the newest.
         point = recorded or points[0]
         point_arn = str(point["snapshotArn"])
-        created = _timestamp(str(point.get("snapshotCreationTime", "")))
+        created = iso_timestamp(point.get("snapshotCreationTime"))
         if recorded is None:
             try:
                 # The record first: a restore without it could not be recognised by a redelivery.
@@ -227,11 +199,7 @@ class _Run:
                 return None
         name = contract.temporary_cluster_name(occurrence.test, occurrence.scheduled, source_arn)
         token = contract.restore_test_token(occurrence.test, occurrence.scheduled, source_arn)
-        expires = self.now() + timedelta(
-            seconds=contract.RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS
-            + occurrence.validation_window_seconds
-            + EXPIRY_MARGIN_SECONDS
-        )
+        expires = self.now() + timedelta(seconds=self.lifetime)
         request: dict[str, Any] = {
             "clusterName": name,
             "snapshotArn": point_arn,
@@ -274,7 +242,7 @@ class _Run:
                 return None
             # Restored by this very invocation before it failed: this is Lambda's retry of it,
             # which drives the test from here, timed from the cluster's creation.
-            requested_at = _timestamp(str(cluster.get("createTime", ""))) or requested_at
+            requested_at = iso_timestamp(cluster.get("createTime")) or requested_at
             age = max(0.0, requested_at - created) if created is not None else 0.0
             self.report(source_arn, "resumed", temporary_cluster_arn=cluster.get("clusterArn"))
         else:
@@ -326,12 +294,7 @@ class _Run:
 
     def expired(self, test: _Test) -> bool:
         """Past the latest its run may keep the temporary cluster (its 'expires' tag)."""
-        limit = (
-            contract.RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS
-            + self.occurrence.validation_window_seconds
-            + EXPIRY_MARGIN_SECONDS
-        )
-        return self.services.wall() - test.requested_at > limit
+        return self.services.wall() - test.requested_at > self.lifetime
 
     def observe(self, test: _Test) -> None:
         """Until the temporary cluster is ACTIVE: its status; a failed or lost restore, or one
@@ -474,11 +437,12 @@ class _Run:
     # --- the sweep -----------------------------------------------------------------------
     def sweep(self, listed: dict[str, dict[str, Any]]) -> int:
         """Delete the test's temporary clusters past their 'expires' time (a run that died): only
-        clusters whose name has the test's prefix and that carry the test's tag."""
+        clusters whose name has the shape of the test's and that carry the test's tag."""
         deleted = 0
         now = self.services.wall()
         for arn, summary in listed.items():
-            if not self._looks_temporary(summary):
+            scheduled = self._temporary_time(summary)
+            if scheduled is None:
                 continue
             try:
                 tags = self.clusters.tags(arn)
@@ -486,10 +450,11 @@ class _Run:
                 continue
             if tags.get(contract.RESTORE_TEST_TAG_KEY) != self.occurrence.test:
                 continue
-            expires = _timestamp(tags.get(contract.RESTORE_TEST_EXPIRES_TAG_KEY, ""))
+            expires = iso_timestamp(tags.get(contract.RESTORE_TEST_EXPIRES_TAG_KEY))
             if expires is None or expires > now or summary.get("status") == "DELETING":
                 continue
             self._fail_abandoned_record(
+                scheduled,
                 tags.get(contract.SOURCE_TAG_KEY, ""),
                 str(summary.get("clusterName", "")),
                 tags.get(contract.RESTORE_TEST_CLUSTER_TAG_KEY, ""),
@@ -503,14 +468,12 @@ class _Run:
             logger.info("expired temporary cluster deleted", extra={"cluster_arn": arn})
         return deleted
 
-    def _fail_abandoned_record(self, point_arn: str, cluster_name: str, source_name: str) -> None:
+    def _fail_abandoned_record(self, scheduled: datetime, point_arn: str, cluster_name: str, source_name: str) -> None:
         """An expired temporary cluster's occurrence never concluded: its record and the test's
         failure count say so."""
-        stamp = cluster_name[len(self.occurrence.test) + 1 :].split("-")[0]
         try:
-            scheduled = datetime.strptime(stamp, "%Y%m%d%H%M").replace(tzinfo=UTC)
             tags = self.clusters.tags(point_arn) if point_arn else {}
-        except (ValueError, Failed):
+        except Failed:
             return
         record = contract.parse_restore_test_record(tags.get(self.claim_key, ""))
         mine = contract.restore_test_record(scheduled, RestoreTestRecord.RESTORING)
@@ -556,6 +519,18 @@ class _Run:
 
     def publish_test(self, values: Mapping[str, float]) -> None:
         publish(contract.METRIC_NAMESPACE, {"RestoreTest": self.occurrence.test}, values, wall=self.services.wall)
+
+
+def log_fields(payload: Mapping[str, Any]) -> dict[str, str]:
+    """Whose occurrence, on every log line (read from the raw input: it may be invalid)."""
+    return {"restore_test": str(payload.get(contract.RestoreTestInput.TEST, ""))}
+
+
+def count_invalid(payload: Mapping[str, Any]) -> None:
+    """An input that cannot be parsed still counts as a failed test, for the test's alarm."""
+    test = payload.get(contract.RestoreTestInput.TEST)
+    if isinstance(test, str):
+        publish(contract.METRIC_NAMESPACE, {"RestoreTest": test}, {RestoreTestMetric.FAILED: 1})
 
 
 def run(event: dict[str, Any], context: Any, services: Services) -> dict[str, Any]:

@@ -56,14 +56,11 @@ def _ids(payload: Mapping[str, Any], key: str, pattern: str, what: str, errors: 
 
 
 def _types(payload: Mapping[str, Any], errors: list[str]) -> tuple[str, ...]:
-    value = payload.get(RestoreTestInput.RECOVERY_POINT_TYPES, list(contract.RECOVERY_POINT_TYPES))
-    if not isinstance(value, list) or not value or any(item not in contract.RECOVERY_POINT_TYPES for item in value):
-        errors.append(
-            f"{RestoreTestInput.RECOVERY_POINT_TYPES}: must list one or both of "
-            f"{', '.join(contract.RECOVERY_POINT_TYPES)} (got {str(value)[:60]!r})"
-        )
-        return contract.RECOVERY_POINT_TYPES
-    return tuple(dict.fromkeys(value))
+    key = RestoreTestInput.RECOVERY_POINT_TYPES
+    value = payload.get(key, list(contract.RECOVERY_POINT_TYPES))
+    problems = contract.recovery_point_types_errors(key, value)
+    errors.extend(problems)
+    return contract.RECOVERY_POINT_TYPES if problems else tuple(dict.fromkeys(value))
 
 
 def parse_restore_test(payload: Any, home: Home | None = None) -> RestoreTestOccurrence:
