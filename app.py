@@ -6,8 +6,9 @@
 - DocDbElasticProtectedClusterDemo creates a cluster of its own (VPC, security group, admin
   password in Secrets Manager) with every protection: a snapshot before each change (keeping
   the last few), a final snapshot on delete or replacement, and a release snapshot; the
-  before-change snapshots and the final snapshot are also copied to a second region; a backup
-  plan (daily, and monthly with a DR copy) protects it between deploys.
+  before-change snapshots and the final snapshot are also copied under a second KMS key (elastic
+  snapshots are copied within their region and account only); a backup plan (daily, and monthly
+  with a copy under that key) protects it between deploys.
 - DocDbElasticRestoreDrill restores the newest snapshot of an existing cluster (-c clusterArn=...)
   and reports how long it took (the restore drill: `make drill CLUSTER_ARN=...`).
 
@@ -21,6 +22,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_docdbelastic as docdbelastic
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
@@ -40,8 +42,6 @@ from docdb_elastic_snapshot import (
     SnapshotBeforeChange,
 )
 
-# The demo's disaster-recovery region (-c demoDrRegion=... to choose another).
-DEFAULT_DR_REGION = "us-west-2"
 # Obviously not a real cluster: `cdk synth` works out of the box, a deploy fails fast on it.
 PLACEHOLDER_CLUSTER_ARN = "arn:aws:docdb-elastic:us-east-1:111111111111:cluster/placeholder-pass-clusterArn-context"
 
@@ -67,8 +67,7 @@ class ProtectedClusterDemoStack(cdk.Stack):
     """A cluster with every protection. Context knobs, to try the protections out:
     demoClusterName (renaming replaces the cluster), demoShardCount (a change in place),
     beforeChangeRetainLast (how many before-change snapshots to keep), releaseTrigger,
-    demoDrRegion (where the before-change and final snapshots are copied), drRetainLast (how
-    many before-change copies to keep there)."""
+    copyRetainLast (how many before-change copies to keep)."""
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -134,23 +133,27 @@ class ProtectedClusterDemoStack(cdk.Stack):
             tags={"protection": "before-change"},
             on_cluster_not_active=ClusterNotActive.FAIL,
         )
-        dr_region = context("demoDrRegion") or DEFAULT_DR_REGION
+        # A second key: if the cluster's key is disabled or scheduled for deletion, its snapshots
+        # cannot be restored, but copies under this key can. Retained with the stack's copies.
+        self.copy_key = copy_key = kms.Key(
+            self, "CopyKey", description="Copies of the demo cluster's snapshots", enable_key_rotation=True
+        )
         self.final = final = FinalSnapshot(
             self,
             "Final",
             cluster=self.cluster,
             tags={"protection": "final"},
-            # The cluster is deleted only once its final snapshot is ACTIVE here and in the DR region.
-            copy_to=[CopyDestination(region=dr_region)],
+            # The cluster is deleted only once its final snapshot and its copy are ACTIVE.
+            copy_to=[CopyDestination(kms_key_id=copy_key.key_arn)],
         )
-        # Each before-change snapshot, copied to the DR region; the last few copies are kept there.
+        # Each before-change snapshot, copied under the second key; the last few copies are kept.
         self.before_change_copy = before_change_copy = ElasticClusterSnapshotCopy(
             self,
-            "BeforeChangeDrCopy",
+            "BeforeChangeCopy",
             source_snapshot_arn=before_change.snapshot_arn,
-            destination_region=dr_region,
-            retain_last=int(context("drRetainLast") or 5),
-            tags={"protection": "before-change-dr"},
+            kms_key_id=copy_key.key_arn,
+            retain_last=int(context("copyRetainLast") or 5),
+            tags={"protection": "before-change-copy"},
         )
         self.release = release = ElasticClusterSnapshot(
             self,
@@ -161,7 +164,7 @@ class ProtectedClusterDemoStack(cdk.Stack):
             tags={"protection": "release"},
         )
         # Between deploys: a daily backup kept 35 days, and a monthly one kept 7 years with a
-        # copy kept a year in the DR region; also every cluster of the account and region
+        # copy under the second key kept a year; also every cluster of the account and region
         # tagged backup=gold.
         self.backup_plan = ElasticClusterBackupPlan(
             self,
@@ -170,7 +173,7 @@ class ProtectedClusterDemoStack(cdk.Stack):
                 ElasticClusterBackupRule.daily(),
                 ElasticClusterBackupRule.monthly7_year(
                     copy_actions=[
-                        ElasticClusterCopyAction(destination_region=dr_region, delete_after=Duration.days(365))
+                        ElasticClusterCopyAction(kms_key_id=copy_key.key_arn, delete_after=Duration.days(365))
                     ]
                 ),
             ],
@@ -197,7 +200,7 @@ class ProtectedClusterDemoStack(cdk.Stack):
         cdk.CfnOutput(self, "BeforeChangeSkippedReason", value=before_change.skipped_reason)
         cdk.CfnOutput(self, "FinalSnapshotNote", value=final.skipped_reason)
         cdk.CfnOutput(self, "ReleaseSnapshotArn", value=release.snapshot_arn)
-        cdk.CfnOutput(self, "BeforeChangeDrCopyArn", value=before_change_copy.snapshot_arn)
+        cdk.CfnOutput(self, "BeforeChangeCopyArn", value=before_change_copy.snapshot_arn)
 
 
 class RestoreDrillStack(cdk.Stack):

@@ -50,15 +50,12 @@ STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/IamStack/{uuid.uuid
 COPY = "copy"
 RESTORE = "restore"
 RESOURCE_TYPES = {COPY: COPY_RESOURCE_TYPE, RESTORE: RESTORE_RESOURCE_TYPE}
-#: The regions copies go to (the stand-in's REGION is the stack's).
-DR = "us-west-2"
-FAR = "eu-west-1"
 #: Snapshots someone took by hand, named by the templates (literal or parameter default).
 SOURCE = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster-snapshot/{uuid.uuid5(uuid.NAMESPACE_DNS, 'source').hex}"
 NEWER_SOURCE = SOURCE.replace(SOURCE.rsplit("/", 1)[1], uuid.uuid5(uuid.NAMESPACE_DNS, "newer").hex)
-#: A customer managed key of the DR region, given by id (its ARN there is what is granted).
-DR_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
-DR_KEY_ARN = f"arn:aws:kms:{DR}:{ACCOUNT}:key/{DR_KEY_ID}"
+#: A second customer managed key of the stack's region, the one copies are made under.
+COPY_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+COPY_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{COPY_KEY_ID}"
 
 
 def cluster(
@@ -231,7 +228,8 @@ class Lifecycle:
     #: kms_key), through docdb-elastic of the stack's region.
     kms: str = "*"
     #: The keys copies need besides: (key ARN or "*", the region of the docdb-elastic they are
-    #: used through): the source's key in its region, the destination's given key in its own.
+    #: used through): the source's key is unknown at synth, so any key ("*", which covers a
+    #: given key too), in the stack's region, the only one elastic snapshots are copied in.
     copy_kms: tuple[tuple[str, str], ...] = ()
 
     def kms_grants(self) -> set[tuple[str, str]]:
@@ -313,7 +311,7 @@ def _copy_destroyed(deployment: Deployment, docdb: DocDbElasticStandIn) -> None:
     by_hand(docdb, NEWER_SOURCE)
     newer = deployment.send("Update", {CopyProp.SOURCE_SNAPSHOT_ARN: NEWER_SOURCE})  # retain_last=1 prunes
     deployment.send("Update", again=newer)
-    deployment.send("Delete")  # DESTROY: the copy is deleted in its region
+    deployment.send("Delete")  # DESTROY: the copy is deleted
 
 
 def _restore_changed_in_place(deployment: Deployment, docdb: DocDbElasticStandIn) -> None:
@@ -429,22 +427,39 @@ LIFECYCLES = [
         _final,
     ),
     Lifecycle(
-        "final, AWS owned key, copied to another region",
-        lambda stack: FinalSnapshot(stack, "Final", cluster=cluster(stack), copy_to=[CopyDestination(FAR)]),
+        "final, AWS owned key, a manual copy under the same key",
+        lambda stack: FinalSnapshot(stack, "Final", cluster=cluster(stack), copy_to=[CopyDestination()]),
         "final",
         _final,
     ),
     Lifecycle(
-        "final, customer managed keys, copied to another region",
+        "final, customer managed key, copied under another key given by id",
         lambda stack: FinalSnapshot(
             stack,
             "Final",
             cluster=cluster(stack, kms_key_id=_with_key(stack).key_arn),
-            copy_to=[CopyDestination(DR, kms_key_id=DR_KEY_ARN)],
+            copy_to=[CopyDestination(kms_key_id=COPY_KEY_ID)],
         ),
         "final",
         _final,
-        copy_kms=((DR_KEY_ARN, DR),),
+    ),
+    # A copy's source key is unknown at synth time: any key, through docdb-elastic of the
+    # stack's region; the given key besides.
+    Lifecycle(
+        "copy under another key, retained",
+        _copy(source_snapshot_arn=SOURCE, kms_key_id=COPY_KEY_ARN),
+        COPY,
+        _copy_retained,
+        kms="none",
+        copy_kms=(("*", REGION),),
+    ),
+    Lifecycle(
+        "copy of a source parameter, retain_last, destroyed",
+        _copy_of_a_parameter(retain_last=1, removal_policy=RemovalPolicy.DESTROY),
+        COPY,
+        _copy_destroyed,
+        kms="none",
+        copy_kms=(("*", REGION),),
     ),
     # The snapshot's key and the new cluster's are unknown at synth time: any key, through
     # docdb-elastic of the stack's region.

@@ -1,5 +1,5 @@
 """ElasticClusterBackupPlan: scheduled backups of DocumentDB elastic clusters, with retention
-beyond the 35 days of automated backups, copies to other regions and selection by tag.
+beyond the 35 days of automated backups, copies under another key and selection by tag.
 
 Each rule is an EventBridge Scheduler schedule invoking the stack's provider function (the same
 function as the custom resources; the handler routes a scheduled event by its input). What an
@@ -28,7 +28,7 @@ from .provider import SnapshotProvider
 from .resource import default_name_prefix
 from .scheduled_grants import BackupPlanGrants
 from .schedules import function_schedule, interval_seconds, scheduler_role, selection_errors, sns_alarm
-from .validation import InvalidPropsError, reject_invalid
+from .validation import InvalidPropsError, known_region, reject_invalid
 
 # CloudWatch evaluates an alarm over at most one day.
 _ALARM_PERIOD_MAX_SECONDS = 24 * 60 * 60
@@ -91,7 +91,7 @@ class ElasticClusterBackupPlan(Construct):
     # --- rules and selections --------------------------------------------------------------
     def add_rule(self, rule: ElasticClusterBackupRule) -> None:
         """Add a rule: its schedule, retention and copies. Rejected at once if invalid."""
-        errors = rule_errors(len(self._rules), rule)
+        errors = rule_errors(len(self._rules), rule, known_region(Stack.of(self)))
         if any(existing.rule_name == rule.rule_name for existing in self._rules):
             errors.append(f"rules[{len(self._rules)}].rule_name: {rule.rule_name!r} is already a rule of this plan")
         reject_invalid(self, errors)
@@ -99,8 +99,8 @@ class ElasticClusterBackupPlan(Construct):
         schedule = self._schedule(rule)
         self._schedules[rule.rule_name] = schedule
         self._grants.allow_schedule(schedule)
-        for action in rule.copy_actions:
-            self._grants.allow_copies_to(action.destination_region, action.kms_key_id)
+        if rule.copy_actions:
+            self._grants.allow_copies()
         if self._alarm_topic is not None:
             self._rule_alarms(rule)
 

@@ -12,26 +12,29 @@ from aws_cdk import aws_events as events
 from docdb_snapshot_handler import contract
 
 from .schedules import interval_seconds, schedule_expression_errors, whole_seconds_in
+from .validation import copy_destinations_errors
 
 DEFAULT_START_WINDOW = Duration.hours(1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ElasticClusterCopyAction:
-    """A copy of each recovery point of a rule to another region (or re-encrypted in the same
-    one), with retention of its own there.
+    """A copy of each recovery point of a rule in the stack's region, under another KMS key (a
+    recovery point stays restorable if the cluster's key is disabled or deleted), with retention
+    of its own. AWS copies elastic cluster snapshots only within their region and account.
 
-    :param destination_region: the region of the copies (a literal region code).
-    :param kms_key_id: a KMS key ARN or key id of ``destination_region``. Default: None, the
-        source's key (an encrypted snapshot copied to another region needs one).
+    :param kms_key_id: a KMS key ARN or key id of the stack's region. Default: None, the source's
+        key.
+    :param destination_region: the region of the copies. Default: None, the stack's region, the
+        only one AWS allows; any other is refused with that reason.
     :param delete_after: delete a copy this long after its occurrence (at least one day).
         Default: None.
     :param keep_last: keep only this many newest copies per cluster (1-1000). Default: None.
         Neither ``delete_after`` nor ``keep_last``: copies are kept forever.
     """
 
-    destination_region: str
     kms_key_id: str | None = None
+    destination_region: str | None = None
     delete_after: Duration | None = None
     keep_last: int | None = None
 
@@ -52,8 +55,8 @@ class ElasticClusterBackupRule:
     :param keep_last: keep only this many newest recovery points per cluster (1-1000).
         Default: None. Neither ``delete_after`` nor ``keep_last``: kept forever.
     :param recovery_point_tags: tags of every recovery point (and copy). Default: none.
-    :param copy_actions: copies of each recovery point to other regions (at most 5).
-        Default: none.
+    :param copy_actions: a copy of each recovery point in the stack's region, under another key
+        (at most one action). Default: none.
     """
 
     rule_name: str
@@ -101,8 +104,9 @@ def _literal(value: str | None) -> bool:
     return value is not None and not Token.is_unresolved(value)
 
 
-def rule_errors(index: int, rule: ElasticClusterBackupRule) -> list[str]:
-    """Every rule the rule breaks, each naming its field."""
+def rule_errors(index: int, rule: ElasticClusterBackupRule, home_region: str = "") -> list[str]:
+    """Every rule the rule breaks, each naming its field; copies in `home_region`, the stack's
+    (when known at synth time)."""
     where = f"rules[{index}]"
     errors = contract.rule_name_errors(f"{where}.rule_name", rule.rule_name)
     errors.extend(schedule_expression_errors(f"{where}.schedule_expression", rule.schedule_expression))
@@ -117,22 +121,21 @@ def rule_errors(index: int, rule: ElasticClusterBackupRule) -> list[str]:
     errors.extend(contract.backup_tag_count_errors(f"{where}.recovery_point_tags", len(tags)))
     literal = {k: v for k, v in tags.items() if _literal(k) and _literal(v)}
     errors.extend(contract.tag_entry_errors(f"{where}.recovery_point_tags", literal))
-    regions = []
+    errors.extend(
+        copy_destinations_errors(
+            f"{where}.copy_actions",
+            [(a.destination_region, a.kms_key_id) for a in rule.copy_actions],
+            home_region,
+            ("destination_region", "kms_key_id"),
+        )
+    )
     for number, action in enumerate(rule.copy_actions):
         at = f"{where}.copy_actions[{number}]"
-        if not _literal(action.destination_region):
-            errors.append(f"{at}.destination_region: must be a literal region code (it names IAM resources)")
-            continue
-        regions.append(action.destination_region)
-        errors.extend(contract.region_errors(f"{at}.destination_region", action.destination_region))
-        if action.kms_key_id is not None and _literal(action.kms_key_id):
-            errors.extend(contract.kms_key_errors(f"{at}.kms_key_id", action.kms_key_id, action.destination_region))
         if action.delete_after is not None:
             seconds = whole_seconds_in(f"{at}.delete_after", action.delete_after, errors)
             errors.extend(contract.delete_after_errors(f"{at}.delete_after", seconds))
         if action.keep_last is not None:
             errors.extend(contract.keep_last_errors(f"{at}.keep_last", action.keep_last))
-    errors.extend(contract.copy_destination_count_errors(f"{where}.copy_actions", regions))
     return errors
 
 
@@ -155,7 +158,11 @@ def rule_input(rule: ElasticClusterBackupRule, plan_name: str) -> dict[str, obje
         body[member.RECOVERY_POINT_TAGS] = dict(rule.recovery_point_tags)
     copies = []
     for action in rule.copy_actions:
-        copy: dict[str, object] = {contract.CopyActionKey.REGION: action.destination_region}
+        # A region given is written, so that the handler can refuse it where the stack's region
+        # is unknown at synth time.
+        copy: dict[str, object] = {}
+        if action.destination_region is not None:
+            copy[contract.CopyActionKey.REGION] = action.destination_region
         if action.kms_key_id is not None:
             copy[contract.CopyActionKey.KMS_KEY_ID] = action.kms_key_id
         if action.delete_after is not None:

@@ -1,5 +1,9 @@
-"""ElasticClusterSnapshotCopy: a snapshot copied to another region (or re-encrypted in the same
-one) by the stack, and CopyDestination for FinalSnapshot's copy_to."""
+"""ElasticClusterSnapshotCopy: a snapshot copied by the stack in its region (under another key,
+or a manual copy of an automated snapshot), and CopyDestination for FinalSnapshot's copy_to.
+
+AWS copies elastic cluster snapshots only within the same region and account
+(contract.COPIES_STAY_IN_REGION): any other region is refused at synth time, or by the handler
+before any call when the stack's region is unknown at synth time."""
 
 from __future__ import annotations
 
@@ -16,46 +20,51 @@ from .resource import DEFAULT_TIMEOUT, SnapshotResource
 from .validation import SUPPORTED_REMOVAL_POLICIES, common_errors, copy_props_errors, reject_invalid
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CopyDestination:
-    """Where FinalSnapshot copies the final snapshot.
+    """How FinalSnapshot copies the final snapshot: in the stack's region, under another key.
 
-    :param region: the destination region, such as ``us-west-2``.
-    :param kms_key_id: ARN or id of a KMS key of that region for the copy. Default: None, the
-        source's key (the API requires a key to copy a snapshot encrypted with a customer
-        managed key to another region).
+    :param kms_key_id: ARN or id of a KMS key of the stack's region for the copy (a copy under a
+        second key stays restorable if the cluster's key is disabled or deleted). Default: None,
+        the source's key (a manual copy).
+    :param region: the copy's region. Default: None, the stack's region, the only one AWS
+        copies elastic cluster snapshots within; any other is refused with that reason.
     """
 
-    region: str
     kms_key_id: str | None = None
+    region: str | None = None
 
 
 class ElasticClusterSnapshotCopy(SnapshotResource):
-    """Copies a DocumentDB elastic cluster snapshot to another region (or re-encrypts it in the
-    same one) when the stack creates this resource, and again whenever the source, the
-    destination region or the key changes; waits until the copy is ACTIVE.
+    """Copies a DocumentDB elastic cluster snapshot in its region, under another KMS key or as a
+    manual copy of an automated snapshot, when the stack creates this resource, and again
+    whenever the source or the key changes; waits until the copy is ACTIVE.
+
+    A copy under a second key stays restorable if the cluster's key is disabled or scheduled for
+    deletion; a manual copy of an automated snapshot outlives the cluster and its 1-35 days. AWS
+    copies elastic cluster snapshots only within the same region and account, so the copy is
+    made in the stack's region: another region or account is refused with that reason.
 
     :param source_snapshot_arn: ARN of the snapshot to copy (a literal or a token, such as another
-        construct's ``snapshot_arn``). An empty value (a protection that took no snapshot) makes
-        no copy; ``skipped_reason`` says so. A literal may be in any region of the stack's
-        account; a token must name a snapshot of the stack's region (the role is granted there).
-    :param destination_region: where the copy is made. Default: the stack's region.
-    :param kms_key_id: ARN or id of a KMS key of the destination region. Default: None, the
-        source's key; required by the API to copy a snapshot encrypted with a customer managed
-        key to another region.
+        construct's ``snapshot_arn``), of the stack's region and account. An empty value (a
+        protection that took no snapshot) makes no copy; ``skipped_reason`` says so.
+    :param destination_region: the copy's region. Default: None, the stack's region, the only one
+        AWS allows; any other is refused (at synth time, or by the handler before any call when
+        the stack's region is unknown at synth time).
+    :param kms_key_id: ARN or id of a KMS key of the stack's region for the copy. Default: None,
+        the source's key.
     :param copy_tags: give the copy the source's tags (besides ``tags``). Default: False.
     :param tags: tags of the copy, at most 48. Default: none.
     :param snapshot_name_prefix: prefix of the copies' names, at most 41 characters. Default:
         the stack name and construct id, sanitised.
     :param retain_last: after each new copy is ACTIVE, delete the oldest copies this construct
-        made in the destination region beyond this many (recognised by its owner tag). Default:
-        None, keep all.
+        made beyond this many (recognised by its owner tag). Default: None, keep all.
     :param wait_for_completion: answer CloudFormation only once the copy is ACTIVE. Default: True.
         The source is always awaited (bounded) until it is ACTIVE: only then can it be copied.
     :param timeout: longest wait for the source and the copy together, 30 seconds to 60 minutes.
         Default: 60 minutes.
-    :param removal_policy: RETAIN keeps the copy when the resource is deleted; DESTROY deletes it
-        in its region. Default: RemovalPolicy.RETAIN.
+    :param removal_policy: RETAIN keeps the copy when the resource is deleted; DESTROY deletes it.
+        Default: RemovalPolicy.RETAIN.
     """
 
     def __init__(
@@ -91,7 +100,9 @@ class ElasticClusterSnapshotCopy(SnapshotResource):
             errors.append("copy_tags and wait_for_completion: must be True or False")
         reject_invalid(self, errors)
 
-        # Lean: a default (same region, source's key, no tag copy, waiting, retained) is left out.
+        # Lean: a default (the stack's region, source's key, no tag copy, waiting, retained) is
+        # left out. A region given is written, so that the handler can refuse it where the stack's
+        # region is unknown at synth time.
         properties: dict[str, object] = {
             CopyProp.SOURCE_SNAPSHOT_ARN: source_snapshot_arn,
             Prop.SNAPSHOT_NAME_PREFIX: snapshot_name_prefix or self._default_prefix,
@@ -115,15 +126,13 @@ class ElasticClusterSnapshotCopy(SnapshotResource):
             properties,
             timeout=timeout,
             tags=tags,
-            retain_last=None,  # pruned in the destination: granted below, not in the stack's region
+            retain_last=None,  # its grants are the copy's own, below
             deletion_policy=removal_policy,
             resource_type=contract.COPY_RESOURCE_TYPE,
         )
         self._provider.allow_copies(
             resource,
             source_snapshot_arn=source_snapshot_arn,
-            destination_region=destination_region,
-            kms_key_id=kms_key_id,
             delete=removal_policy == RemovalPolicy.DESTROY or retain_last is not None,
             read_source_tags=copy_tags,
         )

@@ -8,13 +8,11 @@ policies that outlive a removed resource. SnapshotProvider (provider.py) inherit
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import ArnFormat, CustomResource, Names, Stack, Token, aws_lambda
+from aws_cdk import ArnFormat, CustomResource, Stack, Token, aws_lambda
 from aws_cdk import aws_iam as iam
 
 from constructs import Construct
@@ -135,7 +133,7 @@ class ProviderGrants(Construct):
         elif scope is Scope.VIA_DOCDB_ELASTIC:
             self._allow(shared, action, ["*"], _VIA_DOCDB_ELASTIC)
         elif scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
-            conditions = _via_docdb_elastic_in(stack, None, scope is Scope.CLUSTER_KEY_GRANT)
+            conditions = _via_docdb_elastic(stack, scope is Scope.CLUSTER_KEY_GRANT)
             self._allow(policy if kms_key_arns else shared, action, list(kms_key_arns or ["*"]), conditions)
         elif scope is Scope.SECRETS_VIA_DOCDB_ELASTIC:
             self._allow(shared, action, [self._secret_arns], _VIA_DOCDB_ELASTIC)
@@ -275,7 +273,7 @@ class ProviderGrants(Construct):
         self._grant(policy, "CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], None, contained=True)
         self._grant(policy, "GetCluster", [self._any_cluster_arn], None, contained=True)
 
-    def allow_deletion(self, resource: CustomResource) -> None:
+    def allow_deletion(self, resource: Construct) -> None:
         """DeleteClusterSnapshot (DESTROY on Delete, retain_last on Create and Update), in
         SnapshotDeletionPolicy, a deletion policy. (Every such resource has the snapshot reads
         already, from what it takes or copies.)"""
@@ -328,9 +326,8 @@ class ProviderGrants(Construct):
     # --- Copies (ElasticClusterSnapshotCopy, FinalSnapshot copy_to) ------------------------------
     # In a policy of their own, on which only the resources that copy depend: a source given as a
     # token, or a key of this stack, must never become a dependency of the function. The actions
-    # and dependent actions are the permission table's (CopyClusterSnapshot); only the regions
-    # differ from a snapshot's: the copy is made in the destination, with the destination's key,
-    # from a source whose key is used in the source's region.
+    # and dependent actions are the permission table's (CopyClusterSnapshot). Every copy is made
+    # in this region (contract.COPIES_STAY_IN_REGION): no grant names another.
 
     _copy_policy: iam.Policy | None = None
 
@@ -339,134 +336,56 @@ class ProviderGrants(Construct):
         resource: Construct,
         *,
         source_snapshot_arn: str | None,
-        destination_region: str | None,
-        kms_key_id: str | None,
         delete: bool = False,
         read_source_tags: bool = False,
         policy: iam.Policy | None = None,
-        source_policy: iam.Policy | None = None,
     ) -> None:
-        """Let `resource` copy a snapshot (a literal ARN, or None/a token: a snapshot of this
-        stack's region) to `destination_region` (None: this stack's), with `kms_key_id` (a key
-        ARN or id of the destination, or None: the source's key). The source's key is not known
-        at synth time: any key, through docdb-elastic of the source's region. ``policy``: where
-        the grants go (a FinalSnapshot's deletion policies); default the shared CopyPolicy.
-        ``source_policy``: where the grants on the source go; default ``policy``."""
-        if policy is None:  # a FinalSnapshot's deletion policies hold the reads already
+        """Let `resource` copy a snapshot of this region (a literal ARN, or None/a token: any),
+        under any key of this region: the source's is not known at synth time, so KMS is granted
+        on any key through docdb-elastic of this region, which covers a given key too (naming it
+        besides would add bytes, not a limit). ``policy``: where the grants go (a FinalSnapshot's
+        deletion policy); default the shared CopyPolicy."""
+        if policy is None:  # a FinalSnapshot's deletion policy holds the reads already
             self._allow_snapshot_reads()
         stack = Stack.of(self)
         policy = policy or self._copy_grants()
-        source_policy = source_policy or policy
         literal_source = bool(source_snapshot_arn) and not Token.is_unresolved(source_snapshot_arn)
         source = str(source_snapshot_arn) if literal_source else self._snapshot_arns
-        source_region = source.split(":")[3] if literal_source else stack.region
-        destination = stack.format_arn(
-            service="docdb-elastic", region=destination_region, resource="cluster-snapshot", resource_name="*"
-        )
-        self._acknowledge_copy_destination(policy, destination)
         copy = OPERATIONS["CopyClusterSnapshot"]
-        # IAM checks the source and the destination each on its own: two statements may allow them.
-        self._allow(source_policy, copy.action, [source])
-        self._allow(policy, copy.action, [destination])
+        # IAM checks the source and the new snapshot each on its own.
+        self._allow(policy, copy.action, [source, self._snapshot_arns])
         for decision in copy.decisions:
             actions = decision.actions
             if decision.scope is Scope.OPERATION:  # CreateClusterSnapshot: the copy is a new snapshot
-                self._allow(policy, actions, [destination])
+                self._allow(policy, actions, [self._snapshot_arns])
             elif decision.scope in (Scope.CLUSTER_KEY, Scope.CLUSTER_KEY_GRANT):
                 grant = decision.scope is Scope.CLUSTER_KEY_GRANT
-                # The source's key (any key: unknown here), used by docdb-elastic in the source's
-                # region...
-                self._allow(source_policy, actions, ["*"], _via_docdb_elastic_in(stack, source_region, grant))
-                if kms_key_id is not None:  # ...and the given key, in the destination's
-                    key = _key_arn(stack, kms_key_id, destination_region)
-                    self._allow(policy, actions, [key], _via_docdb_elastic_in(stack, destination_region, grant))
+                self._allow(policy, actions, ["*"], _via_docdb_elastic(stack, grant))
         # The wait for the source and for the copy; a repeated delivery reads the copy's tag.
-        self._allow(source_policy, OPERATIONS["GetClusterSnapshot"].action, [source])
-        self._allow(policy, OPERATIONS["GetClusterSnapshot"].action, [destination])
-        self._allow(policy, OPERATIONS["ListTagsForResource"].action, [destination])
+        self._allow(policy, OPERATIONS["GetClusterSnapshot"].action, [source, self._snapshot_arns])
+        self._allow(policy, OPERATIONS["ListTagsForResource"].action, [self._snapshot_arns])
         if read_source_tags:
-            self._allow(source_policy, OPERATIONS["ListTagsForResource"].action, [source])
+            self._allow(policy, OPERATIONS["ListTagsForResource"].action, [source])
         if delete:
-            self._allow_copy_deletion(resource, destination_region, destination)
+            self.allow_deletion(resource)
         resource.node.add_dependency(policy)
-        resource.node.add_dependency(source_policy)
 
-    def _allow_copy_deletion(self, resource: Construct, region: str | None, destination: str) -> None:
-        """DeleteClusterSnapshot in the copy's region: in the deletion policy of that region's
-        snapshots (SnapshotDeletionPolicy for the stack's own). A region given as a token cannot
-        name a policy: the construct then has a deletion policy of its own."""
-        same = region is None or (not Token.is_unresolved(Stack.of(self).region) and region == Stack.of(self).region)
-        if region is not None and Token.is_unresolved(region):
-            name = f"SnapshotDeletionPolicy{Names.unique_id(resource)}"
-        else:
-            name = "SnapshotDeletionPolicy" + ("" if same else _id_of(str(region)))
-        deletion = self._deletion_policy(name, resource)
-        target = self._snapshot_arns if same else destination
-        self._acknowledge_copy_destination(deletion, target)
-        self._grant(deletion, "DeleteClusterSnapshot", [target], None, contained=True)
-
-    def allow_final_copies(self, resource: CustomResource, destinations: Sequence[tuple[str, str | None]]) -> None:
-        """A FinalSnapshot's copies, made on Delete, to each (region, kms_key_id): each in the
-        deletion policy of that destination, shared by every final snapshot copied there (a
-        region's grants are never repeated). A region or key given as a token cannot name a
-        policy: that copy's grants go in a deletion policy of the construct's own. The grants on
-        the source (this region's snapshots) are in FinalCopySourcePolicy, once."""
-        source_policy = self._deletion_policy("FinalCopySourcePolicy", resource)
-        for region, kms_key_id in destinations:
-            if Token.is_unresolved(region) or (kms_key_id is not None and Token.is_unresolved(kms_key_id)):
-                name = f"FinalCopyPolicy{Names.unique_id(resource)}"
-            else:
-                key = hashlib.sha256(kms_key_id.encode()).hexdigest()[:8] if kms_key_id else ""
-                name = f"FinalCopyPolicy{_id_of(region)}{key}"
-            self.allow_copies(
-                resource,
-                source_snapshot_arn=None,
-                destination_region=region,
-                kms_key_id=kms_key_id,
-                policy=self._deletion_policy(name, resource),
-                source_policy=source_policy,
-            )
+    def allow_final_copies(self, resource: CustomResource) -> None:
+        """A FinalSnapshot's copy, made on Delete: in FinalCopyPolicy, a deletion policy shared by
+        every final snapshot that is copied (its statements name no key: see allow_copies)."""
+        self.allow_copies(resource, source_snapshot_arn=None, policy=self._deletion_policy("FinalCopyPolicy", resource))
 
     def _copy_grants(self) -> iam.Policy:
         if self._copy_policy is None:
             self._copy_policy = iam.Policy(self, "CopyPolicy", roles=[self.role])
         return self._copy_policy
 
-    def _acknowledge_copy_destination(self, policy: iam.Policy, destination: str) -> None:
-        """cluster-snapshot/* of the destination region (the stack's own is acknowledged by
-        _allow with the other snapshot wildcards)."""
-        text = as_nag_text(Stack.of(self).resolve(destination))
-        if (
-            text == as_nag_text(Stack.of(self).resolve(self._snapshot_arns))
-            or (policy.node.path, text) in self._acknowledged
-        ):
-            return
-        self._acknowledged.add((policy.node.path, text))
-        acknowledge(
-            policy,
-            f"AwsSolutions-IAM5[Resource::{text}]",
-            "A copy's ARN is chosen by the service when it is created, so it cannot be known at synth "
-            "time. The wildcard covers only snapshots of this account in the copy's destination region.",
-        )
 
-
-def _id_of(region: str) -> str:
-    """A region as part of a construct id: us-west-2 -> UsWest2."""
-    return re.sub(r"[^A-Za-z0-9]", "", region.title())
-
-
-def _via_docdb_elastic_in(stack: Stack, region: str | None, grant: bool) -> dict[str, Any]:
-    """KMS only through docdb-elastic of `region` (the managed policy's KMSSid/KMSGrantSid)."""
+def _via_docdb_elastic(stack: Stack, grant: bool) -> dict[str, Any]:
+    """KMS only through docdb-elastic of this region (the managed policy's KMSSid/KMSGrantSid)."""
     conditions: dict[str, Any] = {
-        "StringEquals": {"kms:ViaService": f"docdb-elastic.{region or stack.region}.{stack.url_suffix}"}
+        "StringEquals": {"kms:ViaService": f"docdb-elastic.{stack.region}.{stack.url_suffix}"}
     }
     if grant:
         conditions["Bool"] = {"kms:GrantIsForAWSResource": True}
     return conditions
-
-
-def _key_arn(stack: Stack, kms_key_id: str, region: str | None) -> str:
-    """A key id becomes its ARN in `region`; an ARN (or a token, a key ARN of this stack) stays."""
-    if Token.is_unresolved(kms_key_id) or kms_key_id.startswith("arn:"):
-        return kms_key_id
-    return stack.format_arn(service="kms", region=region, resource="key", resource_name=kms_key_id)

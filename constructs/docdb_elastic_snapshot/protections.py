@@ -19,7 +19,7 @@ from docdb_snapshot_handler.contract import Prop
 
 from .copy import CopyDestination
 from .resource import DEFAULT_TIMEOUT, SnapshotResource
-from .validation import common_errors, copy_to_errors, reject_invalid
+from .validation import common_errors, copy_destinations_errors, known_region, reject_invalid
 
 
 class ClusterNotActive(enum.Enum):
@@ -150,15 +150,17 @@ class FinalSnapshot(SnapshotResource):
         stack name and construct id, sanitised.
     :param timeout: longest wait for the snapshot to be ACTIVE (and its copies), 30 seconds to
         60 minutes. Default: 60 minutes.
-    :param copy_to: after the final snapshot is ACTIVE, copy it to each of these regions (at
-        most 5, each once) and wait until every copy is ACTIVE before the cluster may be
-        deleted. A failed copy fails the deletion and keeps the cluster. Default: no copies.
+    :param copy_to: after the final snapshot is ACTIVE, copy it in this region (at most one
+        CopyDestination, typically under a second KMS key, so that the final snapshot outlives
+        the cluster's key) and wait until the copy is ACTIVE before the cluster may be deleted. A
+        failed copy fails the deletion and keeps the cluster. AWS copies elastic cluster
+        snapshots only within their region and account: another region is refused. Default: no
+        copy.
 
     IAM: everything the final snapshot needs is in the provider's FinalSnapshotPolicy, and the
-    copies' grants in FinalCopySourcePolicy and a FinalCopyPolicy per destination (region and
-    key); the resource depends on them, so they outlive it when the construct is removed. KMS:
-    any key, only through docdb-elastic in this region (and the copies' regions), as the
-    snapshot is of the cluster as it was, whose key a changed template no longer names.
+    copy's grants in a FinalCopyPolicy per key; the resource depends on them, so they outlive it
+    when the construct is removed. KMS: any key, only through docdb-elastic in this region, as
+    the snapshot is of the cluster as it was, whose key a changed template no longer names.
     """
 
     def __init__(
@@ -179,7 +181,11 @@ class FinalSnapshot(SnapshotResource):
         if not all(isinstance(d, CopyDestination) for d in destinations):
             errors.append("copy_to: must be a list of CopyDestination")
             destinations = []
-        errors.extend(copy_to_errors(Stack.of(self), [(d.region, d.kms_key_id) for d in destinations]))
+        errors.extend(
+            copy_destinations_errors(
+                "copy_to", [(d.region, d.kms_key_id) for d in destinations], known_region(Stack.of(self))
+            )
+        )
         reject_invalid(self, errors)
 
         properties: dict[str, object] = {
@@ -188,9 +194,11 @@ class FinalSnapshot(SnapshotResource):
             Prop.SNAPSHOT_NAME_PREFIX: snapshot_name_prefix or self._default_prefix,
         }
         if destinations:
+            # A region given is written, so that the handler can refuse it where the stack's region
+            # is unknown at synth time.
             properties[Prop.COPY_TO] = [
                 {
-                    contract.CopyDestinationKey.REGION: d.region,
+                    **({contract.CopyDestinationKey.REGION: d.region} if d.region else {}),
                     **({contract.CopyDestinationKey.KMS_KEY_ID: d.kms_key_id} if d.kms_key_id else {}),
                 }
                 for d in destinations
@@ -208,4 +216,4 @@ class FinalSnapshot(SnapshotResource):
         # after its ARN has left the policies (see SnapshotProvider.allow_final_snapshots).
         self._provider.allow_final_snapshots(resource)
         if destinations:
-            self._provider.allow_final_copies(resource, [(d.region, d.kms_key_id) for d in destinations])
+            self._provider.allow_final_copies(resource)

@@ -33,7 +33,7 @@ class BackupPlanGrants:
         self.policy = policy
         self._only_its_own = {"StringEquals": {f"aws:ResourceTag/{contract.PLAN_TAG_KEY}": plan_name}}
         self._dependents: list[Construct] = []
-        self._copies: list[tuple[str, str | None]] = []
+        self._copies = False
         # Listing the region's clusters and manual snapshots; reading a snapshot and its tags (a
         # redelivered occurrence's, a copy's source); snapshotting clusters (the new snapshot's
         # side); deleting only what carries the plan's tag.
@@ -77,33 +77,28 @@ class BackupPlanGrants:
         schedule.node.add_dependency(self.policy)
         self.provider.allow_long_waits(schedule, waits_on_delete=False)
         self._dependents.append(schedule)
-        for region, kms_key_id in self._copies:
-            self._allow_copy(schedule, region, kms_key_id)
+        if self._copies:
+            self._allow_copy(schedule)
 
-    def allow_copies_to(self, region: str, kms_key_id: str | None) -> None:
-        """A copy action: copies made in `region` (with `kms_key_id`), deleted there only under
-        the plan's tag."""
-        if (region, kms_key_id) in self._copies:
+    def allow_copies(self) -> None:
+        """A copy action: copies made in this region (under any key, as for every copy), deleted
+        only under the plan's tag."""
+        if self._copies:
             return
-        self._copies.append((region, kms_key_id))
+        self._copies = True
         for dependent in self._dependents:
-            self._allow_copy(dependent, region, kms_key_id)
-        destination = Stack.of(self.provider).format_arn(
-            service="docdb-elastic", region=region, resource="cluster-snapshot", resource_name="*"
-        )
+            self._allow_copy(dependent)
         self.provider._grant(
-            self.policy, "DeleteClusterSnapshot", [destination], None, contained=True, conditions=self._only_its_own
+            self.policy,
+            "DeleteClusterSnapshot",
+            [self.provider._snapshot_arns],
+            None,
+            contained=True,
+            conditions=self._only_its_own,
         )
 
-    def _allow_copy(self, dependent: Construct, region: str, kms_key_id: str | None) -> None:
-        self.provider.allow_copies(
-            dependent,
-            source_snapshot_arn=None,
-            destination_region=region,
-            kms_key_id=kms_key_id,
-            policy=self.policy,
-            source_policy=self.policy,
-        )
+    def _allow_copy(self, dependent: Construct) -> None:
+        self.provider.allow_copies(dependent, source_snapshot_arn=None, policy=self.policy)
 
 
 _ANY_CLUSTER_REASON = (

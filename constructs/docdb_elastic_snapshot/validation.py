@@ -99,13 +99,17 @@ def copy_props_errors(
     wait_for_completion: bool,
     removal_policy: RemovalPolicy,
 ) -> list[str]:
-    """Rules of ElasticClusterSnapshotCopy alone (the handler applies the same ones to tokens)."""
+    """Rules of ElasticClusterSnapshotCopy alone (the handler applies the same ones to tokens,
+    and to the stack's region and account when they are unknown here)."""
     errors: list[str] = []
+    home = _known_home(stack)
     if literal(source_snapshot_arn):
-        account = stack.account if literal(stack.account) else ""
-        errors.extend(contract.source_snapshot_arn_errors("source_snapshot_arn", source_snapshot_arn, account=account))
+        errors.extend(contract.source_snapshot_arn_errors("source_snapshot_arn", source_snapshot_arn, **home))
     if destination_region is not None and literal(destination_region):
-        errors.extend(contract.region_errors("destination_region", destination_region))
+        errors.extend(
+            contract.region_errors("destination_region", destination_region)
+            or contract.copy_region_errors("destination_region", destination_region, home.get("region", ""))
+        )
     if kms_key_id is not None and literal(kms_key_id):
         errors.extend(contract.kms_key_errors("kms_key_id", kms_key_id, _known_region(stack, destination_region)))
     if retain_last is not None and not wait_for_completion:
@@ -115,23 +119,43 @@ def copy_props_errors(
     return errors
 
 
-def copy_to_errors(stack: Stack, destinations: list[tuple[str, str | None]]) -> list[str]:
-    """Rules of FinalSnapshot's copy_to: (region, kms_key_id) per destination."""
+def copy_destinations_errors(
+    field: str,
+    destinations: Sequence[tuple[str | None, str | None]],
+    home_region: str,
+    names: tuple[str, str] = ("region", "kms_key_id"),
+) -> list[str]:
+    """Rules of FinalSnapshot's copy_to and a backup rule's copy_actions: (region, kms_key_id)
+    per destination (`names`: the props' names), each in the stack's region `home_region` (when
+    known, else ''), at most one."""
     errors: list[str] = []
     for index, (region, key) in enumerate(destinations):
-        if literal(region):
-            errors.extend(contract.region_errors(f"copy_to[{index}].region", region))
-        if key is not None and literal(key):
-            errors.extend(contract.kms_key_errors(f"copy_to[{index}].kms_key_id", key, _known_region(stack, region)))
-    literal_regions = [region for region, _ in destinations if literal(region)]
-    errors.extend(contract.copy_destination_count_errors("copy_to", literal_regions))
-    if len(destinations) > contract.COPY_DESTINATIONS_MAX and len(literal_regions) <= contract.COPY_DESTINATIONS_MAX:
-        errors.append(f"copy_to: at most {contract.COPY_DESTINATIONS_MAX} destinations (got {len(destinations)})")
+        errors.extend(
+            contract.copy_destination_errors(
+                f"{field}[{index}]",
+                region if region is not None and literal(region) else None,
+                key if key is not None and literal(key) else None,
+                home_region,
+                names,
+            )
+        )
+    errors.extend(contract.copy_destination_count_errors(field, [region or "" for region, _ in destinations]))
     return errors
 
 
+def known_region(stack: Stack) -> str:
+    """The stack's region, or '' in an environment-agnostic stack."""
+    return stack.region if literal(stack.region) else ""
+
+
+def _known_home(stack: Stack) -> dict[str, str]:
+    """The stack's partition, region and account, those known at synth time."""
+    known = (("partition", stack.partition), ("region", stack.region), ("account", stack.account))
+    return {name: value for name, value in known if literal(value)}
+
+
 def _known_region(stack: Stack, region: str | None) -> str:
-    """The destination region when known at synth time ('' otherwise)."""
+    """The copy's region when known at synth time ('' otherwise)."""
     if region is not None:
         return region if literal(region) else ""
     return stack.region if literal(stack.region) else ""

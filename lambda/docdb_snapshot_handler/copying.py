@@ -1,9 +1,11 @@
-"""Copying snapshots to another region (or re-encrypting them in the same one), once per request:
-the service layer under the copy kind and FinalSnapshot's copy_to.
+"""Copying snapshots within their region (under another key, or a manual copy of an automated
+snapshot), once per request: the service layer under the copy kind, FinalSnapshot's copy_to and
+the backup plan's copy actions.
 
-CopyClusterSnapshot is called with a client of the DESTINATION region; the source ARN names the
-source region. Exactly once comes from once.create_once, as for snapshots: the copy's name is
-derived from the request, and carries the request's tag.
+AWS copies elastic cluster snapshots only within the same region and account
+(contract.COPIES_STAY_IN_REGION): the function's own client makes every copy, and the properties
+refuse any other region before a call is made. Exactly once comes from once.create_once, as for
+snapshots: the copy's name is derived from the request, and carries the request's tag.
 """
 
 from __future__ import annotations
@@ -19,50 +21,38 @@ from .snapshots import ADVICE, FAILED_STATUSES, Snapshots, explain
 
 logger = logging.getLogger(__name__)
 
-_NOT_ENABLED_CODES = frozenset({"UnrecognizedClientException", "InvalidSignatureException", "AuthFailure"})
-
-
-def region_of(arn: str) -> str:
-    return arn.split(":")[3]
-
 
 def destination_token(token: str, region: str) -> str:
-    """The request token of one of FinalSnapshot's copies: its own name and tag per region."""
+    """The request token of one of FinalSnapshot's copies: its own name and tag."""
     return hashlib.sha256(f"{token}|copy|{region}".encode()).hexdigest()[:32]
 
 
-def explain_copy(error: ApiError, source_arn: str, name: str, region: str, kms_key_id: str | None) -> Failed:
-    """A Reason for a failed CopyClusterSnapshot: names the copy, the source, the region and the key."""
-    key = f" with KMS key {kms_key_id}" if kms_key_id else ""
-    subject = f"copy {name} of {source_arn} to {region}{key}"
+def explain_copy(error: ApiError, source_arn: str, name: str, kms_key_id: str | None) -> Failed:
+    """A Reason for a failed CopyClusterSnapshot: names the copy, the source and the key."""
+    key = f" under KMS key {kms_key_id}" if kms_key_id else ""
+    subject = f"copy {name} of {source_arn}{key}"
     tries = f" after {error.attempts} attempts" if error.attempts > 1 else ""
     reason = f"{error.operation} failed for {subject}{tries}: {error.code}: {error.message}"
     key_check = (
-        f"check that KMS key {kms_key_id} exists in {region}, is enabled, and that its key policy lets the "
+        f"check that KMS key {kms_key_id} exists in this region, is enabled, and that its key policy lets the "
         "provider's role use it through docdb-elastic"
         if kms_key_id
-        else f"an encrypted snapshot copied to another region needs kms_key_id, a key of {region}"
+        else "check that the source's KMS key is enabled and that its key policy lets the provider's role use it"
     )
     advice = {
         "ResourceNotFoundException": (
-            f"the source snapshot does not exist in {region_of(source_arn)} of this account: check source_snapshot_arn"
+            "the source snapshot does not exist in this account and region: check source_snapshot_arn"
         ),
         "AccessDeniedException": (
-            f"the provider's role may not copy the source to {region}: check service control policies, "
-            f"permissions boundaries and, {key_check}. A source in another region than the stack's must "
-            "be given as a literal ARN, so that the role is granted on it"
+            "the provider's role may not copy the source: check service control policies, permissions "
+            f"boundaries and {key_check}"
         ),
         "ValidationException": f"the API rejected the copy: {key_check}",
         "ServiceQuotaExceededException": (
-            f"the account's quota of manual cluster snapshots in {region} is reached: delete old copies "
+            "the account's quota of manual cluster snapshots in this region is reached: delete old copies "
             "(retain_last) or request a higher quota in Service Quotas"
         ),
     }.get(error.code)
-    if advice is None and error.code in _NOT_ENABLED_CODES:
-        advice = (
-            f"the destination region {region} may not be enabled for this account (opt-in regions are "
-            "enabled in the account settings), or docdb-elastic is not offered there"
-        )
     if advice is None:
         advice = ADVICE.get(error.code, "" if error.http_status else "the endpoint could not be reached; try later")
     return Failed(reason + (f". To fix: {advice}" if advice else ""))
@@ -75,7 +65,7 @@ def wait_for_source(source: Snapshots, source_arn: str, budget: Budget, elapsed:
     except ApiError as error:
         if error.code == "ResourceNotFoundException":
             raise Failed(
-                f"Source snapshot {source_arn} does not exist in {region_of(source_arn)} of this account, so "
+                f"Source snapshot {source_arn} does not exist in this account and region, so "
                 "it cannot be copied. To fix: check source_snapshot_arn"
             ) from error
         raise explain(error, f"source snapshot {source_arn}") from error
@@ -95,21 +85,20 @@ def copy_once(
     destination: Snapshots,
     *,
     source_arn: str,
-    region: str,
     name: str,
     tags: dict[str, str],
     kms_key_id: str | None,
     token: str,
     budget: Budget,
 ) -> dict[str, Any]:
-    """CopyClusterSnapshot into `destination`'s region, once per request (see once.create_once)."""
+    """CopyClusterSnapshot, once per request (see once.create_once)."""
     request: dict[str, Any] = {"snapshotArn": source_arn, "targetSnapshotName": name, "tags": tags}
     if kms_key_id:
         request["kmsKeyId"] = kms_key_id
 
     def create() -> dict[str, Any]:
         copy: dict[str, Any] = destination.api.call("CopyClusterSnapshot", **request)["snapshot"]
-        logger.info("copy requested", extra={"snapshot_arn": copy.get("snapshotArn"), "region": region})
+        logger.info("copy requested", extra={"snapshot_arn": copy.get("snapshotArn")})
         return copy
 
     return create_once(
@@ -118,10 +107,10 @@ def copy_once(
         adopt=destination.get,
         token=token,
         budget=budget,
-        what=f"A snapshot named {name} in {region}",
-        busy_reason=lambda: f"the source snapshot {source_arn} or the region {region} was busy",
+        what=f"A snapshot named {name}",
+        busy_reason=lambda: f"the source snapshot {source_arn} was busy",
         foreign_remedy="choose another snapshot_name_prefix for the copies",
-        explain=lambda error: explain_copy(error, source_arn, name, region, kms_key_id),
+        explain=lambda error: explain_copy(error, source_arn, name, kms_key_id),
     )
 
 

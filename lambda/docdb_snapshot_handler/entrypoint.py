@@ -132,19 +132,6 @@ def _docdb_elastic() -> Any:
     return _client
 
 
-_regional_clients: dict[str, Any] = {}
-
-
-def _docdb_elastic_in(region: str) -> Any:
-    """A client of `region` (copies call the destination's), one per region and container; the
-    function's own region reuses its client."""
-    if region == (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
-        return _docdb_elastic()
-    if region not in _regional_clients:
-        _regional_clients[region] = boto3.client("docdb-elastic", region_name=region, config=_CLIENT_CONFIG)
-    return _regional_clients[region]
-
-
 def _explained(function: Callable[[dict[str, Any], Any], str]) -> Callable[[dict[str, Any], Any], str]:
     """Our own failures carry a Reason written for the user; anything else is a bug, reported
     as one rather than as a bare exception text."""
@@ -192,7 +179,7 @@ def _invoke_function(function_arn: str, payload: dict[str, Any], timeout: float)
     return None
 
 
-_SERVICES = Services(client_factory=_docdb_elastic, regional_client_factory=_docdb_elastic_in, invoke=_invoke_function)
+_SERVICES = Services(client_factory=_docdb_elastic, invoke=_invoke_function)
 
 
 def _invoke_self(event: dict[str, Any], context: Any, state: dict[str, Any]) -> None:

@@ -29,33 +29,22 @@ RESPONSE_RESERVE_SECONDS = 15.0
 @dataclass(frozen=True)
 class Services:
     """What a request needs from outside: the docdb-elastic client (made on first use), the
-    clocks, and the retry policy. Tests pass their own; the entry point uses the defaults.
-    `regional_client_factory` makes (or reuses) a client of a given region, for copies; only
-    requests that copy call it."""
+    clocks, and the retry policy. Tests pass their own; the entry point uses the defaults. One
+    region, the function's: elastic cluster snapshots are copied only within their region."""
 
     client_factory: ClientFactory
     clock: Callable[[], float] = time.monotonic
     wall: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY
-    regional_client_factory: Callable[[str], Any] | None = None
     # Invokes a Lambda function synchronously: (function ARN, payload, seconds to wait for its
     # answer) -> None when it succeeded, else why not. Only restore tests with a validation
     # function call it.
     invoke: Callable[[str, dict[str, Any], float], str | None] | None = None
 
-    def client_in(self, region: str) -> Any:
-        if self.regional_client_factory is None:
-            raise RuntimeError("no regional_client_factory: this request needs a client of region " + region)
-        return self.regional_client_factory(region)
-
     def api(self, deadline: float) -> Api:
         """A retrying client of the function's region, for calls until `deadline`."""
         return Api(self.client_factory(), deadline, self.retry_policy, clock=self.clock)
-
-    def api_in(self, region: str, deadline: float) -> Api:
-        """A retrying client of `region`, for calls until `deadline`."""
-        return Api(self.client_in(region), deadline, self.retry_policy, clock=self.clock)
 
 
 class Continue(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -12,7 +13,14 @@ from aws_cdk import RemovalPolicy
 from cdk_nag import AwsSolutionsChecks
 
 from docdb_elastic_snapshot import ElasticClusterSnapshot
-from docdb_snapshot_handler.contract import RESOURCE_TYPE, RESTORE_RESOURCE_TYPE, Prop, RestoreProp
+from docdb_snapshot_handler.contract import (
+    COPY_RESOURCE_TYPE,
+    RESOURCE_TYPE,
+    RESTORE_RESOURCE_TYPE,
+    CopyProp,
+    Prop,
+    RestoreProp,
+)
 from synth_support import REPO, cfn_lint, recommended_app, templates
 
 
@@ -79,6 +87,30 @@ def test_the_demo_has_every_protection_and_outputs(placeholder_synth: Path):
     } <= types
     assert {"ClusterArn", "BeforeChangeSnapshotArn", "ReleaseSnapshotArn"} <= set(template["Outputs"])
     assert "SecretString" not in json.dumps(template["Outputs"])
+
+
+def regions_named(template: dict) -> set[str]:
+    """Every region code the template names, but in CDK's own CDKMetadataAvailable condition
+    (the regions where CDK's metadata resource exists, not ours)."""
+    ours = {k: v for k, v in template.items() if k != "Conditions"}
+    ours["Conditions"] = {k: v for k, v in template.get("Conditions", {}).items() if k != "CDKMetadataAvailable"}
+    return set(re.findall(r"\b[a-z]{2}(?:-gov)?-[a-z]+-[0-9]\b", json.dumps(ours)))
+
+
+def test_the_demo_and_the_integration_test_name_no_region_at_all(placeholder_synth: Path):
+    # GIVEN the demo stack as synthesized, and the integration test's committed snapshot
+    demo = templates(placeholder_synth)["DocDbElasticProtectedClusterDemo.template.json"]
+    integ = REPO / "tests" / "integ" / "integ.protected_cluster.py.snapshot"
+    snapshots = [json.loads(p.read_text()) for p in integ.glob("*.template.json")]
+    # THEN none names a region: every copy is in the stack's own (AWS::Region)
+    assert len(snapshots) == 2
+    for template in (demo, *snapshots):
+        assert regions_named(template) == set()
+    # AND the demo copies under its own second key
+    (copy,) = [r for r in demo["Resources"].values() if r["Type"] == COPY_RESOURCE_TYPE]
+    (key_id,) = [k for k, r in demo["Resources"].items() if r["Type"] == "AWS::KMS::Key"]
+    assert copy["Properties"][CopyProp.KMS_KEY_ID] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert CopyProp.DESTINATION_REGION not in copy["Properties"]
 
 
 def test_a_users_app_using_every_option_passes_cdk_nag_without_acknowledging_anything():

@@ -28,7 +28,8 @@ from synth_support import assert_nag_and_cfn_lint_clean, recommended_app
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 ORDERS = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
-KEY_DR = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+#: A second key of the stack's region, the one copies are made under.
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def the_issue_plan(stack: cdk.Stack, topic: sns.ITopic | None = None) -> ElasticClusterBackupPlan:
@@ -56,9 +57,7 @@ def the_issue_plan(stack: cdk.Stack, topic: sns.ITopic | None = None) -> Elastic
                 schedule_expression=events.Schedule.cron(day="1", hour="4", minute="0"),
                 schedule_expression_timezone=TimeZone.EUROPE_LONDON,
                 delete_after=Duration.days(365 * 7),
-                copy_actions=[
-                    ElasticClusterCopyAction(destination_region="us-west-2", delete_after=Duration.days(365))
-                ],
+                copy_actions=[ElasticClusterCopyAction(kms_key_id=KEY, delete_after=Duration.days(365))],
             ),
         ],
     )
@@ -124,7 +123,9 @@ def test_each_rule_is_a_schedule_whose_input_the_handler_accepts():
     occurrence = parse_occurrence(monthly_input[contract.BACKUP_EVENT_KEY], Home("aws", "us-east-1", "123456789012"))
     assert occurrence.plan == "OrdersStack-Plan" and occurrence.rule == "monthly"
     assert occurrence.delete_after_seconds == 365 * 7 * 86400 and occurrence.interval_seconds == 31 * 86400
-    assert [(c.region, c.delete_after_seconds) for c in occurrence.copies] == [("us-west-2", 365 * 86400)]
+    assert [(c.region, c.kms_key_id, c.delete_after_seconds) for c in occurrence.copies] == [
+        ("us-east-1", KEY, 365 * 86400)
+    ]
     assert occurrence.clusters[0] == ORDERS and len(occurrence.clusters) == 2
     assert occurrence.tag_selections == ({"backup": "gold"},)
     hourly = parse_occurrence(
@@ -173,7 +174,9 @@ def test_iam_snapshots_tagged_clusters_by_condition_and_deletes_only_what_carrie
         s["Condition"] == {"StringEquals": {f"aws:ResourceTag/{contract.PLAN_TAG_KEY}": "OrdersStack-Plan"}}
         for s in deletes
     )
-    assert "us-west-2" in json.dumps([s["Resource"] for s in deletes])
+    # AND nothing is granted in another region: copies stay in the stack's
+    assert all("us-east-1" in json.dumps(s["Resource"]) for s in deletes)
+    assert not any(region in json.dumps(statements) for region in ("us-west-2", "eu-west-1"))
 
 
 def test_the_policy_does_not_grow_with_the_clusters_a_tag_selects():
@@ -211,8 +214,8 @@ def test_every_broken_rule_is_reported_at_once_naming_its_field():
                     delete_after=Duration.hours(12),
                     keep_last=0,
                     copy_actions=[
-                        ElasticClusterCopyAction("us-west-2"),
-                        ElasticClusterCopyAction("us-west-2", kms_key_id=KEY_DR.replace("us-west-2", "eu-west-1")),
+                        ElasticClusterCopyAction(destination_region="us-west-2"),
+                        ElasticClusterCopyAction(kms_key_id=KEY.replace("us-east-1", "eu-west-1")),
                     ],
                 )
             ],
@@ -223,8 +226,10 @@ def test_every_broken_rule_is_reported_at_once_naming_its_field():
         "rules[0].start_window: must be between 1 minute and 24 hours",
         "rules[0].delete_after: must be at least 1 day",
         "rules[0].keep_last: must be between 1 and 1000",
-        "rules[0].copy_actions: each region at most once",
-        "rules[0].copy_actions[1].kms_key_id: the key must be in the destination region us-west-2",
+        "rules[0].copy_actions: at most 1 destination (got 2)",
+        "rules[0].copy_actions[0].destination_region: must be the stack's region us-east-1 (got us-west-2): "
+        "AWS copies elastic cluster snapshots only within the same region and the same account",
+        "rules[0].copy_actions[1].kms_key_id: the key must be in the stack's region us-east-1",
     ):
         assert expected in text, text
 

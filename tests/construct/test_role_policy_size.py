@@ -6,29 +6,25 @@ from __future__ import annotations
 import json
 
 import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Annotations, Match, Template
 
-from docdb_elastic_snapshot import CopyDestination, FinalSnapshot, SnapshotBeforeChange
+from docdb_elastic_snapshot import ElasticClusterSnapshot
 from docdb_elastic_snapshot.policy_size import ROLE_INLINE_POLICY_QUOTA, estimated_size
 from docdb_elastic_snapshot.provider import SnapshotProvider
-from iam_lifecycles import ENV, cluster, resolve
+from iam_lifecycles import ENV, resolve
+from standins.docdb_elastic import cluster_arn_for
 from synth_support import recommended_app
 
-REGIONS = ["us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "ca-central-1"]
 
-
-def protected(copies_per_cluster: int, clusters: int) -> cdk.Stack:
+def protected(clusters: int) -> cdk.Stack:
+    """Snapshots of existing clusters, each under its own customer managed key: each adds its
+    cluster's and its key's statements to the provider's policies (about 250 characters)."""
     stack = cdk.Stack(recommended_app(), "SizeStack", env=ENV)
     for index in range(clusters):
-        c = cluster(stack, f"orders-{index}", f"Cluster{index}")
-        SnapshotBeforeChange(stack, f"BeforeChange{index}", cluster=c)
-        key = f"1234abcd-12ab-34cd-56ef-12345678900{index}"
-        FinalSnapshot(
-            stack,
-            f"Final{index}",
-            cluster=c,
-            copy_to=[CopyDestination(r, kms_key_id=key) for r in REGIONS[:copies_per_cluster]],
-        )
+        key_arn = f"arn:aws:kms:{ENV.region}:{ENV.account}:key/1234abcd-12ab-34cd-56ef-1234567890{index:02d}"
+        key = kms.Key.from_key_arn(stack, f"Key{index}", key_arn)
+        ElasticClusterSnapshot(stack, f"Snapshot{index}", cluster_arn=cluster_arn_for(f"orders-{index}"), kms_key=key)
     return stack
 
 
@@ -46,8 +42,8 @@ def quota_warnings(stack: cdk.Stack) -> list:
 
 
 def test_a_stack_within_the_quota_gets_no_warning_and_the_estimate_is_never_below_the_real_size():
-    # GIVEN a protected cluster whose final snapshot is copied to five regions, each with a key
-    stack = protected(copies_per_cluster=5, clusters=1)
+    # GIVEN ten clusters, each snapshotted under its own key
+    stack = protected(clusters=10)
     # THEN the estimate is at or a little above the size CloudFormation would resolve
     policies = [c for c in SnapshotProvider.of(stack).node.children if isinstance(c, cdk.aws_iam.Policy)]
     estimate, real = estimated_size(policies), resolved_size(stack)
@@ -56,8 +52,8 @@ def test_a_stack_within_the_quota_gets_no_warning_and_the_estimate_is_never_belo
 
 
 def test_a_stack_over_the_quota_is_warned_at_synth_time():
-    # GIVEN two clusters whose final snapshots go to five regions each, each with its own keys
-    stack = protected(copies_per_cluster=5, clusters=2)
+    # GIVEN forty clusters, each snapshotted under its own key
+    stack = protected(clusters=40)
     # THEN IAM would refuse the role's policies, and the synth says so before the deploy
     assert resolved_size(stack) > ROLE_INLINE_POLICY_QUOTA
     (warning,) = quota_warnings(stack)

@@ -1,6 +1,6 @@
-"""End to end: the demo stack's three protections and its DR copies (before-change snapshots
-copied to us-west-2 with retention, the final snapshot copied there before the cluster goes)
-through create, update in place, update with replacement, and delete; CloudFormation's part (order, which resources change, the cluster's
+"""End to end: the demo stack's three protections and its copies under a second key (before-change
+snapshots copied with retention, the final snapshot copied before the cluster goes), all in the
+stack's region, through create, update in place, update with replacement, and delete; CloudFormation's part (order, which resources change, the cluster's
 own create/replace/delete) is played from the synthesized templates, the handler's part by the
 bundled asset in a fresh process per event. Every snapshot's state is checked at each step."""
 
@@ -11,17 +11,18 @@ from typing import Any
 
 from docdb_snapshot_handler.contract import COPY_RESOURCE_TYPE, OWNER_TAG_KEY, RESOURCE_TYPE, Attr, CopyAttr, Prop
 from standins.bundled_handler import BundledHandler, as_cloudformation_sends
-from standins.docdb_elastic import DocDbElasticStandIn, cluster_arn_for
+from standins.docdb_elastic import ACCOUNT, REGION, DocDbElasticStandIn, cluster_arn_for
 from standins.response_receiver import ResponseReceiver
 from synth_support import synth_demo
 
 MODES = {"before-change": "BeforeChange", "final": "Final", "snapshot": "Release"}
-DR = "us-west-2"
+#: What CloudFormation gives the demo's copy key as its Arn.
+COPY_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/5e6f7a8b-1c2d-4e3f-9a0b-1c2d3e4f5a6b"
 
 
-def synth_demo_with_dr(outdir, **context: str) -> dict[str, Any]:
-    """The demo stack, its DR copies in us-west-2 keeping the newest one."""
-    return synth_demo(outdir, drRetainLast="1", demoDrRegion=DR, **context)
+def synth_demo_with_copies(outdir, **context: str) -> dict[str, Any]:
+    """The demo stack, its copies keeping the newest one."""
+    return synth_demo(outdir, copyRetainLast="1", **context)
 
 
 class Deployment:
@@ -35,14 +36,15 @@ class Deployment:
             for k, r in template["Resources"].items()
             if r["Type"] == RESOURCE_TYPE
         }
-        (self.ids["DrCopy"],) = [k for k, r in template["Resources"].items() if r["Type"] == COPY_RESOURCE_TYPE]
+        (self.ids["Copy"],) = [k for k, r in template["Resources"].items() if r["Type"] == COPY_RESOURCE_TYPE]
+        (self.copy_key,) = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::KMS::Key"]
         self.applied: dict[str, dict[str, Any]] = {}
         self.physical: dict[str, str] = {}
         self.data: dict[str, dict[str, str]] = {}
 
     def properties(self, template: dict[str, Any], name: str, cluster_arn: str) -> dict[str, Any]:
         raw = template["Resources"][self.ids[name]]["Properties"]
-        attributes = {("Cluster", "ClusterArn"): cluster_arn}
+        attributes = {("Cluster", "ClusterArn"): cluster_arn, (self.copy_key, "Arn"): COPY_KEY_ARN}
         for other, data in self.data.items():  # Fn::GetAtt of resources already applied
             attributes.update({(self.ids[other], key): value for key, value in data.items()})
         return as_cloudformation_sends(raw, attributes)
@@ -83,14 +85,16 @@ class Deployment:
 
 
 def state(docdb: DocDbElasticStandIn) -> dict[str, tuple[str, str, str, str]]:
-    """Each snapshot: (which protection took it, per the demo's tags; which cluster; its region;
-    status)."""
+    """Each snapshot: (which protection took it, per the demo's tags; which cluster; its key: the
+    second one or the cluster's; status)."""
     result = {}
     for arn, snapshot in docdb.snapshots.items():
         cluster = next(c.name for c in [*docdb.clusters.values(), *docdb.retired] if c.arn == snapshot.cluster_arn)
         # retention's owner tag, on the snapshots of the protections that prune
         assert bool(snapshot.tags.get(OWNER_TAG_KEY)) == (snapshot.tags["protection"] != "final"), snapshot
-        result[arn] = (snapshot.tags["protection"], cluster, snapshot.region, snapshot.status())
+        assert snapshot.region == REGION, snapshot
+        key = "copy key" if snapshot.kms_key_id == COPY_KEY_ARN else "cluster key"
+        result[arn] = (snapshot.tags["protection"], cluster, key, snapshot.status())
     return result
 
 
@@ -104,15 +108,15 @@ def test_demo_stack_lifecycle_create_update_replace_delete(
 ):
     docdb.snapshot_delay = 0.3
     docdb.retired = []
-    v1 = synth_demo_with_dr(tmp_path / "v1")
-    v2 = synth_demo_with_dr(tmp_path / "v2", demoShardCount="2")
-    v3 = synth_demo_with_dr(tmp_path / "v3", demoShardCount="2", demoClusterName="orders-demo-v2")
+    v1 = synth_demo_with_copies(tmp_path / "v1")
+    v2 = synth_demo_with_copies(tmp_path / "v2", demoShardCount="2")
+    v3 = synth_demo_with_copies(tmp_path / "v3", demoShardCount="2", demoClusterName="orders-demo-v2")
     assert json.dumps(v1) != json.dumps(v2)
     stack = Deployment(v1, BundledHandler(tmp_path / "v1", v1, receiver, aws_env))
     old_arn, new_arn = cluster_arn_for("orders-demo"), cluster_arn_for("orders-demo-v2")
 
-    E, W = "us-east-1", DR
-    # STEP 1, create: before-change first (no cluster yet), its DR copy (nothing to copy), then the
+    E, W = "cluster key", "copy key"
+    # STEP 1, create: before-change first (no cluster yet), its copy (nothing to copy), then the
     # cluster, then the others
     before = stack.apply(v1, "BeforeChange", old_arn)
     assert (
@@ -120,7 +124,7 @@ def test_demo_stack_lifecycle_create_update_replace_delete(
         and before["Data"][Attr.SNAPSHOT_ARN] == ""
         and "does not exist yet" in before["Data"][Attr.SKIPPED_REASON]
     )
-    dr = stack.apply(v1, "DrCopy", old_arn)
+    dr = stack.apply(v1, "Copy", old_arn)
     assert dr and dr["Data"][Attr.SNAPSHOT_ARN] == "" and dr["Data"][Attr.SKIPPED_REASON]
     docdb.add_cluster("orders-demo")
     final = stack.apply(v1, "Final", old_arn)
@@ -129,25 +133,25 @@ def test_demo_stack_lifecycle_create_update_replace_delete(
     assert state(docdb) == {release_1: ("release", "orders-demo", E, "ACTIVE")}
 
     # STEP 2, shard count 1 -> 2: the before-change trigger changes, so a snapshot, and with it
-    # the DR copy's source, so a copy in us-west-2
+    # the copy's source, so a copy under the second key
     assert stack.properties(v2, "Final", old_arn) == stack.applied["Final"]
     before_1 = stack.apply(v2, "BeforeChange", old_arn)["PhysicalResourceId"]
-    dr_1 = stack.apply(v2, "DrCopy", old_arn)
-    assert dr_1["Data"][CopyAttr.SOURCE_SNAPSHOT_ARN] == before_1 and dr_1["Data"][CopyAttr.REGION] == W
+    dr_1 = stack.apply(v2, "Copy", old_arn)
+    assert dr_1["Data"][CopyAttr.SOURCE_SNAPSHOT_ARN] == before_1 and dr_1["Data"][CopyAttr.REGION] == REGION
     dr_1 = dr_1["PhysicalResourceId"]
     assert stack.apply(v2, "Final", old_arn) is None and stack.apply(v2, "Release", old_arn) is None
     assert state(docdb) == {
         release_1: ("release", "orders-demo", E, "ACTIVE"),
         before_1: ("before-change", "orders-demo", E, "ACTIVE"),
-        dr_1: ("before-change-dr", "orders-demo", W, "ACTIVE"),
+        dr_1: ("before-change-copy", "orders-demo", W, "ACTIVE"),
     }
 
     # STEP 3, rename: the old cluster is snapshotted before the change (and copied), the new
-    # cluster is created, the final snapshot of the old one is taken and copied to us-west-2
+    # cluster is created, the final snapshot of the old one is taken and copied under the key
     # before clean-up deletes it
     before_2 = stack.apply(v3, "BeforeChange", old_arn)
     assert before_2["Data"][Attr.CLUSTER_ARN] == old_arn
-    dr_2 = stack.apply(v3, "DrCopy", old_arn)["PhysicalResourceId"]
+    dr_2 = stack.apply(v3, "Copy", old_arn)["PhysicalResourceId"]
     docdb.add_cluster("orders-demo-v2")
     final_old = stack.apply(v3, "Final", new_arn)
     assert final_old["Data"][Attr.CLUSTER_ARN] == old_arn and final_old["Data"][Attr.STATUS] == "ACTIVE"
@@ -158,7 +162,7 @@ def test_demo_stack_lifecycle_create_update_replace_delete(
     assert state(docdb) == {
         release_1: ("release", "orders-demo", E, "ACTIVE"),
         before_2["PhysicalResourceId"]: ("before-change", "orders-demo", E, "ACTIVE"),  # retain_last=1 pruned before_1
-        dr_2: ("before-change-dr", "orders-demo", W, "ACTIVE"),  # drRetainLast=1 pruned dr_1
+        dr_2: ("before-change-copy", "orders-demo", W, "ACTIVE"),  # copyRetainLast=1 pruned dr_1
         final_old_arn: ("final", "orders-demo", E, "ACTIVE"),
         final_old_copy: ("final", "orders-demo", W, "ACTIVE"),
         release_2: ("release", "orders-demo-v2", E, "ACTIVE"),
@@ -167,22 +171,22 @@ def test_demo_stack_lifecycle_create_update_replace_delete(
     # STEP 4, delete the stack, in reverse order of dependencies
     stack.delete("Release")
     final_new = stack.delete("Final")
-    # before the cluster goes: its final snapshot, and its copy in us-west-2, are ACTIVE
+    # before the cluster goes: its final snapshot, and its copy under the key, are ACTIVE
     (final_new_arn,) = [
         arn
-        for arn, s in docdb.snapshots_in(E).items()
-        if s.cluster_arn == new_arn and s.tags["protection"] == "final" and s.status() == "ACTIVE"
+        for arn, s in docdb.snapshots.items()
+        if s.cluster_arn == new_arn and s.tags["protection"] == "final" and s.status() == "ACTIVE" and not s.copied_from
     ]
     assert docdb.snapshots[copy_of(docdb, final_new_arn)].status() == "ACTIVE"
     docdb.retired.append(docdb.clusters.pop(new_arn))
-    stack.delete("DrCopy")
+    stack.delete("Copy")
     stack.delete("BeforeChange")
     final_states = state(docdb)
     assert sorted(final_states.values()) == sorted(
         [
             ("release", "orders-demo", E, "ACTIVE"),
             ("before-change", "orders-demo", E, "ACTIVE"),
-            ("before-change-dr", "orders-demo", W, "ACTIVE"),
+            ("before-change-copy", "orders-demo", W, "ACTIVE"),
             ("final", "orders-demo", E, "ACTIVE"),
             ("final", "orders-demo", W, "ACTIVE"),
             ("release", "orders-demo-v2", E, "ACTIVE"),
@@ -192,7 +196,6 @@ def test_demo_stack_lifecycle_create_update_replace_delete(
     )
     assert final_new["Status"] == "SUCCESS"
     # Nothing was ever deleted but what retention pruned: a before-change snapshot and its copy
-    assert [(c.params["snapshotArn"], c.region) for c in docdb.calls_to("DeleteClusterSnapshot")] == [
-        (before_1, E),
-        (dr_1, W),
-    ]
+    assert [c.params["snapshotArn"] for c in docdb.calls_to("DeleteClusterSnapshot")] == [before_1, dr_1]
+    # AND every call was made in the stack's region
+    assert {c.region for c in docdb.calls} == {REGION}

@@ -11,7 +11,7 @@ import pytest
 
 from docdb_snapshot_handler.contract import COPY_RESOURCE_TYPE, REQUEST_TAG_KEY, CopyAttr, CopyProp, Prop
 from standins.bundled_handler import BundledHandler, as_cloudformation_sends
-from standins.docdb_elastic import DocDbElasticStandIn
+from standins.docdb_elastic import ACCOUNT, REGION, DocDbElasticStandIn
 from standins.response_receiver import ResponseReceiver
 from synth_support import templates
 
@@ -113,26 +113,30 @@ def test_two_snapshot_resources_of_one_busy_cluster_at_once_both_succeed(sample_
 
 
 @pytest.mark.parametrize("offset", [0.0, 0.7])
-def test_overlapping_deliveries_of_a_cross_region_copy_make_one_copy(
+def test_overlapping_deliveries_of_a_copy_under_another_key_make_one_copy(
     offset, standin_synth: Path, receiver: ResponseReceiver, aws_env, docdb
 ):
-    # GIVEN the demo stack's DR copy of its before-change snapshots, whose source is ACTIVE
+    # GIVEN the demo stack's copy of its before-change snapshots under its second key, whose
+    # source is ACTIVE
     template = templates(standin_synth)["DocDbElasticProtectedClusterDemo.template.json"]
     logical_id, resource = next((k, r) for k, r in template["Resources"].items() if r["Type"] == COPY_RESOURCE_TYPE)
     (source_id, _) = resource["Properties"][CopyProp.SOURCE_SNAPSHOT_ARN]["Fn::GetAtt"]
     source = docdb.add_snapshot(docdb.add_cluster("orders-demo"), "orders-demo-before")
-    properties = as_cloudformation_sends(resource["Properties"], {(source_id, "SnapshotArn"): source})
+    (key_id,) = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::KMS::Key"]
+    key_arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/5e6f7a8b-1c2d-4e3f-9a0b-1c2d3e4f5a6b"
+    attributes = {(source_id, "SnapshotArn"): source, (key_id, "Arn"): key_arn}
+    properties = as_cloudformation_sends(resource["Properties"], attributes)
     handler = BundledHandler(standin_synth, template, receiver, aws_env)
     docdb.copy_delay = 3.0
     docdb.latency = {"CopyClusterSnapshot": 1.0, "ListClusterSnapshots": 0.6, "ListTagsForResource": 0.4}
     # WHEN its Create is delivered twice, overlapping
     event = handler.event("Create", logical_id, properties, resource_type=COPY_RESOURCE_TYPE)
     answers = handler.deliver_overlapping(event, [0.0, offset])
-    # THEN one copy exists in the destination, and both answers name it alike
+    # THEN one copy exists, under the key, and both answers name it alike
     assert len(answers) == 2 and answers[0] == answers[1], answers
     assert answers[0]["Status"] == "SUCCESS", answers[0]["Reason"]
-    copies = docdb.snapshots_in(properties[CopyProp.DESTINATION_REGION])
-    assert list(copies) == [answers[0]["PhysicalResourceId"]]
+    copies = [arn for arn, s in docdb.snapshots.items() if s.copied_from == source and s.kms_key_id == key_arn]
+    assert copies == [answers[0]["PhysicalResourceId"]]
     assert answers[0]["Data"][CopyAttr.SOURCE_SNAPSHOT_ARN] == source
     creates = docdb.calls_to("CopyClusterSnapshot")
     assert len(creates) == 2 and creates[0].params["targetSnapshotName"] == creates[1].params["targetSnapshotName"]

@@ -9,6 +9,7 @@ with -c clusterArn=<the stand-in's 'orders' cluster>."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,11 @@ STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/DocDbElasticStac
 
 
 def custom_resources(template: dict[str, Any], cluster_arn: str) -> dict[str, dict[str, Any]]:
+    attributes = {("Cluster", "ClusterArn"): cluster_arn}
+    for key_id in [k for k, r in template["Resources"].items() if r["Type"] == "AWS::KMS::Key"]:
+        attributes[(key_id, "Arn")] = f"arn:aws:kms:us-east-1:123456789012:key/{uuid.uuid5(uuid.NAMESPACE_DNS, key_id)}"
     return {
-        logical_id: as_cloudformation_sends(resource["Properties"], {("Cluster", "ClusterArn"): cluster_arn})
+        logical_id: as_cloudformation_sends(resource["Properties"], attributes)
         for logical_id, resource in template["Resources"].items()
         if resource["Type"] == RESOURCE_TYPE
     }

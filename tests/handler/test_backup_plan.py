@@ -10,21 +10,27 @@ from typing import Any
 import time_machine
 
 from docdb_snapshot_handler import contract, entrypoint
-from standins.docdb_elastic import REGION, DocDbElasticStandIn, Fault
+from standins.docdb_elastic import ACCOUNT, REGION, DocDbElasticStandIn, Fault
 from standins.events import scheduled_event
 from standins.invoke import at_once
 from standins.lambda_context import FakeLambdaContext
 
 PLAN = "OrdersStack-Plan"
 AT = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
+COPY_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def plan_snapshots(docdb: DocDbElasticStandIn, region: str = REGION) -> dict[str, Any]:
-    return {arn: s for arn, s in docdb.snapshots_in(region).items() if s.tags.get(contract.PLAN_TAG_KEY) == PLAN}
+def plan_snapshots(docdb: DocDbElasticStandIn, copies: bool = False) -> dict[str, Any]:
+    """The plan's recovery points (or their copies)."""
+    return {
+        arn: s
+        for arn, s in docdb.snapshots_in(REGION).items()
+        if s.tags.get(contract.PLAN_TAG_KEY) == PLAN and bool(s.copied_from) == copies
+    }
 
 
 def metric(documents: list[dict[str, Any]], name: str) -> float:
@@ -169,6 +175,21 @@ def test_an_invalid_input_does_nothing_and_names_every_broken_member(docdb, deli
     assert metric(documents, contract.PlanMetric.RECOVERY_POINTS_FAILED) == 1
 
 
+def test_a_copy_to_another_region_does_nothing_and_says_copies_stay_in_their_region(docdb, deliver, caplog):
+    # GIVEN the input of a plan synthesized without a region (environment-agnostic) that asks
+    # for a copy in another region than the function's
+    docdb.add_cluster("gold", tags={"backup": "gold"})
+    event = scheduled_event(iso(AT), Copies=[{"Region": "us-west-2"}])
+    # WHEN it is delivered
+    documents = deliver(event)
+    # THEN no API call was made (no recovery point without its copy), and the log says why
+    assert docdb.calls == []
+    (record,) = [r for r in caplog.records if r.getMessage().startswith("invalid scheduled input")]
+    (error,) = record.errors
+    assert error.startswith(f"Copies[0].Region: must be the stack's region {REGION}") and "same region" in error
+    assert metric(documents, contract.PlanMetric.RECOVERY_POINTS_FAILED) == 1
+
+
 def test_an_expired_point_without_the_plans_tag_is_refused_by_iam_and_kept(docdb, deliver, caplog):
     # GIVEN a snapshot whose name is this rule's a year ago but which does not carry the plan's
     # tag, and the role's aws:ResourceTag condition on DeleteClusterSnapshot (emulated as IAM does)
@@ -184,24 +205,25 @@ def test_an_expired_point_without_the_plans_tag_is_refused_by_iam_and_kept(docdb
     assert any(getattr(r, "snapshot_arn", "") == forged and r.levelname == "ERROR" for r in caplog.records)
 
 
-def test_copies_are_made_once_the_point_is_active_once_per_destination(docdb, deliver):
-    # GIVEN a rule that copies to us-west-2 and keeps 2 copies there, and snapshots that take a moment
+def test_copies_under_another_key_are_made_once_the_point_is_active_and_kept_apart(docdb, deliver):
+    # GIVEN a rule that copies under another key and keeps 2 copies, and snapshots that take a moment
     cluster = docdb.add_cluster("gold", tags={"backup": "gold"})
     docdb.snapshot_delay = 0.5
-    copies = [{"Region": "us-west-2", "KeepLast": 2}]
+    copies = [{"KmsKeyId": COPY_KEY, "KeepLast": 2}]
     # WHEN four daily occurrences are delivered, the last one twice
     for day in range(4):
         deliver(scheduled_event(iso(AT + timedelta(days=day)), Copies=copies))
     documents = deliver(
         scheduled_event(iso(AT + timedelta(days=3)), Copies=copies), at=AT + timedelta(days=3, hours=0.5)
     )
-    # THEN us-west-2 holds the two newest copies, each of that day's recovery point, tagged by the plan
-    west = plan_snapshots(docdb, "us-west-2")
-    expected = {
-        contract.recovery_point_name(PLAN, "daily", AT + timedelta(days=d), cluster, "us-west-2") for d in (2, 3)
-    }
-    assert {s.name for s in west.values()} == expected
-    assert all(s.copied_from in docdb.snapshots and s.tags[contract.RULE_TAG_KEY] == "daily" for s in west.values())
+    # THEN the two newest copies are kept, each of that day's recovery point, under the key,
+    # tagged by the plan; the rule's own points are retained by their own rule
+    made = plan_snapshots(docdb, copies=True)
+    expected = {contract.recovery_point_name(PLAN, "daily", AT + timedelta(days=d), cluster, REGION) for d in (2, 3)}
+    assert {s.name for s in made.values()} == expected
+    assert all(s.copied_from in docdb.snapshots and s.tags[contract.RULE_TAG_KEY] == "daily" for s in made.values())
+    assert all(s.kms_key_id == COPY_KEY for s in made.values())
+    assert len(plan_snapshots(docdb)) == 4
     # AND the redelivery made no copy
     assert metric(documents, contract.PlanMetric.COPIES_CREATED) == 0
     assert len(docdb.calls_to("CopyClusterSnapshot")) == 4
@@ -223,22 +245,22 @@ def test_at_most_four_calls_per_cluster_for_a_rule_without_copies(docdb, deliver
 
 
 def test_copies_wait_for_a_slow_recovery_point_across_invocations(docdb, lambda_service):
-    # GIVEN a rule that copies to us-west-2, a snapshot that takes 12 s, and invocations that may
+    # GIVEN a rule that copies its points, a snapshot that takes 12 s, and invocations that may
     # wait 5 s each; the occurrence scheduled a minute ago (continued invocations run in fresh
     # processes, on the real clock)
     cluster = docdb.add_cluster("gold", tags={"backup": "gold"})
     docdb.snapshot_delay = 12
     scheduled = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
-    event = scheduled_event(iso(scheduled), Copies=[{"Region": "us-west-2"}])
+    event = scheduled_event(iso(scheduled), Copies=[{"KmsKeyId": COPY_KEY}])
     # WHEN the occurrence is delivered
     entrypoint.handler(event, FakeLambdaContext(lambda_service.budget_seconds))
     # THEN later invocations went on waiting, and made the copy once the point was ACTIVE
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and not (lambda_service.idle.is_set() and plan_snapshots(docdb, "us-west-2")):
+    while time.monotonic() < deadline and not (lambda_service.idle.is_set() and plan_snapshots(docdb, copies=True)):
         time.sleep(0.2)
     assert lambda_service.idle.wait(timeout=max(0.0, deadline - time.monotonic()))
-    (copy,) = plan_snapshots(docdb, "us-west-2").values()
-    assert copy.name == contract.recovery_point_name(PLAN, "daily", scheduled, cluster, "us-west-2")
+    (copy,) = plan_snapshots(docdb, copies=True).values()
+    assert copy.name == contract.recovery_point_name(PLAN, "daily", scheduled, cluster, REGION)
     assert len(lambda_service.invocations) >= 2
     assert all(invocation.returncode == 0 for invocation in lambda_service.invocations)
     assert len(docdb.calls_to("CreateClusterSnapshot")) == 1 and len(docdb.calls_to("CopyClusterSnapshot")) == 1

@@ -1,19 +1,20 @@
 """A simulated year of a backup plan: every occurrence of a daily, a weekly and a monthly rule
 delivered at its time (the wall clock moved with time-machine), and after each one exactly what
-the rules say is kept, at every retention boundary, in both regions; nothing the plan did not
-make is ever touched."""
+the rules say is kept, at every retention boundary, recovery points and their copies under
+another key alike; nothing the plan did not make is ever touched."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from docdb_snapshot_handler import contract
-from standins.docdb_elastic import REGION
+from standins.docdb_elastic import ACCOUNT, REGION
 from standins.events import scheduled_event
 
 PLAN = "OrdersStack-Plan"
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = START + timedelta(days=400)  # past the monthly rule's 365 days, so its first points expire
+COPY_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def iso(moment: datetime) -> str:
@@ -40,7 +41,7 @@ RULES = {
     "monthly": {
         "DeleteAfterSeconds": 365 * 86400,
         "IntervalSeconds": 31 * 86400,
-        "Copies": [{"Region": "us-west-2", "KeepLast": 3}],
+        "Copies": [{"KmsKeyId": COPY_KEY, "KeepLast": 3}],
     },
 }
 
@@ -53,18 +54,16 @@ def expected(rule: str, done: list[datetime], now: datetime) -> set[datetime]:
     return {t for t in done if t + timedelta(days=days) > now}
 
 
-def kept(docdb, rule: str, cluster: str, region: str = REGION) -> set[datetime]:
-    """The scheduled times of the rule's ACTIVE points of `cluster` in `region`."""
+def kept(docdb, rule: str, cluster: str, copies: bool = False) -> set[datetime]:
+    """The scheduled times of the rule's ACTIVE points of `cluster` (or of their copies)."""
     times = set()
-    for snapshot in docdb.snapshots_in(region).values():
-        if snapshot.status() != "ACTIVE":
+    for snapshot in docdb.snapshots_in(REGION).values():
+        if snapshot.status() != "ACTIVE" or bool(snapshot.copied_from) != copies:
             continue
         if snapshot.tags.get(contract.PLAN_TAG_KEY) != PLAN or snapshot.tags.get(contract.RULE_TAG_KEY) != rule:
             continue
         if snapshot.cluster_arn == cluster:
-            scheduled = contract.recovery_point_time(
-                PLAN, rule, snapshot.name, cluster, None if region == REGION else region
-            )
+            scheduled = contract.recovery_point_time(PLAN, rule, snapshot.name, cluster, REGION if copies else None)
             assert scheduled is not None, snapshot.name
             times.add(scheduled)
     return times
@@ -101,11 +100,11 @@ def test_a_year_of_occurrences_keeps_exactly_what_each_rule_says(docdb, deliver)
         documents = deliver(scheduled_event(iso(scheduled), **members))
         done[rule].append(scheduled)
         deleted += sum(int(d.get(contract.PlanMetric.RECOVERY_POINTS_DELETED, 0)) for d in documents)
-        # THEN after each one, each cluster keeps exactly the rule's points, in both regions
+        # THEN after each one, each cluster keeps exactly the rule's points, and their copies
         for cluster in (named, tagged):
             assert kept(docdb, rule, cluster) == expected(rule, done[rule], scheduled), (rule, scheduled)
             if rule == "monthly":
-                assert kept(docdb, rule, cluster, "us-west-2") == set(sorted(done[rule])[-3:]), scheduled
+                assert kept(docdb, rule, cluster, copies=True) == set(sorted(done[rule])[-3:]), scheduled
     # AND nothing the plan did not make was touched, nor its point that never became ACTIVE
     assert all(arn in docdb.snapshots for arn in [*strangers, never_active])
     # AND the deletions counted in the metrics are the deletions made

@@ -145,7 +145,7 @@ def test_a_cluster_busy_longer_than_an_invocation_is_waited_for_across_invocatio
 def test_a_copy_slower_than_an_invocation_is_awaited_across_invocations(
     docdb: DocDbElasticStandIn, receiver, lambda_service
 ):
-    # GIVEN a source still CREATING for 3 s, a copy to us-west-2 that takes 9 s, and invocations
+    # GIVEN a source still CREATING for 3 s, a copy that takes 9 s, and invocations
     # that may wait 5 s each
     from docdb_snapshot_handler.contract import COPY_RESOURCE_TYPE
 
@@ -156,9 +156,8 @@ def test_a_copy_slower_than_an_invocation_is_awaited_across_invocations(
     event["ResourceType"] = COPY_RESOURCE_TYPE
     event["ResourceProperties"] = {
         "SourceSnapshotArn": source,
-        "DestinationRegion": "us-west-2",
-        "SnapshotNamePrefix": "orders-dr",
-        "Owner": "Stack/DrCopy",
+        "SnapshotNamePrefix": "orders-copy",
+        "Owner": "Stack/Copy",
     }
     # WHEN CloudFormation's Create is handled
     entrypoint.handler(event, FakeLambdaContext(BUDGET))
@@ -166,6 +165,6 @@ def test_a_copy_slower_than_an_invocation_is_awaited_across_invocations(
     (answer,) = answers(receiver, event["ResponseURL"], lambda_service)
     assert answer["Status"] == "SUCCESS", answer["Reason"]
     assert answer["Data"][Attr.STATUS] == "ACTIVE" and len(lambda_service.invocations) >= 1
-    assert list(docdb.snapshots_in("us-west-2")) == [answer["PhysicalResourceId"]]
+    assert [arn for arn, s in docdb.snapshots.items() if s.copied_from == source] == [answer["PhysicalResourceId"]]
     assert len(docdb.calls_to("CopyClusterSnapshot")) == 1
     assert lambda_service.invocations[-1].event[CONTINUATION_KEY]["copyArn"] == answer["PhysicalResourceId"]

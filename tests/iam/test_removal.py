@@ -32,8 +32,7 @@ from docdb_elastic_snapshot import (
 from docdb_elastic_snapshot.permissions import OPERATIONS, SERVICE, Scope
 from iam_lifecycles import (
     COPY,
-    DR,
-    DR_KEY_ARN,
+    COPY_KEY_ARN,
     ENV,
     RESTORE,
     SOURCE,
@@ -64,13 +63,13 @@ class Removal:
 def _final(stack: cdk.Stack) -> CfnResource:
     key = cdk.aws_kms.Key(stack, "ClusterKey", enable_key_rotation=True)
     protected = cluster(stack, kms_key_id=key.key_arn)
-    final = FinalSnapshot(stack, "Final", cluster=protected, copy_to=[CopyDestination(DR, kms_key_id=DR_KEY_ARN)])
+    final = FinalSnapshot(stack, "Final", cluster=protected, copy_to=[CopyDestination(kms_key_id=COPY_KEY_ARN)])
     return final.resource
 
 
-def _destroyed_copy(stack: cdk.Stack, region: str) -> CfnResource:
+def _destroyed_copy(stack: cdk.Stack, kms_key_id: str) -> CfnResource:
     copy = ElasticClusterSnapshotCopy(
-        stack, "Removed", source_snapshot_arn=SOURCE, destination_region=region, removal_policy=RemovalPolicy.DESTROY
+        stack, "Removed", source_snapshot_arn=SOURCE, kms_key_id=kms_key_id, removal_policy=RemovalPolicy.DESTROY
     )
     return copy.resource
 
@@ -93,7 +92,7 @@ def _copied(deployment: Deployment, docdb: DocDbElasticStandIn) -> None:
 
 REMOVALS = [
     Removal(
-        "a final snapshot, with its cluster (customer managed key, a copy to another region)",
+        "a final snapshot, with its cluster (customer managed key, a copy under another key)",
         "final",
         lambda stack: ElasticClusterSnapshot(stack, "Stays", cluster_arn=OTHER_CLUSTER),
         _final,
@@ -120,17 +119,17 @@ REMOVALS = [
         _created_with_its_cluster,
     ),
     Removal(
-        "a destroyed copy in another region",
+        "a destroyed copy under another key",
         COPY,
         lambda stack: ElasticClusterSnapshotCopy(stack, "Stays", source_snapshot_arn=SOURCE),
-        lambda stack: _destroyed_copy(stack, DR),
+        lambda stack: _destroyed_copy(stack, COPY_KEY_ARN),
         _copied,
     ),
     Removal(
-        "a destroyed copy to a region given as a parameter",
+        "a destroyed copy under a key given as a parameter",
         COPY,
         lambda stack: ElasticClusterSnapshotCopy(stack, "Stays", source_snapshot_arn=SOURCE),
-        lambda stack: _destroyed_copy(stack, cdk.CfnParameter(stack, "Region", default=DR).value_as_string),
+        lambda stack: _destroyed_copy(stack, cdk.CfnParameter(stack, "CopyKey", default=COPY_KEY_ARN).value_as_string),
         _copied,
     ),
     Removal(
@@ -162,10 +161,10 @@ def left_for_the_delete(old: dict[str, Any], new: dict[str, Any], logical_id: st
 
 
 def kms_regions(call: Any) -> set[str]:
-    """The regions whose docdb-elastic uses a customer managed key for the call: the call's own
-    (a snapshot's cluster; a copy's given key) and, for a copy, its source's."""
+    """The regions whose docdb-elastic uses a customer managed key for the call: the call's own,
+    and a copy's source's (the same: copies stay in their region)."""
     if call.operation == "CopyClusterSnapshot":
-        return {region_of(call.params["snapshotArn"])} | ({call.region} if "kmsKeyId" in call.params else set())
+        return {call.region, region_of(call.params["snapshotArn"])}
     return {call.region}
 
 

@@ -1,13 +1,14 @@
 """Integration test against a real AWS account (run by hand: `make integ`, needs credentials
 and creates a billable elastic cluster for about an hour).
 
-Deploys the demo stack (a cluster with before-change, final and release snapshots, copies to the
-DR region) plus a copy of the release snapshot to the DR region, then asserts through the
+Deploys the demo stack (a cluster with before-change, final and release snapshots, copies under
+a second KMS key) plus a copy of the release snapshot under that key, then asserts through the
 docdb-elastic API that the release snapshot exists and is ACTIVE and that its cluster is ACTIVE,
-and through the copy's attributes (read by the handler from the DR region's API) that the copy is
-ACTIVE there. `make integ` then destroys the stack: the copy is deleted in the DR region
-(DESTROY), the final snapshot is taken and copied to the DR region (both retained: delete them by
-hand). CI only checks that this app synthesizes and matches its committed snapshot."""
+and through the API and the copy's attributes that the copy is ACTIVE, under the second key, in
+the stack's region (elastic snapshots are copied within their region and account only). `make
+integ` then destroys the stack: the copy is deleted (DESTROY), the final snapshot is taken and
+copied under the key (both retained, with the key: delete them by hand). CI only checks that
+this app synthesizes and matches its committed snapshot."""
 
 import sys
 from pathlib import Path
@@ -17,17 +18,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import aws_cdk as cdk
 from aws_cdk.integ_tests_alpha import ActualResult, ExpectedResult, IntegTest
 
-from app import DEFAULT_DR_REGION, ProtectedClusterDemoStack
+from app import ProtectedClusterDemoStack
 from docdb_elastic_snapshot import ElasticClusterSnapshotCopy
 
 app = cdk.App()
 stack = ProtectedClusterDemoStack(app, "DocDbElasticSnapshotInteg")
-dr_region = app.node.try_get_context("demoDrRegion") or DEFAULT_DR_REGION
 release_copy = ElasticClusterSnapshotCopy(
     stack,
-    "ReleaseDrCopy",
+    "ReleaseCopy",
     source_snapshot_arn=stack.release.snapshot_arn,
-    destination_region=dr_region,
+    kms_key_id=stack.copy_key.key_arn,
     removal_policy=cdk.RemovalPolicy.DESTROY,
 )
 integ = IntegTest(app, "ProtectedClusterInteg", test_cases=[stack], diff_assets=True)
@@ -37,11 +37,16 @@ integ.assertions.aws_api_call("DocDBElastic", "getClusterSnapshot", {"snapshotAr
 integ.assertions.aws_api_call("DocDBElastic", "getCluster", {"clusterArn": stack.cluster.attr_cluster_arn}).expect(
     ExpectedResult.object_like({"cluster": {"status": "ACTIVE"}})
 )
+integ.assertions.aws_api_call("DocDBElastic", "getClusterSnapshot", {"snapshotArn": release_copy.snapshot_arn}).expect(
+    ExpectedResult.object_like(
+        {"snapshot": {"status": "ACTIVE", "snapshotType": "MANUAL", "kmsKeyId": stack.copy_key.key_arn}}
+    )
+)
 copy_resource = release_copy.node.find_child("Resource")
 assert isinstance(copy_resource, cdk.CustomResource)
-for attribute, expected in (("Status", "ACTIVE"), ("Region", dr_region)):
+for attribute, expected in (("Status", "ACTIVE"), ("Region", stack.region)):
     integ.assertions.expect(
-        f"ReleaseDrCopy{attribute}",
+        f"ReleaseCopy{attribute}",
         ExpectedResult.exact(expected),
         ActualResult.from_custom_resource(copy_resource, attribute),
     )

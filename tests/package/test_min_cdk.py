@@ -47,13 +47,13 @@ for name, configured in (("Plain", False), ("Configured", True)):
     SnapshotBeforeChange(stack, "BeforeChange", cluster=cluster, retain_last=3,
         on_cluster_not_active=ClusterNotActive.SKIP)
     FinalSnapshot(stack, "Final", cluster=cluster,
-        copy_to=[CopyDestination("us-west-2", kms_key_id="1234abcd-12ab-34cd-56ef-1234567890ab")])
+        copy_to=[CopyDestination(kms_key_id="1234abcd-12ab-34cd-56ef-1234567890ab")])
     release = ElasticClusterSnapshot(stack, "Release", cluster_arn=cluster.attr_cluster_arn, retain_last=2,
         kms_key=key)
     ElasticClusterSnapshot(stack, "Once", cluster_arn=cluster.attr_cluster_arn, snapshot_name="once",
         removal_policy=cdk.RemovalPolicy.DESTROY)
     ElasticClusterSnapshotCopy(stack, "Copy", source_snapshot_arn=release.snapshot_arn,
-        destination_region="eu-west-1", retain_last=2, removal_policy=cdk.RemovalPolicy.DESTROY)
+        retain_last=2, removal_policy=cdk.RemovalPolicy.DESTROY)
     restored = ElasticClusterFromSnapshot(stack, "Restored", snapshot_arn=release.snapshot_arn,
         vpc=vpc if configured else None, tags={"purpose": "test"})
     if configured:
@@ -63,7 +63,7 @@ for name, configured in (("Plain", False), ("Configured", True)):
         removal_policy=cdk.RemovalPolicy.RETAIN, snapshot_before_update=False)
     plan = ElasticClusterBackupPlan(stack, "Plan", alarm_topic=sns.Topic(stack, "Alarms", enforce_ssl=True),
         rules=[ElasticClusterBackupRule.daily(), ElasticClusterBackupRule.monthly1_year(
-            copy_actions=[ElasticClusterCopyAction("us-west-2", keep_last=3)])])
+            copy_actions=[ElasticClusterCopyAction(kms_key_id="1234abcd-12ab-34cd-56ef-1234567890ab", keep_last=3)])])
     plan.add_selection("Cluster", clusters=[cluster])
     plan.add_selection("Gold", tags={"backup": "gold"})
     ElasticClusterRestoreTest(stack, "RestoreTest",

@@ -32,7 +32,7 @@ cluster = docdbelastic.CfnCluster(stack, "Cluster", cluster_name="orders", admin
 SnapshotBeforeChange(stack, "BeforeChange", cluster=cluster, retain_last=3, on_cluster_not_active=ClusterNotActive.SKIP)
 FinalSnapshot(stack, "Final", cluster=cluster)
 release = ElasticClusterSnapshot(stack, "Release", cluster_arn=cluster.attr_cluster_arn, tags={"team": "data"})
-ElasticClusterSnapshotCopy(stack, "Copy", source_snapshot_arn=release.snapshot_arn, destination_region="us-west-2")
+ElasticClusterSnapshotCopy(stack, "Copy", source_snapshot_arn=release.snapshot_arn, retain_last=3)
 ElasticClusterFromSnapshot(stack, "Restored", snapshot_arn=release.snapshot_arn)
 app.synth()
 print(docdb_elastic_snapshot.__file__)

@@ -19,7 +19,7 @@ import time_machine
 
 from docdb_elastic_snapshot.report import cli, gather
 from docdb_snapshot_handler import contract
-from standins.docdb_elastic import DocDbElasticStandIn, Fault
+from standins.docdb_elastic import REGION, DocDbElasticStandIn, Fault
 from standins.scheduler import SchedulerStandIn
 
 PLAN = "OrdersStack-Plan"
@@ -37,10 +37,11 @@ def backup_input(
     rule: str = "daily",
     clusters: tuple[str, ...] = (),
     tags: dict[str, str] | None = None,
-    copies: tuple[str, ...] = (),
+    copies: tuple[str | None, ...] = (),
     interval: int = DAY,
 ) -> dict[str, Any]:
-    """A rule's schedule input, as ElasticClusterBackupPlan writes it."""
+    """A rule's schedule input, as ElasticClusterBackupPlan writes it; `copies`: each copy action's
+    Region (None: not written, as the construct does unless it is given)."""
     member, copy = contract.BackupInput, contract.CopyActionKey
     return {
         contract.BACKUP_EVENT_KEY: {
@@ -51,7 +52,9 @@ def backup_input(
             member.START_WINDOW_SECONDS: 3600,
             member.INTERVAL_SECONDS: interval,
             member.DELETE_AFTER_SECONDS: 35 * DAY,
-            member.COPIES: [{copy.REGION: region, copy.DELETE_AFTER_SECONDS: 35 * DAY} for region in copies],
+            member.COPIES: [
+                {**({copy.REGION: region} if region else {}), copy.DELETE_AFTER_SECONDS: 35 * DAY} for region in copies
+            ],
             member.CLUSTERS: list(clusters),
             member.TAG_SELECTIONS: [tags] if tags else [],
         }
@@ -177,26 +180,41 @@ def test_a_rule_without_any_recovery_point_is_a_problem_once_its_first_is_due(do
     assert by_name(document)["orders"]["recoveryPointsPerRule"] == {f"{PLAN}/new": 0, f"{PLAN}/old": 0}
 
 
-def test_copies_are_counted_per_rule_and_region_from_one_listing_per_region(docdb, scheduler, capsys):
-    # GIVEN a rule copying to two regions, with copies there, a copy of another rule and a stranger's snapshot
+def test_copies_are_counted_per_rule_apart_from_the_recovery_points_they_copy(docdb, scheduler, capsys):
+    # GIVEN a rule copying its points under another key (its input names no region: the plan's
+    # own), with two copies beside the two points, a copy of another rule and a stranger's snapshot
     orders = docdb.add_cluster("orders")
-    scheduler.add_schedule("daily", backup_input(clusters=(orders,), copies=("us-west-2", "eu-west-1")))
+    scheduler.add_schedule("daily", backup_input(clusters=(orders,), copies=(None,)))
     for scheduled in (TODAY - timedelta(days=1), TODAY):
         recovery_point(docdb, orders, scheduled)
-        recovery_point(docdb, orders, scheduled, region="us-west-2")
-    recovery_point(docdb, orders, TODAY, region="eu-west-1")
-    recovery_point(docdb, orders, TODAY, rule="monthly", region="us-west-2")
-    docdb.add_snapshot(orders, "hand-made-copy", region="us-west-2")
+        recovery_point(docdb, orders, scheduled, region=REGION)
+    recovery_point(docdb, orders, TODAY, rule="monthly", region=REGION)
+    docdb.add_snapshot(orders, "hand-made-copy")
     # WHEN the report is made
     code, document, _ = report_json(capsys)
-    # THEN each region's copies of the rule are counted
+    # THEN the rule's points and its copies are counted each on their own
     assert code == 0
     (cluster,) = document["clusters"]
     assert cluster["recoveryPointsPerRule"] == {f"{PLAN}/daily": 2}
-    assert cluster["copiesPerRegion"] == {f"{PLAN}/daily/us-west-2": 2, f"{PLAN}/daily/eu-west-1": 1}
-    # AND each copy region was listed once
+    assert cluster["copiesPerRegion"] == {f"{PLAN}/daily/{REGION}": 2}
+    # AND no other region was read
+    assert {call.region for call in docdb.calls} == {REGION}
+
+
+def test_an_input_written_before_copies_stayed_in_their_region_still_counts_the_copies_it_names(
+    docdb, scheduler, capsys
+):
+    # GIVEN a rule whose input (of an earlier version) names another region for its copies
+    orders = docdb.add_cluster("orders")
+    scheduler.add_schedule("daily", backup_input(clusters=(orders,), copies=("us-west-2",)))
+    recovery_point(docdb, orders, TODAY)
+    recovery_point(docdb, orders, TODAY, region="us-west-2")
+    # WHEN the report is made, THEN what is there is counted, with one listing of that region
+    code, document, _ = report_json(capsys)
+    assert code == 0
+    assert document["clusters"][0]["copiesPerRegion"] == {f"{PLAN}/daily/us-west-2": 1}
     listings = docdb.calls_to("ListClusterSnapshots")
-    assert sorted(call.region for call in listings if call.region != "us-east-1") == ["eu-west-1", "us-west-2"]
+    assert [call.region for call in listings if call.region != REGION] == ["us-west-2"]
 
 
 def test_a_cluster_is_selected_by_carrying_every_tag_of_one_selection(docdb, scheduler, capsys):
@@ -400,9 +418,9 @@ def test_a_terminal_gets_a_table_with_the_problems_highlighted(docdb, scheduler,
     monkeypatch.setenv("COLUMNS", "220")
     orders = docdb.add_cluster("orders", tags={"backup": "gold"})
     billing = docdb.add_cluster("billing", tags={"backup": "gold"})
-    scheduler.add_schedule("daily", backup_input(tags={"backup": "gold"}, copies=("us-west-2",)))
+    scheduler.add_schedule("daily", backup_input(tags={"backup": "gold"}, copies=(None,)))
     recovery_point(docdb, orders, TODAY)
-    recovery_point(docdb, orders, TODAY, region="us-west-2")
+    recovery_point(docdb, orders, TODAY, region=REGION)
     recovery_point(docdb, billing, TODAY - timedelta(days=3))
     # WHEN the report is asked for without --json
     code = run()
@@ -412,7 +430,7 @@ def test_a_terminal_gets_a_table_with_the_problems_highlighted(docdb, scheduler,
     assert code == 1
     assert "\x1b[" in out and not text.lstrip().startswith("{")
     assert "orders" in text and "billing" in text and f"{PLAN}/daily" in text
-    assert "copies in us-west-2: 1" in text
+    assert f"copies in {REGION}: 1" in text
     assert "is 3d 7h old (the rule allows 1d 1h)" in text
     assert "2 clusters, 2 protected: 1 problem in 1 cluster" in text
     assert "\x1b[1;31mbilling" in out
@@ -457,7 +475,7 @@ def test_an_unknown_profile_exits_2(docdb, scheduler, capsys):
 
 
 def test_the_report_reads_what_the_constructs_deploy_and_the_handler_records(docdb, scheduler, quick_polls, capsys):
-    # GIVEN a stack synthesized with a backup plan (daily, copied to us-west-2) and a restore test,
+    # GIVEN a stack synthesized with a backup plan (daily, copied under another key) and a restore test,
     # whose schedules are deployed as the template says
     import aws_cdk as cdk
     from aws_cdk import aws_events as events
@@ -470,7 +488,7 @@ def test_the_report_reads_what_the_constructs_deploy_and_the_handler_records(doc
         ElasticClusterRestoreTest,
     )
     from docdb_snapshot_handler import entrypoint
-    from iam_lifecycles import ENV, resolve
+    from iam_lifecycles import COPY_KEY_ARN, ENV, resolve
     from iam_lifecycles import cluster as orders_cluster
     from standins.lambda_context import FakeLambdaContext
     from synth_support import recommended_app
@@ -480,7 +498,11 @@ def test_the_report_reads_what_the_constructs_deploy_and_the_handler_records(doc
     plan = ElasticClusterBackupPlan(
         stack,
         "Plan",
-        rules=[ElasticClusterBackupRule.daily(copy_actions=[ElasticClusterCopyAction("us-west-2", keep_last=3)])],
+        rules=[
+            ElasticClusterBackupRule.daily(
+                copy_actions=[ElasticClusterCopyAction(kms_key_id=COPY_KEY_ARN, keep_last=3)]
+            )
+        ],
     )
     plan.add_selection("Orders", clusters=[cluster])
     ElasticClusterRestoreTest(
@@ -517,7 +539,7 @@ def test_the_report_reads_what_the_constructs_deploy_and_the_handler_records(doc
     assert report["clusterArn"] == orders and report["problems"] == []
     assert [(p["plan"], p["rule"]) for p in report["protectedBy"]] == [(plan.backup_plan_name, "daily")]
     assert report["recoveryPointsPerRule"] == {f"{plan.backup_plan_name}/daily": 1}
-    assert report["copiesPerRegion"] == {f"{plan.backup_plan_name}/daily/us-west-2": 1}
+    assert report["copiesPerRegion"] == {f"{plan.backup_plan_name}/daily/{REGION}": 1}
     assert report["lastRestoreTest"]["test"] == "OrdersStack-Drill"
     assert report["lastRestoreTest"]["outcome"] == "succeeded"
     assert report["lastRestoreTest"]["scheduledTime"] == f"{TODAY + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"

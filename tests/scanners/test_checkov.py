@@ -143,7 +143,7 @@ def test_a_backup_plan_adds_no_finding(tmp_path: Path):
         alarm_topic=sns.Topic(stack, "Alarms", enforce_ssl=True, master_key=kms.Key(stack, "TopicKey")),
         rules=[
             ElasticClusterBackupRule.daily(),
-            ElasticClusterBackupRule.monthly7_year(copy_actions=[ElasticClusterCopyAction("us-west-2", keep_last=12)]),
+            ElasticClusterBackupRule.monthly7_year(copy_actions=[ElasticClusterCopyAction(keep_last=12)]),
         ],
     )
     plan.add_selection("Orders", clusters=[CLUSTER])

@@ -5,9 +5,11 @@ patterns, ranges) so a request AWS would reject is rejected here too. It keeps s
 (CREATING, then ACTIVE or a chosen failure status after a delay) and can inject faults.
 
 Regions: every cluster and snapshot lives in the region its ARN names; a client's region is the
-one in its request's SigV4 signing scope. A client sees only its own region's resources, except
-CopyClusterSnapshot's source, which may be in any region of the account. A region can be marked
-not enabled (every request signed for it is refused), and KMS keys unusable.
+one in its request's SigV4 signing scope. A client sees only its own region's resources,
+CopyClusterSnapshot's source included: AWS's *Managing elastic cluster snapshots* says elastic
+snapshots are copied "within the same region and within the same account"
+(https://docs.aws.amazon.com/documentdb/latest/developerguide/elastic-managing-snapshots.html).
+A region can be marked not enabled (every request signed for it is refused), and KMS keys unusable.
 """
 
 from __future__ import annotations
@@ -509,10 +511,14 @@ class DocDbElasticStandIn:
         return 200, {}, {}
 
     def _CopyClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        """Called in the destination region; the source may be in any region of the account."""
+        """The source must be in the request's region and account, as AWS documents.
+
+        What AWS answers for a source of another region is not documented; a resource the
+        region's API cannot see is "not found", which is what this answers.
+        """
         source_arn = params["snapshotArn"]
         source = self.snapshots.get(source_arn) if source_arn.split(":")[4:5] == [ACCOUNT] else None
-        if source is None:
+        if source is None or not self._here(source_arn):
             return self._not_found(source_arn, "cluster-snapshot")
         if source.status() != "ACTIVE":
             return self._error(
@@ -532,14 +538,6 @@ class DocDbElasticStandIn:
                 resourceType="cluster-snapshot",
             )
         key = params.get("kmsKeyId")
-        cross_region = source.region != self.request_region
-        if key is None and cross_region and source.kms_key_id != "AWS_OWNED_KMS_KEY":
-            return self._error(
-                400,
-                "ValidationException",
-                "kmsKeyId is required to copy an encrypted snapshot to another region",
-                reason="fieldValidationFailed",
-            )
         if key is not None:
             if key.startswith("arn:") and region_of(key) != self.request_region:
                 return self._error(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
 
@@ -67,6 +67,8 @@ class Rule:
     selection: Selection
     # IntervalSeconds + StartWindowSeconds: the age a rule's newest recovery point may reach.
     max_age: timedelta
+    # Where the rule's copies are: the plan's region, the only one elastic snapshots are copied
+    # in ("" where the input names none: read as the report's region).
     copy_regions: tuple[str, ...]
     created: datetime | None
 
@@ -218,7 +220,9 @@ def parse_schedule(detail: Mapping[str, Any]) -> Rule | RestoreTest | None:
                 max_age=timedelta(
                     seconds=int(backup[member.INTERVAL_SECONDS]) + int(backup[member.START_WINDOW_SECONDS])
                 ),
-                copy_regions=tuple(str(copy[contract.CopyActionKey.REGION]) for copy in backup.get(member.COPIES, [])),
+                copy_regions=tuple(
+                    str(copy.get(contract.CopyActionKey.REGION, "")) for copy in backup.get(member.COPIES, [])
+                ),
                 created=created.astimezone(UTC) if isinstance(created, datetime) else None,
             )
         test = document.get(contract.RESTORE_TEST_EVENT_KEY)
@@ -397,12 +401,14 @@ def gather(session: boto3.Session, region: str) -> Report:
     docdb = session.client("docdb-elastic", region_name=region, config=_CONFIG)
     scheduler = session.client("scheduler", region_name=region, config=_CONFIG)
     rules, tests = read_schedules(scheduler)
+    rules = [replace(rule, copy_regions=tuple(r or region for r in rule.copy_regions)) for rule in rules]
     summaries = list(_items(docdb, "ListClusters", "clusters"))
     # Cluster tags matter only to a selection by tag.
     selections = [rule.selection for rule in rules] + [test.selection for test in tests]
     with_tags = any(selection.tag_selections for selection in selections)
     clusters = [c for c in _parallel(lambda s: _read_cluster(docdb, s, with_tags), summaries) if c is not None]
-    # Only the regions a rule copies the report's clusters to are listed.
+    # Only the regions a rule copies the report's clusters to are listed (a plan made before
+    # copies stayed in their region may still name another).
     copy_regions = sorted(
         {region for rule in rules if any(_selects(rule, c) for c in clusters) for region in rule.copy_regions}
     )

@@ -14,6 +14,8 @@ __all__ = [
     "CLOUDFORMATION_PROPS",
     "CLUSTER_ARN_PATTERN",
     "CONTINUATION_KEY",
+    "COPIES_STAY_IN_REGION",
+    "COPIES_STAY_IN_REGION_PAGE",
     "GENERATED_SUFFIX_LENGTH",
     "GENERATED_TOKEN_LENGTH",
     "KMS_KEY_ARN_PATTERN",
@@ -39,6 +41,7 @@ __all__ = [
     "RemovalPolicy",
     "cluster_arn_errors",
     "cluster_location_errors",
+    "copy_region_errors",
     "kms_key_errors",
     "name_rule_errors",
     "region_errors",
@@ -235,7 +238,7 @@ def cluster_arn_errors(field: str, value: str) -> list[str]:
 
 
 REGION_PATTERN: Final = r"^[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}$"
-# A KMS key of the destination region, by ARN or id (aliases cannot be scoped in IAM).
+# A KMS key of the copy's region (the stack's), by ARN or id (aliases cannot be scoped in IAM).
 KMS_KEY_ARN_PATTERN: Final = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/(?:mrk-[0-9a-f]{32}|[0-9a-f-]{36})$"
 KMS_KEY_ID_PATTERN: Final = r"^(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
 
@@ -246,9 +249,30 @@ def region_errors(field: str, value: str) -> list[str]:
     return []
 
 
-def source_snapshot_arn_errors(field: str, value: str, *, partition: str = "", account: str = "") -> list[str]:
-    """A snapshot ARN of this account (any region), or '' for "nothing to copy" (a protection
-    that took no snapshot)."""
+# AWS's DocumentDB developer guide, "Managing elastic cluster snapshots", section "Copying an
+# elastic cluster snapshot": copies are made "within the same region and within the same
+# account". CopyClusterSnapshot has no source region nor destination: nothing else is offered.
+COPIES_STAY_IN_REGION_PAGE: Final = (
+    "https://docs.aws.amazon.com/documentdb/latest/developerguide/elastic-managing-snapshots.html"
+)
+COPIES_STAY_IN_REGION: Final = (
+    "AWS copies elastic cluster snapshots only within the same region and the same account "
+    f"(Amazon DocumentDB developer guide, 'Managing elastic cluster snapshots': {COPIES_STAY_IN_REGION_PAGE})"
+)
+
+
+def copy_region_errors(field: str, region: str, home_region: str) -> list[str]:
+    """A copy's region must be the stack's (the function's) own; '' when not known yet."""
+    if home_region and region != home_region:
+        return [f"{field}: must be the stack's region {home_region} (got {region}): {COPIES_STAY_IN_REGION}"]
+    return []
+
+
+def source_snapshot_arn_errors(
+    field: str, value: str, *, partition: str = "", region: str = "", account: str = ""
+) -> list[str]:
+    """A snapshot ARN of the stack's partition, region and account (each checked when known), or
+    '' for "nothing to copy" (a protection that took no snapshot)."""
     if value == "":
         return []
     if not re.match(SNAPSHOT_ARN_PATTERN, value):
@@ -260,25 +284,31 @@ def source_snapshot_arn_errors(field: str, value: str, *, partition: str = "", a
     errors = []
     if partition and parts[1] != partition:
         errors.append(f"{field}: the snapshot must be in the stack's partition {partition} (got {parts[1]})")
+    if region and parts[3] != region:
+        errors.append(
+            f"{field}: the snapshot must be in the stack's region {region} (got {parts[3]}): {COPIES_STAY_IN_REGION}"
+        )
     if account and parts[4] != account:
-        errors.append(f"{field}: the snapshot must be in the stack's account {account} (got {parts[4]})")
+        errors.append(
+            f"{field}: the snapshot must be in the stack's account {account} (got {parts[4]}): {COPIES_STAY_IN_REGION}"
+        )
     return errors
 
 
-def kms_key_errors(field: str, value: str, destination_region: str = "") -> list[str]:
-    """A key ARN or key id; an ARN must be in the destination region (when it is known)."""
+def kms_key_errors(field: str, value: str, region: str = "") -> list[str]:
+    """A key ARN or key id; an ARN must be in the copy's region, the stack's (when it is known)."""
     if re.match(KMS_KEY_ID_PATTERN, value):
         return []
     if not re.match(KMS_KEY_ARN_PATTERN, value):
         return [
             f"{field}: must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>) or key id "
-            f"of the destination region; aliases are not accepted, so that the provider's role can be "
+            f"of the stack's region; aliases are not accepted, so that the provider's role can be "
             f"granted exactly that key (got {value[:120]!r})"
         ]
     key_region = value.split(":")[3]
-    if destination_region and key_region != destination_region:
+    if region and key_region != region:
         return [
-            f"{field}: the key must be in the destination region {destination_region} (got a key of "
+            f"{field}: the key must be in the stack's region {region}, where the copy is made (got a key of "
             f"{key_region}); KMS keys cannot be used across regions"
         ]
     return []

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from .common import COPIES_STAY_IN_REGION, copy_region_errors, kms_key_errors, region_errors
+
 __all__ = [
     "CLUSTER_NOT_ACTIVE_CHOICES",
     "COPY_DESTINATIONS_MAX",
@@ -19,6 +21,7 @@ __all__ = [
     "Mode",
     "Prop",
     "copy_destination_count_errors",
+    "copy_destination_errors",
 ]
 
 
@@ -88,21 +91,35 @@ NO_SNAPSHOT_PHYSICAL_ID_PREFIX: Final = "no-snapshot-"
 
 
 class CopyDestinationKey:
-    """Keys of each entry of FinalSnapshot's CopyTo list."""
+    """Keys of each entry of FinalSnapshot's CopyTo list (Region: optional, the stack's)."""
 
     REGION: Final = "Region"
     KMS_KEY_ID: Final = "KmsKeyId"
 
 
-# FinalSnapshot's copy_to: distinct regions, each copied and awaited within the one timeout.
-COPY_DESTINATIONS_MAX: Final = 5
+# A copy is made in the source's region (COPIES_STAY_IN_REGION), so a final snapshot or a
+# recovery point has one copy destination at most: the stack's region, under another key.
+COPY_DESTINATIONS_MAX: Final = 1
 
 
 def copy_destination_count_errors(field: str, regions: list[str]) -> list[str]:
-    errors = []
     if len(regions) > COPY_DESTINATIONS_MAX:
-        errors.append(f"{field}: at most {COPY_DESTINATIONS_MAX} destinations (got {len(regions)})")
-    duplicates = sorted({r for r in regions if regions.count(r) > 1})
-    if duplicates:
-        errors.append(f"{field}: each region at most once (repeated: {', '.join(duplicates)})")
+        return [
+            f"{field}: at most {COPY_DESTINATIONS_MAX} destination (got {len(regions)}): every copy is made in "
+            f"the stack's region, so one copy under another key is all there is to make. {COPIES_STAY_IN_REGION}"
+        ]
+    return []
+
+
+def copy_destination_errors(
+    field: str, region: str | None, kms_key_id: str | None, home_region: str, names: tuple[str, str]
+) -> list[str]:
+    """One copy destination: a region (None: the stack's), which must be the stack's where known,
+    and a key (None: the source's) of that region. `names`: what the caller calls the two."""
+    region_field, key_field = (f"{field}.{name}" for name in names)
+    errors = []
+    if region is not None:
+        errors.extend(region_errors(region_field, region) or copy_region_errors(region_field, region, home_region))
+    if kms_key_id is not None:
+        errors.extend(kms_key_errors(key_field, kms_key_id, home_region or region or ""))
     return errors

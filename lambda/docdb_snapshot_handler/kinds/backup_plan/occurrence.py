@@ -305,14 +305,13 @@ class _Run:
 
     # --- copies --------------------------------------------------------------------------
     def copy_all(self, made: Mapping[str, str]) -> None:
-        """Each recovery point of this occurrence, once ACTIVE, copied once to each destination;
-        then each destination's retention. Waits continue in a new invocation."""
+        """Each recovery point of this occurrence, once ACTIVE, copied once for each copy action (in
+        this region: contract.COPIES_STAY_IN_REGION); then each action's retention. Waits continue
+        in a new invocation."""
         occurrence = self.occurrence
         copied = {tuple(pair) for pair in self.state.get("copied", [])}
         waiting_until = occurrence.scheduled + timedelta(seconds=COPY_WAIT_MAX_SECONDS)
-        destinations = {
-            action.region: Snapshots(self.services.api_in(action.region, self.deadline)) for action in occurrence.copies
-        }
+        destinations = {action.region: self.snapshots for action in occurrence.copies}
         listings = {region: self.recovery_points(client, region) for region, client in destinations.items()}
         remaining = {arn: source for arn, source in made.items() if any((arn, r) not in copied for r in destinations)}
         while remaining:
@@ -374,7 +373,6 @@ class _Run:
             copy = copy_once(
                 destination,
                 source_arn=source_arn,
-                region=action.region,
                 name=name,
                 tags=tags,
                 kms_key_id=action.kms_key_id,
@@ -382,13 +380,13 @@ class _Run:
                 budget=budget,
             )
         except (Failed, Paused) as error:
-            self.report(cluster_arn, "copy-failed", snapshot_arn=source_arn, region=action.region, reason=str(error))
+            self.report(cluster_arn, "copy-failed", snapshot_arn=source_arn, reason=str(error))
             return
         self.tally.copies += 1
         listings[action.region].setdefault(cluster_arn, []).append(
             _Point(scheduled, str(copy["snapshotArn"]), name, str(copy.get("status", "CREATING")))
         )
-        self.report(cluster_arn, "copied", snapshot_arn=str(copy["snapshotArn"]), region=action.region)
+        self.report(cluster_arn, "copied", snapshot_arn=str(copy["snapshotArn"]))
 
     # --- reporting -----------------------------------------------------------------------
     def report(self, cluster_arn: str, outcome: str, **details: Any) -> None:

@@ -65,7 +65,9 @@ def _retention(
     return delete_after, keep_last
 
 
-def _copies(payload: Mapping[str, Any], errors: list[str]) -> tuple[CopyAction, ...]:
+def _copies(payload: Mapping[str, Any], home: Home, errors: list[str]) -> tuple[CopyAction, ...]:
+    """The rule's copy actions: each in the function's region (Region, when given, must be it:
+    contract.COPIES_STAY_IN_REGION), under its own key."""
     value = payload.get(BackupInput.COPIES)
     if value is None:
         return ()
@@ -74,17 +76,13 @@ def _copies(payload: Mapping[str, Any], errors: list[str]) -> tuple[CopyAction, 
         return ()
     actions = []
     for index, entry in enumerate(value):
-        where = f"{BackupInput.COPIES}[{index}]."
-        region = optional_str(entry, CopyActionKey.REGION, errors)
-        if region is None:
-            errors.append(f"{where}{CopyActionKey.REGION}: is required")
-            continue
-        errors.extend(contract.region_errors(f"{where}{CopyActionKey.REGION}", region))
+        where = f"{BackupInput.COPIES}[{index}]"
+        region = optional_str(entry, CopyActionKey.REGION, errors) or home.region
         key = optional_str(entry, CopyActionKey.KMS_KEY_ID, errors)
-        if key is not None:
-            errors.extend(contract.kms_key_errors(f"{where}{CopyActionKey.KMS_KEY_ID}", key, region))
+        names = (CopyActionKey.REGION, CopyActionKey.KMS_KEY_ID)
+        errors.extend(contract.copy_destination_errors(where, region, key, home.region, names))
         delete_after, keep_last = _retention(
-            entry, where, (CopyActionKey.DELETE_AFTER_SECONDS, CopyActionKey.KEEP_LAST), errors
+            entry, where + ".", (CopyActionKey.DELETE_AFTER_SECONDS, CopyActionKey.KEEP_LAST), errors
         )
         actions.append(CopyAction(region, key, delete_after, keep_last))
     errors.extend(contract.copy_destination_count_errors(BackupInput.COPIES, [a.region for a in actions]))
@@ -119,7 +117,7 @@ def parse_occurrence(payload: Any, home: Home | None = None) -> Occurrence:
         delete_after_seconds=delete_after,
         keep_last=keep_last,
         tags=tags,
-        copies=_copies(payload, errors),
+        copies=_copies(payload, home, errors),
         clusters=cluster_arn_list(payload, BackupInput.CLUSTERS, home, errors),
         tag_selections=tag_selection_list(payload, BackupInput.TAG_SELECTIONS, errors),
     )

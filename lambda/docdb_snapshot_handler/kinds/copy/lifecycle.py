@@ -1,11 +1,11 @@
-"""The copy kind (ElasticClusterSnapshotCopy): a snapshot copied to another region, or
-re-encrypted in the same one, once per request (the service layer is copying.py). Every wait is
-bounded by the resource's timeout and continues across invocations.
+"""The copy kind (ElasticClusterSnapshotCopy): a snapshot copied in its region (under another
+key, or a manual copy of an automated snapshot), once per request (the service layer is
+copying.py). Every wait is bounded by the resource's timeout and continues across invocations.
 
-- Create, or Update that changes the source, destination region or key: wait (bounded) for the
-  source to be ACTIVE, copy it once, wait for the copy, then prune this construct's own copies
-  in the destination (owner tag). Other updates keep the current copy.
-- Delete: nothing (RETAIN), or delete the copy in its region (DESTROY).
+- Create, or Update that changes the source or key: wait (bounded) for the source to be ACTIVE,
+  copy it once, wait for the copy, then prune this construct's own copies (owner tag). Other
+  updates keep the current copy.
+- Delete: nothing (RETAIN), or delete the copy (DESTROY).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from ... import contract
 from ...api import ApiError
 from ...contract import CopyAttr
-from ...copying import copy_once, region_of, wait_for_copy, wait_for_source
+from ...copying import copy_once, wait_for_copy, wait_for_source
 from ...once import Failed, Paused
 from ...parsing import Home, InvalidProperties, removal_policy_of
 from ...request import Frame, Result, Services, home_of, invocation_deadline
@@ -39,18 +39,18 @@ class _CopyRequest(Frame):
         self.props: CopyProperties = parse_copy_properties(event.get("ResourceProperties"), home_of(context))
         super().__init__(event, context, services, self.props.timeout_seconds)
         self.owner = owner_token(str(event["StackId"]), self.props.owner) if self.props.owner else None
+        self.snapshots = Snapshots(services.api(self.api_deadline))
 
-    def snapshots_in(self, region: str) -> Snapshots:
-        return Snapshots(self.services.api_in(region, self.api_deadline))
-
-    def copy_tags(self, source: Snapshots) -> dict[str, str]:
+    def copy_tags(self) -> dict[str, str]:
         """The tags the copy gets: the source's (when copy_tags; never the construct's own
         reserved tags), then the props' tags."""
         props = self.props
         copied: dict[str, str] = {}
         if props.copy_tags:
             try:
-                every = source.api.call("ListTagsForResource", resourceArn=props.source_snapshot_arn).get("tags", {})
+                every = self.snapshots.api.call("ListTagsForResource", resourceArn=props.source_snapshot_arn).get(
+                    "tags", {}
+                )
             except ApiError as error:
                 raise explain(error, props.source_snapshot_arn) from error
             copied = {k: v for k, v in every.items() if not k.startswith(contract.RESERVED_TAG_PREFIX)}
@@ -65,24 +65,21 @@ class _CopyRequest(Frame):
     def make(self) -> dict[str, Any]:
         """Wait for the source, copy it once, wait for the copy, apply retention."""
         props = self.props
-        source = self.snapshots_in(region_of(props.source_snapshot_arn))
-        destination = self.snapshots_in(props.destination_region)
         _, source_elapsed = self.since("requestedAt")
         try:
-            wait_for_source(source, props.source_snapshot_arn, self.budget, source_elapsed)
+            wait_for_source(self.snapshots, props.source_snapshot_arn, self.budget, source_elapsed)
         except Paused as paused:
             raise self.continue_with(paused) from None
         name = generate_snapshot_name(props.snapshot_name_prefix, self.token)
         tags = {
-            **self.copy_tags(source),
+            **self.copy_tags(),
             contract.REQUEST_TAG_KEY: self.token,
             **({contract.OWNER_TAG_KEY: self.owner} if self.owner else {}),
         }
         try:
             copy = copy_once(
-                destination,
+                self.snapshots,
                 source_arn=props.source_snapshot_arn,
-                region=props.destination_region,
                 name=name,
                 tags=tags,
                 kms_key_id=props.kms_key_id,
@@ -93,17 +90,17 @@ class _CopyRequest(Frame):
             raise self.continue_with(paused) from None
         if not props.wait_for_completion:
             return copy
-        return self.wait(destination, copy)
+        return self.wait(copy)
 
-    def wait(self, destination: Snapshots, copy: dict[str, Any]) -> dict[str, Any]:
+    def wait(self, copy: dict[str, Any]) -> dict[str, Any]:
         requested, elapsed = self.since("copyRequestedAt")
         try:
-            copy = wait_for_copy(destination, copy, self.budget, elapsed)
+            copy = wait_for_copy(self.snapshots, copy, self.budget, elapsed)
         except Paused as paused:
             raise self.continue_with(paused, copyArn=copy["snapshotArn"], copyRequestedAt=requested) from None
         props = self.props
         if props.retain_last is not None and self.owner is not None:
-            destination.apply_retention(
+            self.snapshots.apply_retention(
                 None, props.snapshot_name_prefix, self.owner, props.retain_last, copy["snapshotArn"]
             )
         return copy
@@ -119,7 +116,7 @@ class _CopyRequest(Frame):
         return str(physical_id), copy_attributes({}, props.source_snapshot_arn, props.destination_region, reason)
 
     def unchanged(self) -> Result | None:
-        """An Update that keeps the source, destination and key keeps the copy it has."""
+        """An Update that keeps the source and key keeps the copy it has."""
         event = self.event
         if event["RequestType"] != "Update":
             return None
@@ -131,10 +128,10 @@ class _CopyRequest(Frame):
         physical_id = str(event.get("PhysicalResourceId", ""))
         if old.identity() != self.props.identity() or not is_snapshot_arn(physical_id):
             return None
-        logger.info("source, destination and key unchanged; no new copy", extra={"physical_resource_id": physical_id})
+        logger.info("source and key unchanged; no new copy", extra={"physical_resource_id": physical_id})
         props = self.props
         try:
-            copy = self.snapshots_in(region_of(physical_id)).get(physical_id)
+            copy = self.snapshots.get(physical_id)
         except Failed:
             # Deleted by hand since: the resource still names it; nothing to copy again.
             return physical_id, copy_attributes(
@@ -165,12 +162,11 @@ def resume(event: dict[str, Any], context: Any, services: Services) -> Result:
         return delete(event, context, services), {}
     if not copy_arn:
         return create_or_update(event, context, services)
-    destination = request.snapshots_in(region_of(str(copy_arn)))
-    return request.answer(request.wait(destination, destination.get(str(copy_arn))))
+    return request.answer(request.wait(request.snapshots.get(str(copy_arn))))
 
 
 def delete(event: dict[str, Any], context: Any, services: Services) -> str:
-    """RETAIN keeps the copy; DESTROY deletes it in its own region (already gone is success)."""
+    """RETAIN keeps the copy; DESTROY deletes it (already gone is success)."""
     physical_id = str(event.get("PhysicalResourceId", ""))
     if not is_snapshot_arn(physical_id):
         logger.info("no copy behind this resource; nothing to delete")
@@ -178,5 +174,5 @@ def delete(event: dict[str, Any], context: Any, services: Services) -> str:
     if removal_policy_of(event.get("ResourceProperties")) != contract.RemovalPolicy.DESTROY:
         logger.info("copy retained", extra={"snapshot_arn": physical_id})
         return physical_id
-    Snapshots(services.api_in(region_of(physical_id), invocation_deadline(context, services.clock))).delete(physical_id)
+    Snapshots(services.api(invocation_deadline(context, services.clock))).delete(physical_id)
     return physical_id

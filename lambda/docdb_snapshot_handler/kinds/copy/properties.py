@@ -24,7 +24,8 @@ from ...parsing import (
 
 @dataclass(frozen=True)
 class CopyProperties:
-    """A copy resource's properties, parsed; `destination_region` defaults to the function's."""
+    """A copy resource's properties, parsed; `destination_region` defaults to the function's, and
+    is refused if it is another (contract.COPIES_STAY_IN_REGION)."""
 
     source_snapshot_arn: str
     destination_region: str
@@ -58,12 +59,15 @@ def parse_copy_properties(props: Mapping[str, Any] | None, home: Home | None = N
     else:
         errors.extend(
             contract.source_snapshot_arn_errors(
-                CopyProp.SOURCE_SNAPSHOT_ARN, source, partition=home.partition, account=home.account
+                CopyProp.SOURCE_SNAPSHOT_ARN, source, partition=home.partition, region=home.region, account=home.account
             )
         )
     region = optional_str(props, CopyProp.DESTINATION_REGION, errors)
     if region is not None:
-        errors.extend(contract.region_errors(CopyProp.DESTINATION_REGION, region))
+        errors.extend(
+            contract.region_errors(CopyProp.DESTINATION_REGION, region)
+            or contract.copy_region_errors(CopyProp.DESTINATION_REGION, region, home.region)
+        )
     elif not home.region:
         errors.append(f"{CopyProp.DESTINATION_REGION}: is required when the function has no region (AWS_REGION)")
     destination = region or home.region

@@ -24,8 +24,8 @@ from ...parsing import (
 
 @dataclass(frozen=True)
 class CopyDestination:
-    """Where FinalSnapshot copies its snapshot: a region, and a key of that region (or the
-    source's key when None)."""
+    """Where FinalSnapshot copies its snapshot: the function's region (the only one AWS copies
+    elastic cluster snapshots within), and a key of it (or the source's key when None)."""
 
     region: str
     kms_key_id: str | None = None
@@ -119,20 +119,20 @@ def parse_properties(props: Mapping[str, Any] | None, home: Home | None = None) 
         wait_for_completion=boolean(props, Prop.WAIT_FOR_COMPLETION, True, errors),
         timeout_seconds=timeout,
         removal_policy=removal_policy,
-        copy_to=_copy_to(props, mode, errors),
+        copy_to=_copy_to(props, mode, home, errors),
     )
     if errors:
         raise InvalidProperties(errors)
     return parsed
 
 
-def _copy_to(props: Mapping[str, Any], mode: str, errors: list[str]) -> tuple[CopyDestination, ...]:
+def _copy_to(props: Mapping[str, Any], mode: str, home: Home, errors: list[str]) -> tuple[CopyDestination, ...]:
     value = props.get(Prop.COPY_TO)
     if value is None:
         return ()
     field_name = Prop.COPY_TO
     if mode != contract.Mode.FINAL:
-        errors.append(f"{field_name}: only a final snapshot is copied to other regions")
+        errors.append(f"{field_name}: only a final snapshot is copied")
     if not isinstance(value, list) or not all(isinstance(entry, Mapping) for entry in value):
         errors.append(f"{field_name}: must be a list of {{Region, KmsKeyId}} objects")
         return ()
@@ -143,18 +143,13 @@ def _copy_to(props: Mapping[str, Any], mode: str, errors: list[str]) -> tuple[Co
         unknown = sorted(str(key)[:40] for key in set(entry) - allowed)
         if unknown:
             errors.append(f"{where}: unknown keys {', '.join(unknown)}: expected only {', '.join(sorted(allowed))}")
-        region = entry.get(contract.CopyDestinationKey.REGION)
+        region = entry.get(contract.CopyDestinationKey.REGION, home.region)
         key = entry.get(contract.CopyDestinationKey.KMS_KEY_ID)
-        if not isinstance(region, str):
-            errors.append(f"{where}.{contract.CopyDestinationKey.REGION}: is required")
+        if not isinstance(region, str) or (key is not None and not isinstance(key, str)):
+            errors.append(f"{where}: Region and KmsKeyId must be strings")
             continue
-        errors.extend(contract.region_errors(f"{where}.{contract.CopyDestinationKey.REGION}", region))
-        if key is not None:
-            if not isinstance(key, str):
-                errors.append(f"{where}.{contract.CopyDestinationKey.KMS_KEY_ID}: must be a string")
-                key = None
-            else:
-                errors.extend(contract.kms_key_errors(f"{where}.{contract.CopyDestinationKey.KMS_KEY_ID}", key, region))
+        names = (contract.CopyDestinationKey.REGION, contract.CopyDestinationKey.KMS_KEY_ID)
+        errors.extend(contract.copy_destination_errors(where, region, key, home.region, names))
         destinations.append(CopyDestination(region, key))
     errors.extend(contract.copy_destination_count_errors(field_name, [d.region for d in destinations]))
     return tuple(destinations)
