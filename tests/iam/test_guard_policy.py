@@ -117,7 +117,13 @@ DENIALS = [
     ("delete a recovery point", "docdb-elastic:DeleteClusterSnapshot", SNAPSHOT, LIBRARY_TAGS, None),
     ("untag a recovery point", "docdb-elastic:UntagResource", SNAPSHOT, LIBRARY_TAGS, [contract.REQUEST_TAG_KEY]),
     ("retag a recovery point", "docdb-elastic:TagResource", SNAPSHOT, LIBRARY_TAGS, ["team", contract.OWNER_TAG_KEY]),
-    ("forge the library's tag on another snapshot", "docdb-elastic:TagResource", SNAPSHOT, {}, [contract.REQUEST_TAG_KEY]),
+    (
+        "forge the library's tag on another snapshot",
+        "docdb-elastic:TagResource",
+        SNAPSHOT,
+        {},
+        [contract.REQUEST_TAG_KEY],
+    ),
 ]
 PROVIDER_DENIALS = [
     ("replace the provider's code", "lambda:UpdateFunctionCode", FUNCTION, PROVIDER_TAGS, None),
@@ -152,7 +158,9 @@ def test_an_administrator_is_denied_each_named_change(principal):
     for role in [provider_role(), *scheduler_roles()]:
         for action in ROLE_ACTIONS:
             assert decide(principal, action, role) == EXPLICIT_DENY, (action, role)
-    assert decide(principal, "iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/docdb-elastic-snapshot/Mine") == EXPLICIT_DENY
+    assert (
+        decide(principal, "iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/docdb-elastic-snapshot/Mine") == EXPLICIT_DENY
+    )
     for action in INVOCATIONS:
         assert decide(principal, action, FUNCTION, PROVIDER_TAGS) == EXPLICIT_DENY, action
     for action in KEY_ACTIONS:
@@ -215,7 +223,13 @@ def test_break_glass_is_exempt_from_everything():
         ("read the provider", "lambda:GetFunction", FUNCTION, PROVIDER_TAGS, None),
         ("change another role", "iam:PutRolePolicy", OTHER_ROLE, {}, None),
         ("pass another role", "iam:PassRole", OTHER_ROLE, {}, None),
-        ("create a role elsewhere", "iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/docdb-elastic-snapshots/x", {}, None),
+        (
+            "create a role elsewhere",
+            "iam:CreateRole",
+            f"arn:aws:iam::{ACCOUNT}:role/docdb-elastic-snapshots/x",
+            {},
+            None,
+        ),
         ("delete another key", "kms:ScheduleKeyDeletion", OTHER_KEY, {}, None),
         ("use a protected key", "kms:Decrypt", KEY, {}, None),
         ("an unrelated service", "s3:DeleteObject", "arn:aws:s3:::orders/key", {}, None),

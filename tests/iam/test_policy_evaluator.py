@@ -67,7 +67,9 @@ def test_for_all_values_is_false_when_one_value_has_no_match():
     # GIVEN the guide's second ForAllValues policy (PostDateTime, Message, Tags)
     policy = _get_item_only(["PostDateTime", "Message", "Tags"])
     # WHEN the request asks for PostDateTime and UserName
-    decision = evaluate([policy], Request("dynamodb:GetItem", THREAD, {"dynamodb:Attributes": ["PostDateTime", "UserName"]}))
+    decision = evaluate(
+        [policy], Request("dynamodb:GetItem", THREAD, {"dynamodb:Attributes": ["PostDateTime", "UserName"]})
+    )
     # THEN "There's no match for UserName, so the condition operator returns false"
     assert decision == IMPLICIT_DENY
 
@@ -154,12 +156,19 @@ def test_a_deny_with_a_negated_if_exists_operator_still_denies_when_the_key_is_m
     assert decision == EXPLICIT_DENY
 
 
-@pytest.mark.parametrize(("context", "expected"), [({}, ALLOW), ({"aws:TokenIssueTime": "2024-01-01T00:00:00Z"}, IMPLICIT_DENY)])
+@pytest.mark.parametrize(
+    ("context", "expected"), [({}, ALLOW), ({"aws:TokenIssueTime": "2024-01-01T00:00:00Z"}, IMPLICIT_DENY)]
+)
 def test_null_checks_whether_the_key_is_in_the_request(context, expected):
     # GIVEN the guide's EC2 policy for long-term credentials only (Null aws:TokenIssueTime true)
     policy = {
         "Version": "2012-10-17",
-        "Statement": {"Action": "ec2:*", "Effect": "Allow", "Resource": "*", "Condition": {"Null": {"aws:TokenIssueTime": "true"}}},
+        "Statement": {
+            "Action": "ec2:*",
+            "Effect": "Allow",
+            "Resource": "*",
+            "Condition": {"Null": {"aws:TokenIssueTime": "true"}},
+        },
     }
     # WHEN the caller uses (or does not use) temporary credentials
     decision = evaluate([policy], Request("ec2:DescribeInstances", "*", context))
@@ -171,9 +180,17 @@ def test_arn_like_matches_each_part_between_colons_and_string_like_the_whole_str
     # GIVEN the guide's pattern and request value
     pattern = "arn:aws:someservice:*:111122223333:finance/*"
     value = "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt"
+
     # WHEN each operator compares them
     def decide(operator: str) -> str:
-        policy = {"Statement": {"Effect": "Allow", "Action": "s:A", "Resource": "*", "Condition": {operator: {"aws:SourceArn": pattern}}}}
+        policy = {
+            "Statement": {
+                "Effect": "Allow",
+                "Action": "s:A",
+                "Resource": "*",
+                "Condition": {operator: {"aws:SourceArn": pattern}},
+            }
+        }
         return evaluate([policy], Request("s:A", "*", {"aws:SourceArn": value}))
 
     # THEN "With a StringLike condition, the match succeeds ... With an ArnLike condition ... the match fails"
@@ -185,7 +202,14 @@ def test_arn_like_matches_each_part_between_colons_and_string_like_the_whole_str
 @pytest.mark.parametrize("operator", ["StringNotLike", "ArnNotLike", "StringNotEquals"])
 def test_a_negated_operator_is_true_when_the_key_is_missing(operator):
     # GIVEN an Allow whose condition requires the key not to match
-    policy = {"Statement": {"Effect": "Allow", "Action": "s:A", "Resource": "*", "Condition": {operator: {"aws:SourceArn": "arn:aws:sns:*:*:t"}}}}
+    policy = {
+        "Statement": {
+            "Effect": "Allow",
+            "Action": "s:A",
+            "Resource": "*",
+            "Condition": {operator: {"aws:SourceArn": "arn:aws:sns:*:*:t"}},
+        }
+    }
     # WHEN the key is not in the request
     # THEN "If the policy condition requires that the key is not matched ... and the right key is not
     # present, the condition is true"
@@ -210,12 +234,40 @@ def test_values_of_a_negated_operator_work_like_and():
 @pytest.mark.parametrize(
     ("context", "expected"),
     [
-        ({"aws:PrincipalTag/department": "Finance", "aws:PrincipalTag/role": "audit", "aws:PrincipalAccount": "123456789012"}, ALLOW),
+        (
+            {
+                "aws:PrincipalTag/department": "Finance",
+                "aws:PrincipalTag/role": "audit",
+                "aws:PrincipalAccount": "123456789012",
+            },
+            ALLOW,
+        ),
         # every key must match (AND) ...
-        ({"aws:PrincipalTag/department": "finance", "aws:PrincipalTag/role": "audit", "aws:PrincipalAccount": "111111111111"}, IMPLICIT_DENY),
+        (
+            {
+                "aws:PrincipalTag/department": "finance",
+                "aws:PrincipalTag/role": "audit",
+                "aws:PrincipalAccount": "111111111111",
+            },
+            IMPLICIT_DENY,
+        ),
         # ... one of each key's values is enough (OR)
-        ({"aws:PrincipalTag/department": "legal", "aws:PrincipalTag/role": "security", "aws:PrincipalAccount": "123456789012"}, ALLOW),
-        ({"aws:PrincipalTag/department": "sales", "aws:PrincipalTag/role": "audit", "aws:PrincipalAccount": "123456789012"}, IMPLICIT_DENY),
+        (
+            {
+                "aws:PrincipalTag/department": "legal",
+                "aws:PrincipalTag/role": "security",
+                "aws:PrincipalAccount": "123456789012",
+            },
+            ALLOW,
+        ),
+        (
+            {
+                "aws:PrincipalTag/department": "sales",
+                "aws:PrincipalTag/role": "audit",
+                "aws:PrincipalAccount": "123456789012",
+            },
+            IMPLICIT_DENY,
+        ),
     ],
 )
 def test_conditions_and_keys_are_anded_and_values_ored(context, expected):
@@ -256,6 +308,13 @@ def test_an_explicit_deny_in_any_policy_overrides_any_allow():
 
 
 def test_an_unknown_operator_is_an_error_not_a_pass():
-    policy = {"Statement": {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}}}
+    policy = {
+        "Statement": {
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}},
+        }
+    }
     with pytest.raises(ValueError, match="DateLessThan"):
         evaluate([policy], Request("s:A", "*", {"aws:CurrentTime": "2019-01-01T00:00:00Z"}))
