@@ -102,9 +102,7 @@ def guard_document(
         ),
     ]
     if protected_key_arns:
-        statements.append(
-            _deny("DenyProtectedKeyChange", PROTECTED_KEY_CHANGES, list(protected_key_arns), break_glass)
-        )
+        statements.append(_deny("DenyProtectedKeyChange", PROTECTED_KEY_CHANGES, list(protected_key_arns), break_glass))
     return {"Version": "2012-10-17", "Statement": statements}
 
 
