@@ -11,6 +11,9 @@
   with a copy under that key) protects it between deploys.
 - DocDbElasticRestoreDrill restores the newest snapshot of an existing cluster (-c clusterArn=...)
   and reports how long it took (the restore drill: `make drill CLUSTER_ARN=...`).
+- DocDbElasticBackupGuard, only with -c guardTargetIds=ou-...,...: the organization's service
+  control policy that keeps the recovery points out of everyone's reach (docs/guard.md). It goes
+  to the management account, so it is not in a plain `cdk synth`.
 
     make synth                                         # all three stacks, no AWS account needed
     make deploy CLUSTER_ARN=arn:aws:docdb-elastic:...  # the existing-cluster stack
@@ -31,6 +34,7 @@ from constructs import Construct
 from docdb_elastic_snapshot import (
     ClusterNotActive,
     CopyDestination,
+    ElasticClusterBackupGuard,
     ElasticClusterBackupPlan,
     ElasticClusterBackupRule,
     ElasticClusterCopyAction,
@@ -235,6 +239,34 @@ class RestoreDrillStack(cdk.Stack):
         self.cluster_endpoint = cdk.CfnOutput(self, "ClusterEndpoint", value=restored.cluster_endpoint)
 
 
+class BackupGuardStack(cdk.Stack):
+    """The organization's guard (deploy it in the management account): -c guardTargetIds=... (roots,
+    OUs or account ids, comma-separated), -c guardBreakGlassRoleArns=..., -c guardProtectedKeyArns=...
+    (comma-separated too)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, target_ids: list[str], **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        listed = self.node.try_get_context
+        self.guard = ElasticClusterBackupGuard(
+            self,
+            "Guard",
+            target_ids=target_ids,
+            break_glass_role_arns=_listed(listed("guardBreakGlassRoleArns")),
+            protected_key_arns=_listed(listed("guardProtectedKeyArns")),
+        )
+        cdk.CfnOutput(self, "PolicyId", value=self.guard.policy_id)
+
+
+def _listed(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def build_guard(app: cdk.App) -> BackupGuardStack | None:
+    """Only when -c guardTargetIds=... is given: a plain synth or deploy never touches the organization."""
+    target_ids = _listed(app.node.try_get_context("guardTargetIds"))
+    return BackupGuardStack(app, "DocDbElasticBackupGuard", target_ids=target_ids) if target_ids else None
+
+
 def _env_of(cluster_arn: str) -> cdk.Environment | None:
     """A cluster's own account and region: snapshots and restores happen there."""
     arn_parts = cluster_arn.split(":")
@@ -273,4 +305,5 @@ if __name__ == "__main__":
     build(app)
     build_demo(app)
     build_drill(app)
+    build_guard(app)
     app.synth()

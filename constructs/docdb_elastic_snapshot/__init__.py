@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .backup_plan import ElasticClusterBackupPlan
     from .backup_rule import ElasticClusterBackupRule, ElasticClusterCopyAction
     from .copy import CopyDestination, ElasticClusterSnapshotCopy
+    from .guard import ElasticClusterBackupGuard
     from .permissions import OPERATIONS, Decision, Operation, Scope
     from .protections import ClusterNotActive, FinalSnapshot, SnapshotBeforeChange
     from .provider import SnapshotProvider
@@ -30,6 +31,7 @@ _LAZY = {
     "ElasticClusterCopyAction": "backup_rule",
     "CopyDestination": "copy",
     "ElasticClusterSnapshotCopy": "copy",
+    "ElasticClusterBackupGuard": "guard",
     "OPERATIONS": "permissions",
     "Decision": "permissions",
     "Operation": "permissions",
@@ -65,6 +67,7 @@ __all__ = [
     "ClusterNotActive",
     "CopyDestination",
     "Decision",
+    "ElasticClusterBackupGuard",
     "ElasticClusterBackupPlan",
     "ElasticClusterBackupRule",
     "ElasticClusterCopyAction",

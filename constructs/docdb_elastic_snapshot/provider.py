@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import Duration, RemovalPolicy, Stack, aws_lambda
+from aws_cdk import Duration, RemovalPolicy, Stack, Tags, aws_lambda
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 
 from constructs import Construct
+from docdb_snapshot_handler import contract
 
 from .acknowledgements import acknowledge, as_nag_text
 from .grants import ProviderGrants
@@ -106,6 +107,8 @@ class SnapshotProvider(ProviderGrants):
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="DocumentDB elastic cluster snapshot custom resource handler",
+            # ElasticClusterBackupGuard exempts and protects the library's roles by this path.
+            path=contract.LIBRARY_ROLE_PATH,
         )
         self._policy = iam.Policy(self, "Policy", roles=[self.role])
         self._policy.add_statements(
@@ -135,6 +138,8 @@ class SnapshotProvider(ProviderGrants):
             tracing=options.tracing,
         )
         self.function.node.add_dependency(self._policy)
+        for tagged in (self.role, self.function):
+            Tags.of(tagged).add(contract.PROVIDER_TAG_KEY, contract.PROVIDER_TAG_VALUE)
         self._acknowledge_option_findings(stack)
         self.node.add_validation(RolePolicySizeCheck(self))
 

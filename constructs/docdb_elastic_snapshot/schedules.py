@@ -79,6 +79,8 @@ def scheduler_role(scope: Construct, function: aws_lambda.IFunction, description
             "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Stack.of(scope).account}}
         ),
         description=description,
+        # ElasticClusterBackupGuard lets the library's roles, and only them, invoke the provider.
+        path=contract.LIBRARY_ROLE_PATH,
     )
     role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[function.function_arn]))
     return role

@@ -10,6 +10,7 @@ Pure Python: no boto3, no aws-cdk.
 from .backup_plan import *  # noqa: F403
 from .common import *  # noqa: F403
 from .copy import *  # noqa: F403
+from .guard import *  # noqa: F403
 from .restore import *  # noqa: F403
 from .restore_test import *  # noqa: F403
 from .scheduled import *  # noqa: F403
