@@ -111,12 +111,17 @@ def key_arn(logical_id: str) -> str:
     return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{logical_id}"
 
 
+#: Where the library's grants are: inline policies, and the managed policies of backup plans and
+#: restore tests.
+POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+
+
 def statements(template: dict[str, Any], policies: Collection[str] | None = None) -> list[dict[str, Any]]:
     """Every IAM statement of the stack (of the `policies` given by logical id), resolved, with
     Action and Resource as lists."""
     found = []
     for logical_id, resource in template["Resources"].items():
-        if resource["Type"] != "AWS::IAM::Policy" or (policies is not None and logical_id not in policies):
+        if resource["Type"] not in POLICY_TYPES or (policies is not None and logical_id not in policies):
             continue
         for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
             statement = resolve(template, statement)

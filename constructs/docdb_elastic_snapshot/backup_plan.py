@@ -82,7 +82,11 @@ class ElasticClusterBackupPlan(Construct):
         self.role = scheduler_role(
             self, self._provider.function, f"EventBridge Scheduler invokes the backup plan {name}"
         )
-        self._policy = iam.Policy(self, "Policy", roles=[self._provider.role])
+        # A managed policy of its own: off the provider role's 10,240 characters of inline policy
+        # (role_limits.py), which the stack's snapshots share.
+        self._policy = iam.ManagedPolicy(
+            self, "Policy", roles=[self._provider.role], description=f"The backup plan {name}'s occurrences"
+        )
         self._grants = BackupPlanGrants(self._provider, self._policy, name)
         for rule in rules or ():
             self.add_rule(rule)

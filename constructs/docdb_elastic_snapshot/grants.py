@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Union
 
 from aws_cdk import ArnFormat, CustomResource, Stack, Token, aws_lambda
 from aws_cdk import aws_iam as iam
@@ -46,6 +46,11 @@ _SECRET_WILDCARD_REASON = (
     "permissions; granted only through docdb-elastic (aws:CalledViaFirst), as AWS's "
     "AmazonDocDBElasticFullAccess policy does, and only in this account and region."
 )
+
+
+#: Where grants go: an inline policy of the provider's role, or a managed policy attached to it (a
+#: backup plan's or a restore test's: off the role's inline quota, role_limits.py).
+PolicyLike = Union[iam.Policy, iam.ManagedPolicy]  # noqa: UP007 (a runtime alias of jsii classes)
 
 
 class ProviderGrants(Construct):
@@ -93,7 +98,7 @@ class ProviderGrants(Construct):
 
     def _grant(
         self,
-        policy: iam.Policy,
+        policy: PolicyLike,
         operation: str | tuple[str, ...],
         resources: Sequence[str],
         kms_key_arns: Sequence[str] | None,
@@ -118,8 +123,8 @@ class ProviderGrants(Construct):
 
     def _grant_dependent(
         self,
-        policy: iam.Policy,
-        shared: iam.Policy,
+        policy: PolicyLike,
+        shared: PolicyLike,
         action: tuple[str, ...],
         scope: Scope,
         resources: Sequence[str],
@@ -143,7 +148,7 @@ class ProviderGrants(Construct):
 
     def _allow(
         self,
-        policy: iam.Policy,
+        policy: PolicyLike,
         action: str | tuple[str, ...],
         resources: Sequence[str],
         conditions: Mapping[str, Any] | None = None,
@@ -173,7 +178,7 @@ class ProviderGrants(Construct):
         for resource in new:
             self._acknowledge_wildcard(policy, resource)
 
-    def _acknowledge_wildcard(self, policy: iam.Policy, resource: str) -> None:
+    def _acknowledge_wildcard(self, policy: PolicyLike, resource: str) -> None:
         stack = Stack.of(self)
         reasons = {
             "*": _ANY_RESOURCE_REASON,
@@ -189,7 +194,7 @@ class ProviderGrants(Construct):
         self._acknowledged.add((policy.node.path, text))
         acknowledge(policy, f"AwsSolutions-IAM5[Resource::{text}]", reasons[text])
 
-    def _allow_snapshot_reads(self, policy: iam.Policy | None = None) -> None:
+    def _allow_snapshot_reads(self, policy: PolicyLike | None = None) -> None:
         """What every resource that takes, copies or deletes snapshots calls: waiting for one, and
         finding an earlier delivery's snapshot (by name, then its request tag). Granted with the
         first such resource, so a stack without one grants none of it. On ``policy`` (a deletion
@@ -199,15 +204,22 @@ class ProviderGrants(Construct):
             self._grant(target, operation, [self._snapshot_arns], None, contained=policy is not None)
         self._grant(target, "ListClusterSnapshots", ["*"], None, contained=policy is not None)
 
-    def _deletion_policy(self, construct_id: str, resource: Construct) -> iam.Policy:
+    def _deletion_policy(self, construct_id: str, resource: Construct, *, managed: bool = False) -> PolicyLike:
         """A policy for what a resource's Delete calls. CloudFormation runs a removed resource's
         Delete in the clean-up, after it has updated every policy that stays: a grant on a
         shared policy would already be gone if the removed resource was the last to need it. A
         deletion policy's statements never depend on which resources use it (only constant
         ARN patterns and conditions), and each user depends on it, so it is either unchanged or
-        deleted after the last of them."""
+        deleted after the last of them. ``managed``: a managed policy, off the role's inline quota
+        (role_limits.py), for the largest ones, whose size does not grow with the stack."""
         existing = self.node.try_find_child(construct_id)
-        policy = existing if isinstance(existing, iam.Policy) else iam.Policy(self, construct_id, roles=[self.role])
+        policy: PolicyLike
+        if isinstance(existing, (iam.Policy, iam.ManagedPolicy)):
+            policy = existing
+        elif managed:
+            policy = iam.ManagedPolicy(self, construct_id, roles=[self.role])
+        else:
+            policy = iam.Policy(self, construct_id, roles=[self.role])
         resource.node.add_dependency(policy)
         return policy
 
@@ -268,7 +280,7 @@ class ProviderGrants(Construct):
         the cluster nor its KMS key (a key change replaces the cluster): clusters of this
         account and region, any key through docdb-elastic here; all in FinalSnapshotPolicy, a
         deletion policy."""
-        policy = self._deletion_policy("FinalSnapshotPolicy", resource)
+        policy = self._deletion_policy("FinalSnapshotPolicy", resource, managed=True)
         self._allow_snapshot_reads(policy)
         self._grant(policy, "CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], None, contained=True)
         self._grant(policy, "GetCluster", [self._any_cluster_arn], None, contained=True)
@@ -306,7 +318,7 @@ class ProviderGrants(Construct):
         if deletes:
             # The final snapshot and the deletion (also of a half-restored cluster, on Create or
             # Update), in ClusterDeletionPolicy: constant, so it outlives a removed resource.
-            policy = self._deletion_policy("ClusterDeletionPolicy", resource)
+            policy = self._deletion_policy("ClusterDeletionPolicy", resource, managed=True)
             self._allow_snapshot_reads(policy)
             self._grant(policy, ("GetCluster", "DeleteCluster"), [self._any_cluster_arn], None, contained=True)
             self._grant(
@@ -338,7 +350,7 @@ class ProviderGrants(Construct):
         source_snapshot_arn: str | None,
         delete: bool = False,
         read_source_tags: bool = False,
-        policy: iam.Policy | None = None,
+        policy: PolicyLike | None = None,
     ) -> None:
         """Let `resource` copy a snapshot of this region (a literal ARN, or None/a token: any),
         under any key of this region: the source's is not known at synth time, so KMS is granted

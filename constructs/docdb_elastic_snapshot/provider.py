@@ -18,8 +18,8 @@ from docdb_snapshot_handler import contract
 from .acknowledgements import acknowledge, as_nag_text
 from .grants import ProviderGrants
 from .handler_asset import HANDLER_ENTRY_POINT, handler_code
-from .policy_size import RolePolicySizeCheck
 from .provider_options import DEFAULT_LOG_RETENTION, DEFAULT_MEMORY_SIZE, ProviderOptions
+from .role_limits import check_role_limits
 from .validation import InvalidPropsError
 
 PROVIDER_ID = "DocDbElasticSnapshotProvider"
@@ -44,8 +44,9 @@ class SnapshotProvider(ProviderGrants):
     go to ``ClusterPolicy``, ``RestorePolicy`` or ``CopyPolicy``, on which only the resources
     that need them depend; ``InvokeSelfPolicy`` lets a long wait continue; and what a Delete
     calls is in deletion policies (``_deletion_policy``). Each policy has one statement per set
-    of actions granted together and condition set. A validation warns when the policies would
-    exceed IAM's quota for a role (policy_size.py).
+    of actions granted together and condition set. Backup plans and restore tests add managed
+    policies of their own. A validation fails the synth when the role would break one of IAM's
+    limits (role_limits.py).
     """
 
     @classmethod
@@ -141,7 +142,7 @@ class SnapshotProvider(ProviderGrants):
         for tagged in (self.role, self.function):
             Tags.of(tagged).add(contract.PROVIDER_TAG_KEY, contract.PROVIDER_TAG_VALUE)
         self._acknowledge_option_findings(stack)
-        self.node.add_validation(RolePolicySizeCheck(self))
+        check_role_limits(self.role)
 
     def _acknowledge_option_findings(self, stack: Stack) -> None:
         if self.options.vpc is not None:

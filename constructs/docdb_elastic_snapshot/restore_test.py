@@ -181,7 +181,8 @@ class ElasticClusterRestoreTest(Construct):
         self.alarms: list[cloudwatch.Alarm] = []
         provider = SnapshotProvider.of(self)
         self.role = scheduler_role(self, provider.function, f"EventBridge Scheduler invokes the restore test {name}")
-        policy = iam.Policy(self, "Policy", roles=[provider.role])
+        # A managed policy of its own, as a backup plan's (role_limits.py).
+        policy = iam.ManagedPolicy(self, "Policy", roles=[provider.role], description=f"The restore test {name}'s runs")
         grants = RestoreTestGrants(provider, policy, name)
         if validation_function is not None:
             grants.allow_validation(validation_function)

@@ -13,7 +13,7 @@ from constructs import Construct
 from docdb_snapshot_handler import contract
 
 from .acknowledgements import acknowledge, as_nag_text
-from .grants import ProviderGrants
+from .grants import PolicyLike, ProviderGrants
 from .permissions import OPERATIONS
 
 _TAG_SELECTED_CLUSTERS_REASON = (
@@ -28,7 +28,7 @@ class BackupPlanGrants:
     """The grants of one ElasticClusterBackupPlan, on a policy of its own, made as its rules and
     selections are added: what an occurrence calls (kinds/backup_plan/occurrence.py)."""
 
-    def __init__(self, provider: ProviderGrants, policy: iam.Policy, plan_name: str) -> None:
+    def __init__(self, provider: ProviderGrants, policy: PolicyLike, plan_name: str) -> None:
         self.provider = provider
         self.policy = policy
         self._only_its_own = {"StringEquals": {f"aws:ResourceTag/{contract.PLAN_TAG_KEY}": plan_name}}
@@ -113,7 +113,7 @@ class RestoreTestGrants:
     """The grants of one ElasticClusterRestoreTest, on a policy of its own: what an occurrence
     calls (kinds/restore_test/occurrence.py)."""
 
-    def __init__(self, provider: ProviderGrants, policy: iam.Policy, test_name: str) -> None:
+    def __init__(self, provider: ProviderGrants, policy: PolicyLike, test_name: str) -> None:
         self.provider = provider
         self.policy = policy
         snapshots, clusters = provider._snapshot_arns, provider._any_cluster_arn

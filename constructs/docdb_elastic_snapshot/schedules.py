@@ -19,6 +19,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 from docdb_snapshot_handler import contract
 
+from .role_limits import check_role_limits
+
 # EventBridge Scheduler's most retries; each stays within the schedule's MaximumEventAge.
 MAX_RETRY_ATTEMPTS = 185
 _DAY = 24 * 60 * 60
@@ -83,6 +85,7 @@ def scheduler_role(scope: Construct, function: aws_lambda.IFunction, description
         path=contract.LIBRARY_ROLE_PATH,
     )
     role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[function.function_arn]))
+    check_role_limits(role)
     return role
 
 

@@ -75,8 +75,9 @@ def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
 
 
 def plan_policy(template: dict[str, Any]) -> list[dict[str, Any]]:
-    """The statements of the plan's own policy (the one whose statements carry the plan tag)."""
-    for policy in of_type(template, "AWS::IAM::Policy").values():
+    """The statements of the plan's own policy (the one whose statements carry the plan tag): a
+    managed policy, off the provider role's inline quota."""
+    for policy in of_type(template, "AWS::IAM::ManagedPolicy").values():
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
         if any(contract.PLAN_TAG_KEY in json.dumps(s.get("Condition", {})) for s in statements):
             return list(statements)

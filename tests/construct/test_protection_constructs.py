@@ -175,7 +175,7 @@ def statements_by_policy(template: dict[str, Any]) -> dict[str, list[dict[str, A
     return {
         k: r["Properties"]["PolicyDocument"]["Statement"]
         for k, r in template["Resources"].items()
-        if r["Type"] == "AWS::IAM::Policy"
+        if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
     }
 
 

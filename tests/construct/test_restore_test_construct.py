@@ -88,11 +88,7 @@ def test_the_schedule_sends_an_input_the_handler_accepts():
 
 
 def policy_of_the_test(template: dict[str, Any]) -> list[dict[str, Any]]:
-    (policy,) = [
-        p
-        for key, p in of_type(template, "AWS::IAM::Policy").items()
-        if key.startswith("Drill") and "SchedulerRole" not in key
-    ]
+    (policy,) = [p for key, p in of_type(template, "AWS::IAM::ManagedPolicy").items() if key.startswith("Drill")]
     return list(policy["Properties"]["PolicyDocument"]["Statement"])
 
 
