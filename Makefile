@@ -121,3 +121,4 @@ clean:
 
 bench: setup
 	$(RUN) $(BIN)/python benchmarks/run.py
+	$(RUN) $(BIN)/python benchmarks/role_sizes.py
