@@ -47,7 +47,9 @@ def rows(name: str, stack: cdk.Stack) -> list[str]:
 
 
 def main() -> None:
-    print("| stack | role | inline characters (≤ 10,240) | largest managed policy (≤ 6,144) | managed policies (≤ 10) |")
+    print(
+        "| stack | role | inline characters (≤ 10,240) | largest managed policy (≤ 6,144) | managed policies (≤ 10) |"
+    )
     print("|---|---|---:|---:|---:|")
     for line in rows("demo (app.py)", demo()):
         print(line)

@@ -43,7 +43,10 @@ def restore_resource(stack: cdk.Stack) -> dict[str, Any]:
 
 def statements(stack: cdk.Stack) -> list[dict[str, Any]]:
     template = Template.from_stack(stack)
-    policies = [*template.find_resources("AWS::IAM::Policy").values(), *template.find_resources("AWS::IAM::ManagedPolicy").values()]
+    policies = [
+        *template.find_resources("AWS::IAM::Policy").values(),
+        *template.find_resources("AWS::IAM::ManagedPolicy").values(),
+    ]
     return [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
 
 
