@@ -1,10 +1,10 @@
 """EventBridge Scheduler's recurring schedule expressions, cron() and rate(), as its "Schedule
 types" page documents them, and the intervals between their occurrences.
 
-Where the page is silent (``*/5``, ``a-b/n``, ``nL`` in day-of-week, names with ``#``), the
-Quartz-style reading the page's examples follow is accepted; anything the page does not show and
-that has a documented spelling (a reversed range, ``L`` or ``W`` inside a list, lower-case names,
-several spaces) is refused, so that what passes here also passes CreateSchedule.
+Where the page is silent, Quartz's reading (whose syntax the page's follows) is accepted for
+``*/5``, ``a-b/n``, ``nL`` in day-of-week and a day name before ``#``; a reversed range, ``L`` or
+``W`` in a list, lower-case names and several spaces are refused, each naming the rule, as the
+page writes it, so that no doubtful spelling reaches CreateSchedule unnoticed.
 
 Intervals are counted on the wall clock of the schedule's time zone: across a daylight saving
 change a daily schedule stays daily.
