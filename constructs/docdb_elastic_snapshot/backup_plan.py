@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import jsii
-from aws_cdk import Duration, IStableStringProducer, Lazy, Stack, Token
+from aws_cdk import Annotations, Duration, IStableStringProducer, Lazy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_docdbelastic as docdbelastic
 from aws_cdk import aws_iam as iam
@@ -23,7 +23,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct, IValidation
 from docdb_snapshot_handler import contract
 
-from .backup_rule import ElasticClusterBackupRule, rule_errors, rule_input
+from .backup_rule import ElasticClusterBackupRule, rule_errors, rule_input, rule_warnings
 from .provider import SnapshotProvider
 from .resource import default_name_prefix
 from .scheduled_grants import BackupPlanGrants
@@ -99,6 +99,8 @@ class ElasticClusterBackupPlan(Construct):
         if any(existing.rule_name == rule.rule_name for existing in self._rules):
             errors.append(f"rules[{len(self._rules)}].rule_name: {rule.rule_name!r} is already a rule of this plan")
         reject_invalid(self, errors)
+        for warning in rule_warnings(len(self._rules), rule):
+            Annotations.of(self).add_warning_v2("docdb-elastic-snapshot:delete-after-shorter-than-interval", warning)
         self._rules.append(rule)
         schedule = self._schedule(rule)
         self._schedules[rule.rule_name] = schedule

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aws_cdk import Duration, TimeZone, Token
 from aws_cdk import aws_events as events
@@ -15,6 +16,8 @@ from .schedules import interval_seconds, schedule_expression_errors, whole_secon
 from .validation import copy_destinations_errors
 
 DEFAULT_START_WINDOW = Duration.hours(1)
+# AWS Backup's shortest frequency ("as frequently as hourly"), which a plan in its vocabulary keeps.
+BACKUP_AT_MOST_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,13 +48,15 @@ class ElasticClusterBackupRule:
 
     :param rule_name: unique in the plan; 1-30 letters, digits and hyphens, first a letter. It
         starts the name of every recovery point of the rule.
-    :param schedule_expression: when to back up: ``events.Schedule.cron(...)`` or ``.rate(...)``.
+    :param schedule_expression: when to back up: ``events.Schedule.cron(...)`` or ``.rate(...)``
+        in EventBridge Scheduler's grammar (six cron fields, one of day-of-month and day-of-week
+        ``?``), at most hourly (AWS Backup's shortest frequency).
     :param schedule_expression_timezone: the time zone of a cron schedule. Default: UTC.
     :param start_window: an occurrence delivered later than this after its scheduled time takes
         no recovery point and is reported as missed; a busy cluster is retried within it.
         1 minute to 24 hours. Default: 1 hour.
     :param delete_after: delete each recovery point this long after its occurrence (at least one
-        day). Default: None.
+        day; shorter than the longest gap between occurrences warns). Default: None.
     :param keep_last: keep only this many newest recovery points per cluster (1-1000).
         Default: None. Neither ``delete_after`` nor ``keep_last``: kept forever.
     :param recovery_point_tags: tags of every recovery point (and copy). Default: none.
@@ -109,7 +114,11 @@ def rule_errors(index: int, rule: ElasticClusterBackupRule, home_region: str = "
     (when known at synth time)."""
     where = f"rules[{index}]"
     errors = contract.rule_name_errors(f"{where}.rule_name", rule.rule_name)
-    errors.extend(schedule_expression_errors(f"{where}.schedule_expression", rule.schedule_expression))
+    errors.extend(
+        schedule_expression_errors(
+            f"{where}.schedule_expression", rule.schedule_expression, BACKUP_AT_MOST_EVERY, "AWS Backup runs a rule"
+        )
+    )
     window = whole_seconds_in(f"{where}.start_window", rule.start_window, errors)
     errors.extend(contract.start_window_errors(f"{where}.start_window", window))
     if rule.delete_after is not None:
@@ -137,6 +146,31 @@ def rule_errors(index: int, rule: ElasticClusterBackupRule, home_region: str = "
         if action.keep_last is not None:
             errors.extend(contract.keep_last_errors(f"{at}.keep_last", action.keep_last))
     return errors
+
+
+def rule_warnings(index: int, rule: ElasticClusterBackupRule) -> list[str]:
+    """A valid rule's likely mistakes: a delete_after (the rule's, or a copy action's) shorter than
+    the longest gap between its occurrences."""
+    expression = rule.schedule_expression.expression_string
+    interval = contract.longest_interval(expression)
+    retentions = [(f"rules[{index}].delete_after", "recovery point", rule.delete_after)]
+    retentions += [
+        (f"rules[{index}].copy_actions[{n}].delete_after", "copy", action.delete_after)
+        for n, action in enumerate(rule.copy_actions)
+    ]
+    warnings = []
+    for where, what, delete_after in retentions:
+        if delete_after is None or timedelta(seconds=delete_after.to_seconds()) >= interval:
+            continue
+        kept, every = timedelta(seconds=delete_after.to_seconds()), contract.interval_text(interval)
+        warnings.append(
+            f"{where}: {contract.interval_text(kept)} is shorter than the rule's interval ({every} between "
+            f"occurrences of {expression}): kept that long, no {what} of this rule would cover "
+            f"{contract.interval_text(interval - kept)} in every {every}. Points are pruned when the rule "
+            f"next runs, so each is kept {every} rather than {contract.interval_text(kept)}, and an "
+            f"occurrence that makes none deletes the last one. Give delete_after at least {every}."
+        )
+    return warnings
 
 
 def rule_input(rule: ElasticClusterBackupRule, plan_name: str) -> dict[str, object]:

@@ -9,6 +9,7 @@ docs/restore-testing.md.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 
 from aws_cdk import Duration, Stack, TimeZone, Token, aws_lambda
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -34,7 +35,6 @@ from .schedules import (
 from .validation import id_list_errors, literal, reject_invalid
 
 M = contract.RestoreTestMetric
-_DAY = 24 * 60 * 60
 
 
 class RecoveryPointType:
@@ -61,7 +61,9 @@ def restore_test_errors(
     schedules.selection_errors)."""
     errors = [] if Token.is_unresolved(name) else contract.restore_test_name_errors("restore_test_name", name)
     # At most once a day: each occurrence restores a cluster per selected cluster (tens of minutes).
-    errors += schedule_expression_errors("schedule_expression", schedule_expression, min_interval_seconds=_DAY)
+    errors += schedule_expression_errors(
+        "schedule_expression", schedule_expression, timedelta(days=1), "a restore test runs"
+    )
     for field, ids, pattern, what in (
         ("subnet_ids", subnet_ids, contract.SUBNET_ID_PATTERN, "subnet"),
         ("vpc_security_group_ids", vpc_security_group_ids, contract.SECURITY_GROUP_ID_PATTERN, "security group"),

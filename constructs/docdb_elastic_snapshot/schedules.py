@@ -4,8 +4,8 @@ selection of clusters, and an alarm to an SNS topic."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 
 from aws_cdk import Duration, IResolvable, Stack, TimeZone, Token, aws_lambda
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -23,45 +23,29 @@ from .role_limits import check_role_limits
 
 # EventBridge Scheduler's most retries; each stays within the schedule's MaximumEventAge.
 MAX_RETRY_ATTEMPTS = 185
-_DAY = 24 * 60 * 60
-_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": _DAY, "days": _DAY}
 
 
 def interval_seconds(schedule: events.Schedule) -> int:
-    """The longest gap between two occurrences: exact for rate(); for cron(), rounded up to an
-    hour, a day, a week or 31 days by the most specific field that is set (a day of the month: 31
-    days; a day of the week: 7 days; an hour: 1 day; else 1 hour). It is the age the newest
-    recovery point may reach before the plan's alarm."""
-    text = schedule.expression_string
-    rate = re.fullmatch(r"rate\((\d+) (\w+)\)", text)
-    if rate:
-        return int(rate.group(1)) * _UNITS[rate.group(2)]
-    cron = re.fullmatch(r"cron\((.+)\)", text)
-    fields = cron.group(1).split() if cron else []
-    if len(fields) != 6:
-        return 31 * _DAY
-    _minute, hour, day, month, week_day, _year = fields
-    if month not in ("*", "?"):
-        return 366 * _DAY
-    if day not in ("*", "?"):
-        return 31 * _DAY
-    if week_day not in ("*", "?"):
-        return 7 * _DAY
-    if hour != "*" and re.fullmatch(r"\d+", hour):
-        return _DAY
-    return 3600
+    """The longest gap between two occurrences of a valid schedule: the age the newest recovery
+    point may reach before the plan's alarm."""
+    return int(contract.longest_interval(schedule.expression_string).total_seconds())
 
 
-def schedule_expression_errors(field: str, schedule: object, min_interval_seconds: int = 0) -> list[str]:
-    """A schedule the handler's occurrences can run on: cron(...) or rate(...), with at least
-    `min_interval_seconds` between occurrences."""
+def schedule_expression_errors(field: str, schedule: object, at_most_every: timedelta, why: str) -> list[str]:
+    """A recurring schedule in EventBridge Scheduler's grammar (contract.schedule_grammar), its
+    occurrences at least `at_most_every` apart (`why` says whose limit that is)."""
     if not isinstance(schedule, events.Schedule):
         return [f"{field}: must be an aws_events.Schedule (cron or rate)"]
-    if not re.fullmatch(r"(cron|rate)\(.+\)", schedule.expression_string):
-        return [f"{field}: must be Schedule.cron(...) or Schedule.rate(...)"]
-    if interval_seconds(schedule) < min_interval_seconds:
-        return [f"{field}: must leave at least {min_interval_seconds} seconds between occurrences"]
-    return []
+    text = schedule.expression_string
+    if Token.is_unresolved(text):
+        return [f"{field}: must be known at synth time (its grammar and frequency are checked before deploy)"]
+    errors = contract.schedule_expression_errors(field, text)
+    if not errors and (closest := contract.shortest_interval(text)) < at_most_every:
+        errors.append(
+            f"{field}: {text!r} has occurrences {contract.interval_text(closest)} apart; {why}, at most one "
+            f"every {contract.interval_text(at_most_every)}"
+        )
+    return errors
 
 
 def whole_seconds_in(field: str, duration: Duration, errors: list[str]) -> int:

@@ -13,5 +13,6 @@ from .copy import *  # noqa: F403
 from .guard import *  # noqa: F403
 from .restore import *  # noqa: F403
 from .restore_test import *  # noqa: F403
+from .schedule_grammar import *  # noqa: F403
 from .scheduled import *  # noqa: F403
 from .snapshot import *  # noqa: F403
