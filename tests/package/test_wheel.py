@@ -4,7 +4,6 @@ of their own, finds its handler code through the installed package."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import sysconfig
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from local_node import tool_path
 from synth_support import REPO
 
 USER_APP = """
@@ -96,7 +96,7 @@ def test_an_app_outside_the_repository_synthesizes_with_the_installed_wheel(whee
         capture_output=True,
         text=True,
         timeout=300,
-        env={"PATH": os.environ["PATH"], "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "HOME": str(tmp_path)},
+        env={"PATH": tool_path(), "HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr
     # THEN the packages came from the installed wheel, not from the repository
