@@ -3,6 +3,7 @@ of their own, finds its handler code through the installed package."""
 
 from __future__ import annotations
 
+import email.parser
 import json
 import subprocess
 import sys
@@ -66,6 +67,22 @@ def test_the_wheel_holds_both_packages_and_their_type_markers(wheel: Path):
         if "__pycache__" not in path.parts
     }
     assert sources - set(names) == set()
+
+
+def test_the_wheels_summary_and_keywords_say_what_the_package_does_now(wheel: Path):
+    # GIVEN the wheel's metadata, as a package index shows it
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        headers = email.parser.HeaderParser().parsestr(archive.read(metadata).decode())
+    summary, keywords = headers["Summary"], set(headers["Keywords"].split(","))
+    # THEN the summary names every kind of protection the README's constructs give, the service
+    # and the CDK, and not only snapshots from a stack
+    for kind in ("snapshots", "before a change", "final", "copies", "restores", "backup plans", "restore tests"):
+        assert kind in summary, kind
+    assert "Amazon DocumentDB elastic clusters" in summary and summary.startswith("AWS CDK constructs")
+    assert "from a stack" not in summary and "\n" not in summary
+    # AND the keywords are the words people search for it by
+    assert {"aws-cdk", "documentdb", "docdb-elastic", "snapshot", "backup", "restore"} <= keywords
 
 
 def test_an_app_outside_the_repository_synthesizes_with_the_installed_wheel(wheel: Path, tmp_path: Path):
