@@ -44,7 +44,7 @@ def names(blocks: list[Block]) -> list[str]:
 def test_every_file_with_python_examples_is_read():
     # GIVEN the README and docs/*.md
     # THEN every construct example of the README is found, and every docs page's
-    assert len(README_BLOCKS) == 7, names(README_BLOCKS)
+    assert len(README_BLOCKS) >= 7, names(README_BLOCKS)
     assert {b.path for b in DOCS_BLOCKS} >= {
         "docs/backup-plan.md",
         "docs/copies.md",
