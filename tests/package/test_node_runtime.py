@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -74,3 +75,25 @@ def test_no_file_of_the_project_silences_jsii():
     # THEN none sets jsii's silencing variable (the banner is avoided, not hidden)
     variable = "JSII_SILENCE_WARNING_" + "END_OF_LIFE_NODE_VERSION"
     assert [str(f) for f in files if variable in f.read_text()] == []
+
+
+TOOL = re.compile(r"node_modules/\.bin/cdk |/bin/python (benchmarks|examples)/|/bin/python -m pytest")
+
+
+def test_every_make_target_that_runs_jsii_or_the_cdk_cli_puts_the_projects_node_first():
+    # GIVEN the commands make would run for each target that runs the CDK CLI, an app or the tests
+    targets = ["synth", "diff", "deploy", "destroy", "drill", "integ", "integ-snapshot", "bench", "test", "test-fast"]
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", *targets, "CLUSTER_ARN=arn:aws:docdb-elastic:us-east-1:1:cluster/x"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    # THEN each such command starts with the PATH that has node_modules/.bin first
+    script = result.stdout.replace("\\\n", " ")
+    commands = [c.strip() for c in re.split(r"\n|\|\||&&|;|\{|\}", script) if TOOL.search(c)]
+    assert len(commands) >= len(targets), result.stdout
+    first = f'PATH="{REPO}/node_modules/.bin:'
+    assert [c for c in commands if not c.startswith(first)] == []
