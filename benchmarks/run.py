@@ -18,7 +18,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "tests"), str(REPO / "lambda"), str(REPO / "constructs")]
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+# jsii on the project's Node.js (node_modules/.bin), as `make bench` runs it.
+os.environ["PATH"] = os.pathsep.join([str(REPO / "node_modules" / ".bin"), os.environ.get("PATH", "")])
 os.environ["LOG_LEVEL"] = "WARNING"
 
 import aws_cdk as cdk  # noqa: E402

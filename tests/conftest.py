@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from local_node import use_local_node
+
+# Before anything imports aws_cdk (whose import starts jsii's Node.js): the project's Node.js first.
+use_local_node()
+
 import dataclasses
 import os
 import time

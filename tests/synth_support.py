@@ -12,6 +12,8 @@ from typing import Any
 
 import aws_cdk as cdk
 
+from local_node import tool_path
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -30,9 +32,9 @@ def cdk_synth(outdir: Path, app: str | None = None, **context: str) -> Path:
         raise RuntimeError(f"{CDK_CLI} is missing: run the tests with `make test`, which installs it")
     env = {
         **os.environ,
-        # The app command is `python3 app.py`: this interpreter's virtualenv must come first.
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        # The CLI and the app's jsii on the project's Node.js; the app command is `python3 app.py`:
+        # this interpreter's virtualenv next.
+        "PATH": tool_path(),
         "CDK_DISABLE_VERSION_CHECK": "1",
     }
     args = [str(CDK_CLI), "synth", "--quiet", "--no-notices", "--output", str(outdir)]

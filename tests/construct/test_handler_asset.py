@@ -11,6 +11,7 @@ from pathlib import Path
 import crhelper
 import pytest
 
+from local_node import tool_path
 from synth_support import REPO, asset_dir_of_function, templates
 
 # Synthesizes a one-snapshot stack in a fresh interpreter and prints the function's asset key;
@@ -36,7 +37,7 @@ def asset_key(*path_first: Path) -> str:
         text=True,
         timeout=180,
         cwd=REPO,
-        env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+        env={**os.environ, "PATH": tool_path()},
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()[-1]

@@ -4,7 +4,6 @@ with every construct and every provider option, synthesized and cdk-nag clean.""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from local_node import tool_path
 from synth_support import REPO
 
 MIN_CDK = re.search(r'"aws-cdk-lib>=([0-9.]+),', (REPO / "pyproject.toml").read_text()).group(1)  # type: ignore[union-attr]
@@ -113,10 +113,9 @@ def test_a_user_app_with_every_construct_synthesizes_with_the_declared_minimum_a
         text=True,
         timeout=300,
         env={
-            "PATH": os.environ["PATH"],
+            "PATH": tool_path(),
             "HOME": str(tmp_path),
             "PYTHONPATH": str(target),
-            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         },
     )
     # THEN it works, on exactly that version, without a finding

@@ -3,8 +3,8 @@ of their own, finds its handler code through the installed package."""
 
 from __future__ import annotations
 
+import email.parser
 import json
-import os
 import subprocess
 import sys
 import sysconfig
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from local_node import tool_path
 from synth_support import REPO
 
 USER_APP = """
@@ -68,6 +69,22 @@ def test_the_wheel_holds_both_packages_and_their_type_markers(wheel: Path):
     assert sources - set(names) == set()
 
 
+def test_the_wheels_summary_and_keywords_say_what_the_package_does_now(wheel: Path):
+    # GIVEN the wheel's metadata, as a package index shows it
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        headers = email.parser.HeaderParser().parsestr(archive.read(metadata).decode())
+    summary, keywords = headers["Summary"], set(headers["Keywords"].split(","))
+    # THEN the summary names every kind of protection the README's constructs give, the service
+    # and the CDK, and not only snapshots from a stack
+    for kind in ("snapshots", "before a change", "final", "copies", "restores", "backup plans", "restore tests"):
+        assert kind in summary, kind
+    assert "Amazon DocumentDB elastic clusters" in summary and summary.startswith("AWS CDK constructs")
+    assert "from a stack" not in summary and "\n" not in summary
+    # AND the keywords are the words people search for it by
+    assert {"aws-cdk", "documentdb", "docdb-elastic", "snapshot", "backup", "restore"} <= keywords
+
+
 def test_an_app_outside_the_repository_synthesizes_with_the_installed_wheel(wheel: Path, tmp_path: Path):
     # GIVEN a fresh virtualenv with the wheel installed, and the dependencies (not this project)
     # of the test environment made visible to it
@@ -96,7 +113,7 @@ def test_an_app_outside_the_repository_synthesizes_with_the_installed_wheel(whee
         capture_output=True,
         text=True,
         timeout=300,
-        env={"PATH": os.environ["PATH"], "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "HOME": str(tmp_path)},
+        env={"PATH": tool_path(), "HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr
     # THEN the packages came from the installed wheel, not from the repository

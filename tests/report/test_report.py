@@ -7,107 +7,31 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 import time_machine
 
-from docdb_elastic_snapshot.report import cli, gather
 from docdb_snapshot_handler import contract
-from standins.docdb_elastic import REGION, DocDbElasticStandIn, Fault
-from standins.scheduler import SchedulerStandIn
-
-PLAN = "OrdersStack-Plan"
-TEST = "OrdersStack-Drill"
-DAY = 24 * 60 * 60
-# The stand-in's snapshots are created from 2026-11-28T07:00:01Z on, a second apart.
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-TODAY = datetime(2026, 11, 28, 5, 0, tzinfo=UTC)
-NO_CREDENTIALS = (
-    "No AWS credentials found: configure them (aws configure, AWS_PROFILE, or environment variables) and run again"
+from report_support import (
+    DAY,
+    NOW,
+    PLAN,
+    TEST,
+    TODAY,
+    backup_input,
+    by_name,
+    record,
+    recovery_point,
+    report_json,
+    restore_test_input,
+    run,
 )
-
-
-def backup_input(
-    rule: str = "daily",
-    clusters: tuple[str, ...] = (),
-    tags: dict[str, str] | None = None,
-    copies: tuple[str | None, ...] = (),
-    interval: int = DAY,
-) -> dict[str, Any]:
-    """A rule's schedule input, as ElasticClusterBackupPlan writes it; `copies`: each copy action's
-    Region (None: not written, as the construct does unless it is given)."""
-    member, copy = contract.BackupInput, contract.CopyActionKey
-    return {
-        contract.BACKUP_EVENT_KEY: {
-            member.VERSION: contract.BACKUP_INPUT_VERSION,
-            member.PLAN: PLAN,
-            member.RULE: rule,
-            member.SCHEDULED_TIME: contract.SCHEDULED_TIME_PLACEHOLDER,
-            member.START_WINDOW_SECONDS: 3600,
-            member.INTERVAL_SECONDS: interval,
-            member.DELETE_AFTER_SECONDS: 35 * DAY,
-            member.COPIES: [
-                {**({copy.REGION: region} if region else {}), copy.DELETE_AFTER_SECONDS: 35 * DAY} for region in copies
-            ],
-            member.CLUSTERS: list(clusters),
-            member.TAG_SELECTIONS: [tags] if tags else [],
-        }
-    }
-
-
-def restore_test_input(tags: dict[str, str]) -> dict[str, Any]:
-    member = contract.RestoreTestInput
-    return {
-        contract.RESTORE_TEST_EVENT_KEY: {
-            member.VERSION: contract.RESTORE_TEST_INPUT_VERSION,
-            member.TEST: TEST,
-            member.SCHEDULED_TIME: contract.SCHEDULED_TIME_PLACEHOLDER,
-            member.CLUSTERS: [],
-            member.TAG_SELECTIONS: [tags],
-            member.SUBNET_IDS: ["subnet-0a1b2c3d4e5f60718"],
-            member.VPC_SECURITY_GROUP_IDS: ["sg-0a1b2c3d4e5f60718"],
-            member.RECOVERY_POINT_TYPES: ["MANUAL", "AUTOMATED"],
-            member.VALIDATION_WINDOW_SECONDS: 0,
-        }
-    }
-
-
-def recovery_point(
-    docdb: DocDbElasticStandIn,
-    cluster_arn: str,
-    scheduled: datetime,
-    rule: str = "daily",
-    region: str | None = None,
-    tags: dict[str, str] | None = None,
-) -> str:
-    """A rule's recovery point of a cluster (or its copy to `region`), named as the handler names it."""
-    name = contract.recovery_point_name(PLAN, rule, scheduled, cluster_arn, region)
-    return docdb.add_snapshot(cluster_arn, name, tags=tags, region=region)
-
-
-def record(scheduled: datetime, outcome: str, seconds: int | None = None) -> dict[str, str]:
-    return {contract.restore_test_claim_key(TEST): contract.restore_test_record(scheduled, outcome, seconds)}
-
-
-def run(*args: str) -> int:
-    with time_machine.travel(NOW, tick=False):
-        return cli.main(["report", "--region", "us-east-1", *args])
-
-
-def report_json(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any], str]:
-    code = run("--json")
-    out = capsys.readouterr()
-    return code, json.loads(out.out), out.err
-
-
-def by_name(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {cluster["clusterName"]: cluster for cluster in document["clusters"]}
+from standins.docdb_elastic import REGION, DocDbElasticStandIn
+from standins.scheduler import SchedulerStandIn
 
 
 def test_a_protected_cluster_with_fresh_recovery_points_is_healthy(docdb, scheduler, capsys):
@@ -338,80 +262,6 @@ def test_a_restore_test_still_restoring_long_after_its_wait_counts_as_failed(
         ]
 
 
-def test_missing_credentials_exit_2_with_one_clear_line(docdb, scheduler, capsys, monkeypatch, tmp_path):
-    # GIVEN no credentials anywhere: no environment variables, empty config files, no instance metadata
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(key, raising=False)
-    for key in ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.delenv("AWS_WEB_IDENTITY_TOKEN_FILE", raising=False)
-    for key, name in (("AWS_CONFIG_FILE", "config"), ("AWS_SHARED_CREDENTIALS_FILE", "credentials")):
-        (tmp_path / name).write_text("")
-        monkeypatch.setenv(key, str(tmp_path / name))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    docdb.add_cluster("orders")
-    # WHEN the report is asked for
-    code = run()
-    # THEN it says what to do, in one line, and calls nothing
-    out = capsys.readouterr()
-    assert code == 2 and out.out == ""
-    assert out.err == f"docdb-elastic-backup: {NO_CREDENTIALS}\n"
-    assert docdb.calls == [] and scheduler.calls == []
-
-
-@pytest.mark.parametrize(
-    ("service", "operation", "action"),
-    [
-        ("docdb", "ListClusters", "docdb-elastic:ListClusters"),
-        ("docdb", "ListClusterSnapshots", "docdb-elastic:ListClusterSnapshots"),
-        ("scheduler", "GetSchedule", "scheduler:GetSchedule"),
-    ],
-)
-def test_access_denied_names_the_refused_action_and_the_permissions_needed(
-    docdb, scheduler, capsys, service, operation, action
-):
-    # GIVEN a protected cluster, and an identity not allowed `operation`
-    orders = docdb.add_cluster("orders")
-    scheduler.add_schedule("daily", backup_input(clusters=(orders,)))
-    denied = f"User: arn:aws:iam::123456789012:user/reader is not authorized to perform: {action}"
-    if service == "docdb":
-        docdb.inject(operation, Fault(403, "AccessDeniedException", denied))
-    else:
-        scheduler.denied.add(operation)
-    # WHEN the report is asked for
-    code = run("--json")
-    # THEN it fails with the action named and the whole read-only policy listed, and no report
-    out = capsys.readouterr()
-    assert code == 2 and out.out == ""
-    assert f"access denied: {action} was refused" in out.err
-    assert ", ".join(gather.REQUIRED_PERMISSIONS) in out.err
-    assert out.err.count("\n") == 1
-
-
-def test_an_endpoint_that_cannot_be_reached_exits_2(docdb, scheduler, capsys, monkeypatch):
-    # GIVEN a docdb-elastic endpoint where nothing listens (a port just freed), and no retries
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    monkeypatch.setenv("AWS_ENDPOINT_URL_DOCDB_ELASTIC", f"http://127.0.0.1:{port}")
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    # WHEN the report is asked for
-    code = run()
-    # THEN it says which endpoint it could not reach
-    out = capsys.readouterr()
-    assert code == 2 and out.out == ""
-    assert out.err.startswith(f"docdb-elastic-backup: could not reach http://127.0.0.1:{port}/clusters")
-
-
-def test_usage_errors_exit_2(capsys):
-    # GIVEN no command, or an option the report does not have
-    # WHEN the tool is run with them
-    # THEN argparse's usage is printed and the exit code is 2
-    assert cli.main([]) == 2
-    assert cli.main(["report", "--regoin", "us-east-1"]) == 2
-    assert "usage: docdb-elastic-backup" in capsys.readouterr().err
-
-
 def test_a_terminal_gets_a_table_with_the_problems_highlighted(docdb, scheduler, capsys, monkeypatch):
     # GIVEN an overdue cluster, a healthy one, and stdout taken for a wide terminal
     monkeypatch.setenv("TTY_COMPATIBLE", "1")
@@ -463,15 +313,6 @@ def test_the_installed_console_script_prints_the_report(docdb, scheduler):
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert [cluster["clusterName"] for cluster in document["clusters"]] == ["orders"]
-
-
-def test_an_unknown_profile_exits_2(docdb, scheduler, capsys):
-    # GIVEN AWS config files without the profile asked for
-    # WHEN the report is asked for with it
-    code = run("--profile", "no-such-profile")
-    # THEN it says so, and calls nothing
-    assert code == 2 and docdb.calls == []
-    assert "the AWS profile 'no-such-profile' is not in the AWS config files" in capsys.readouterr().err
 
 
 def test_the_report_reads_what_the_constructs_deploy_and_the_handler_records(docdb, scheduler, quick_polls, capsys):

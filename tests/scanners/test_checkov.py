@@ -30,6 +30,7 @@ from docdb_elastic_snapshot import (
     ProviderOptions,
     SnapshotProvider,
 )
+from local_node import tool_path
 from synth_support import REPO, recommended_app
 
 CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
@@ -68,7 +69,7 @@ def checkov(template: Path) -> list[dict[str, Any]]:
 
 def synth_script(script: Path, outdir: Path) -> Path:
     """A benchmark app, synthesized the way `make bench` does (CDK_OUTDIR instead of cdk.out)."""
-    env = {**os.environ, "CDK_OUTDIR": str(outdir), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env = {**os.environ, "CDK_OUTDIR": str(outdir), "PATH": tool_path()}
     subprocess.run([sys.executable, str(script)], check=True, cwd=REPO, env=env, capture_output=True, timeout=300)
     return outdir / "DocDbElasticSnapshotStack.template.json"
 

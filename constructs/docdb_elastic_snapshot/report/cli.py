@@ -2,14 +2,18 @@
 
 Exit codes: 0 nothing wrong; 1 a cluster's rule is overdue or its last restore test failed; 2 the
 report could not be made (usage, credentials, permissions, connection). Every failure to make it
-is one line on stderr that says what to do, never a traceback.
+is one line on stderr that says what to do, never a traceback; with --json, that line is one JSON
+object, `{"error": {"kind", "message", "exitCode"}}`, so that a program asking for JSON reads its
+failures as JSON too.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import boto3
 from botocore.exceptions import (
@@ -47,9 +51,7 @@ OK, PROBLEMS, FAILED = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="docdb-elastic-backup", description="Backups of Amazon DocumentDB elastic clusters."
-    )
+    parser = _Parser(prog="docdb-elastic-backup", description="Backups of Amazon DocumentDB elastic clusters.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     report = commands.add_parser(
         "report",
@@ -66,23 +68,42 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fail(message: str) -> int:
-    print(f"docdb-elastic-backup: {message}", file=sys.stderr)
+class _UsageError(Exception):
+    """argparse's complaint, raised instead of printed so that --json can shape it."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.usage = parser.format_usage()
+        self.prog = parser.prog
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(self, message)
+
+
+def _fail(kind: str, message: str, as_json: bool) -> int:
+    """One line on stderr: text, or with --json one JSON object; the exit code either way."""
+    if as_json:
+        line = json.dumps({"error": {"kind": kind, "message": message, "exitCode": FAILED}}, ensure_ascii=False)
+    else:
+        line = f"docdb-elastic-backup: {message}"
+    print(line, file=sys.stderr)
     return FAILED
 
 
-def _explain(error: gather.ApiError) -> str:
+def _explain(error: gather.ApiError) -> tuple[str, str]:
     if error.code in _DENIED_CODES:
-        return (
+        return "access-denied", (
             f"access denied: {error.action} was refused ({error.message}). The report needs these read-only "
             f"permissions: {', '.join(gather.REQUIRED_PERMISSIONS)}"
         )
     if error.code in _CREDENTIAL_CODES:
-        return (
+        return "credentials-rejected", (
             f"AWS did not accept the credentials for {error.action} ({error.code}: {error.message}). Check that "
             "they are current and that the region is enabled for the account"
         )
-    return f"{error.action} failed ({error.code}: {error.message})"
+    return "api-error", f"{error.action} failed ({error.code}: {error.message})"
 
 
 def _report(region: str | None, profile: str | None, as_json: bool) -> int:
@@ -90,25 +111,28 @@ def _report(region: str | None, profile: str | None, as_json: bool) -> int:
         session = boto3.Session(profile_name=profile, region_name=region)
         credentials = session.get_credentials()
     except ProfileNotFound:
-        return _fail(f"the AWS profile {profile!r} is not in the AWS config files: name one that is (aws configure)")
+        message = f"the AWS profile {profile!r} is not in the AWS config files: name one that is (aws configure)"
+        return _fail("unknown-profile", message, as_json)
     except BotoCoreError as error:
-        return _fail(f"the AWS credentials could not be loaded ({error})")
+        return _fail("credentials-unreadable", f"the AWS credentials could not be loaded ({error})", as_json)
     if credentials is None:
-        return _fail(NO_CREDENTIALS)
+        return _fail("no-credentials", NO_CREDENTIALS, as_json)
     if not session.region_name:
-        return _fail("no AWS region: give --region (e.g. --region us-east-1) or set AWS_REGION")
+        return _fail("no-region", "no AWS region: give --region (e.g. --region us-east-1) or set AWS_REGION", as_json)
     try:
         report = gather.gather(session, session.region_name)
     except gather.ApiError as error:
-        return _fail(_explain(error))
+        return _fail(*_explain(error), as_json)
     except (NoCredentialsError, PartialCredentialsError):
-        return _fail(NO_CREDENTIALS)
+        return _fail("no-credentials", NO_CREDENTIALS, as_json)
     except _UNREACHABLE as error:
         where = error.kwargs.get("endpoint_url", "the AWS endpoint")
-        what = f"no answer in time from {where}" if isinstance(error, ReadTimeoutError) else f"could not reach {where}"
-        return _fail(f"{what}. Check the network, the region, a proxy (HTTPS_PROXY) and any AWS_ENDPOINT_URL settings")
+        late = isinstance(error, ReadTimeoutError)
+        what = f"no answer in time from {where}" if late else f"could not reach {where}"
+        message = f"{what}. Check the network, the region, a proxy (HTTPS_PROXY) and any AWS_ENDPOINT_URL settings"
+        return _fail("timeout" if late else "unreachable", message, as_json)
     except BotoCoreError as error:
-        return _fail(f"the report could not be made ({error})")
+        return _fail("failed", f"the report could not be made ({error})", as_json)
     console = Console()
     if as_json or not console.is_terminal:
         sys.stdout.write(render.to_json(report))
@@ -118,10 +142,17 @@ def _report(region: str | None, profile: str | None, as_json: bool) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = _parser().parse_args(argv)
+        args = _parser().parse_args(arguments)
+    except _UsageError as error:
+        # Before parsing succeeds, --json is known only as a word of the command line.
+        if "--json" in arguments:
+            return _fail("usage", f"{error} ({error.usage.strip()})", as_json=True)
+        print(f"{error.usage}{error.prog}: error: {error}", file=sys.stderr)
+        return FAILED
     except SystemExit as exit_:
-        # argparse has printed the usage (or the help); the code is its verdict.
+        # --help has been printed; the code is argparse's verdict.
         return exit_.code if isinstance(exit_.code, int) else FAILED
     return _report(args.region, args.profile, args.json)
 
