@@ -11,6 +11,7 @@ from typing import Any
 
 from docdb_snapshot_handler import entrypoint
 from docdb_snapshot_handler.contract import CONTINUATION_KEY, Attr
+from docdb_snapshot_handler.request import RESPONSE_RESERVE_SECONDS
 from standins.docdb_elastic import DocDbElasticStandIn
 from standins.events import cfn_event
 from standins.lambda_context import FakeLambdaContext
@@ -20,6 +21,11 @@ from standins.response_receiver import SECRET_QUERY, ResponseReceiver
 REPO = Path(__file__).resolve().parents[2]
 # 15 s of each invocation are kept for the answer: 20 s leave 5 s of waiting per invocation.
 BUDGET = 20.0
+# Windows short enough that a wait of 12 s needs several invocations however slowly each new
+# process starts: the first waits 1 s, each later one 1.5 s; even 8 s of start-up between them
+# leaves the first continuation ending before the snapshot does.
+SHORT_FIRST = RESPONSE_RESERVE_SECONDS + 1.0
+SHORT_EACH = RESPONSE_RESERVE_SECONDS + 1.5
 
 
 def answers(
@@ -36,12 +42,13 @@ def answers(
 def test_a_snapshot_slower_than_an_invocation_is_awaited_across_invocations(
     docdb: DocDbElasticStandIn, receiver, lambda_service
 ):
-    # GIVEN a snapshot that takes 12 s, and invocations that may wait 5 s each
+    # GIVEN a snapshot that takes 12 s, and invocations that may wait 1 to 1.5 s each
     cluster = docdb.add_cluster("orders")
     docdb.snapshot_delay = 12
+    lambda_service.budget_seconds = SHORT_EACH
     event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster, "TimeoutSeconds": "3600"})
     # WHEN CloudFormation's Create is handled
-    entrypoint.handler(event, FakeLambdaContext(BUDGET))
+    entrypoint.handler(event, FakeLambdaContext(SHORT_FIRST))
     # THEN the first invocation did not answer, later ones waited on, and one SUCCESS came back
     (answer,) = answers(receiver, event["ResponseURL"], lambda_service)
     assert answer["Status"] == "SUCCESS", answer["Reason"]
