@@ -65,6 +65,32 @@ def docdb(standin_server: StandInServer, aws_env: dict[str, str]) -> DocDbElasti
     return service
 
 
+# --- readings of AWS (docs/aws-limits.md, "Readings of AWS") --------------------------------
+# Each undocumented reading is a parametrised fixture: a test that depends on one asks for it and
+# runs under each answer; the others run once, under the documented readings (the defaults).
+
+
+@pytest.fixture(params=[409, 400], ids=["taken-name-409", "taken-name-400"])
+def taken_name(request: pytest.FixtureRequest, docdb: DocDbElasticStandIn) -> int:
+    """A create whose name is taken: ConflictException (409), or ValidationException (400)."""
+    docdb.readings.taken_name_status = request.param
+    return int(request.param)
+
+
+@pytest.fixture(params=[True, False], ids=["automated-taggable", "automated-untaggable"])
+def automated_tagging(request: pytest.FixtureRequest, docdb: DocDbElasticStandIn) -> bool:
+    """Whether an automated snapshot accepts TagResource."""
+    docdb.readings.automated_snapshots_taggable = request.param
+    return bool(request.param)
+
+
+@pytest.fixture(params=["many", "one"], ids=["update-many-fields", "update-one-field"])
+def update_fields(request: pytest.FixtureRequest, docdb: DocDbElasticStandIn) -> str:
+    """Whether UpdateCluster takes several members per call, or refuses more than one."""
+    docdb.readings.one_field_per_update = request.param == "one"
+    return str(request.param)
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent

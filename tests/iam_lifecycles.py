@@ -257,6 +257,11 @@ def _create_redeliver_update_delete(deployment: Deployment, docdb: DocDbElasticS
     deployment.send("Delete")
 
 
+def stopped(docdb: DocDbElasticStandIn, arn: str) -> None:
+    """Someone stopped the cluster: AWS deletes it only once started again."""
+    docdb.clusters[arn].status, docdb.clusters[arn].pending = "STOPPED", None
+
+
 def busy_cluster(docdb: DocDbElasticStandIn, arn: str | None = None) -> None:
     """Someone else's snapshot of the cluster ("orders" unless `arn`) in progress, which the
     service lets run alone: the next snapshot is waited out (and the cluster's status read, for
@@ -331,6 +336,7 @@ def _restore_changed_in_place(deployment: Deployment, docdb: DocDbElasticStandIn
     if deployment.applied and deployment.applied.get(RestoreProp.REMOVAL_POLICY) == ClusterRemovalPolicy.RETAIN:
         return  # CloudFormation sends no Delete for a retained resource
     busy_cluster(docdb, deployment.physical_id)  # the final snapshot waits its turn
+    stopped(docdb, deployment.physical_id)  # started, snapshotted, deleted
     deployment.send("Delete")
 
 
@@ -342,6 +348,7 @@ def _restore_replaced(deployment: Deployment, docdb: DocDbElasticStandIn) -> Non
     old = deployment.physical_id, deployment.applied
     deployment.send("Update", again=deployment.send("Update", {RestoreProp.TRIGGER: "drill-2"}))  # a new cluster
     deployment.delete_replaced(*old)
+    stopped(docdb, deployment.physical_id)
     deployment.send("Delete")
 
 
@@ -362,6 +369,7 @@ def _restore_destroyed_after_snapshot(deployment: Deployment, docdb: DocDbElasti
     busy_cluster(docdb, old[0])  # the final snapshot of the old cluster waits its turn
     deployment.delete_replaced(*old)
     assert any(s.cluster_arn == old[0] and "-final-" in s.name for s in docdb.snapshots.values())
+    stopped(docdb, deployment.physical_id)
     deployment.send("Delete")
 
 

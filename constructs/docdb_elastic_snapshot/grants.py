@@ -320,7 +320,11 @@ class ProviderGrants(Construct):
             # Update), in ClusterDeletionPolicy: constant, so it outlives a removed resource.
             policy = self._deletion_policy("ClusterDeletionPolicy", resource, managed=True)
             self._allow_snapshot_reads(policy)
-            self._grant(policy, ("GetCluster", "DeleteCluster"), [self._any_cluster_arn], None, contained=True)
+            # StartCluster: AWS deletes no STOPPED cluster, so one is started first (and only here,
+            # where deletion is granted).
+            self._grant(
+                policy, ("GetCluster", "DeleteCluster", "StartCluster"), [self._any_cluster_arn], None, contained=True
+            )
             self._grant(
                 policy, "CreateClusterSnapshot", [self._any_cluster_arn, self._snapshot_arns], None, contained=True
             )

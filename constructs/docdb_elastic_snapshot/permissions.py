@@ -203,6 +203,12 @@ OPERATIONS: dict[str, Operation] = {
             (_ec2("ec2:DeleteVpcEndpoints", "ec2:ModifyVpcEndpoint", *_EC2_DESCRIBES),),
         ),
         Operation(
+            "StartCluster",
+            ("cluster",),
+            "where DeleteCluster is: a STOPPED cluster is started before its deletion (restore construct; restore "
+            "test, only clusters with its tag)",
+        ),
+        Operation(
             "CopyClusterSnapshot",
             ("cluster-snapshot",),
             "snapshot-copy construct",
@@ -215,7 +221,7 @@ OPERATIONS: dict[str, Operation] = {
             "TagResource",
             ("cluster", "cluster-snapshot"),
             "restore construct (a change of its cluster's tags); restore test (its record on a recovery point, "
-            "that tag key only)",
+            "or on its cluster when the point refuses tags, that tag key only)",
         ),
         Operation("UntagResource", ("cluster",), "restore construct (a change of its cluster's tags)"),
     )

@@ -128,11 +128,12 @@ class RestoreTestGrants:
         # Reading clusters' tags (selection, the sweep) and recovery points' (the record).
         provider._grant(policy, ("GetCluster", "ListTagsForResource"), [clusters], None, contained=True)
         provider._grant(policy, "ListTagsForResource", [snapshots], None, contained=True)
-        # The record on a recovery point: that one tag key and no other.
+        # The record on a recovery point (or on its cluster, when the point refuses tags): that one
+        # tag key and no other.
         provider._grant(
             policy,
             "TagResource",
-            [snapshots],
+            [snapshots, clusters],
             None,
             contained=True,
             conditions={"ForAllValues:StringEquals": {"aws:TagKeys": [contract.restore_test_claim_key(test_name)]}},
@@ -140,9 +141,10 @@ class RestoreTestGrants:
         # Restoring (with every dependent action: EC2 and KMS through docdb-elastic, the
         # admin secret, the service-linked role), and deleting only what carries the test's tag.
         provider._grant(policy, "RestoreClusterFromSnapshot", [snapshots, clusters], None, contained=True)
+        # StartCluster with it: AWS deletes no STOPPED cluster, so a stopped one is started first.
         provider._grant(
             policy,
-            "DeleteCluster",
+            ("DeleteCluster", "StartCluster"),
             [clusters],
             None,
             contained=True,

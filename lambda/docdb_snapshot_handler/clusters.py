@@ -39,8 +39,10 @@ class Clusters:
             params["nextToken"] = page["nextToken"]
 
     def find(self, name: str) -> dict[str, Any] | None:
-        """The cluster with this name in the function's account and region, if any."""
-        return next((cluster for cluster in self._all(f"cluster {name}") if cluster.get("clusterName") == name), None)
+        """The cluster with this name in the function's account and region, if any. CreateCluster
+        stores the name "as a lowercase string": a CfnCluster named Orders-Main is orders-main."""
+        wanted = name.lower()
+        return next((c for c in self._all(f"cluster {name}") if str(c.get("clusterName", "")).lower() == wanted), None)
 
     def listing(self) -> dict[str, dict[str, Any]]:
         """Every cluster of the function's account and region (ARN to summary)."""
@@ -139,6 +141,12 @@ def explain_cluster(error: ApiError, subject: str) -> Failed:
     return Failed(reason)
 
 
+class Starting(Failed):
+    """DeleteCluster refused a STOPPED cluster, which AWS's stop/start page says "cannot be
+    modified in any way. This includes deleting the cluster": it was started, and the deletion
+    is to be made again once it is ACTIVE."""
+
+
 class RestoredClusters(Clusters):
     """The cluster calls of ElasticClusterFromSnapshot, on the shared once/wait primitive."""
 
@@ -190,7 +198,7 @@ class RestoredClusters(Clusters):
             try:
                 cluster: dict[str, Any] = self.api.call("RestoreClusterFromSnapshot", **request)["cluster"]
             except ApiError as error:
-                if error.code == "ConflictException" and error.attempts > 1:
+                if error.attempts > 1:
                     # An earlier attempt of this very call failed in transit (a timeout, a 5xx)
                     # after the service had restored: what is found and adopted is ours.
                     created.append("")
@@ -240,8 +248,21 @@ class RestoredClusters(Clusters):
         if keys:
             self._call("UntagResource", cluster_arn, resourceArn=cluster_arn, tagKeys=keys)
 
+    def start(self, cluster_arn: str) -> None:
+        """StartCluster, so that a STOPPED cluster can be deleted (or snapshotted first); one
+        already STARTING or ACTIVE is success."""
+        try:
+            self.api.call("StartCluster", clusterArn=cluster_arn)
+        except ApiError as error:
+            current = self.get(cluster_arn)
+            if current is not None and current.get("status") in ("STARTING", "ACTIVE"):
+                return
+            raise explain_cluster(error, cluster_arn) from error
+        logger.info("stopped cluster started, to be deleted", extra={"cluster_arn": cluster_arn})
+
     def delete(self, cluster_arn: str) -> None:
-        """DeleteCluster; a cluster already gone (or already being deleted) is success."""
+        """DeleteCluster; a cluster already gone (or already being deleted) is success. A STOPPED
+        cluster is started and Starting raised: AWS deletes it only once it is running again."""
         try:
             self.api.call("DeleteCluster", clusterArn=cluster_arn)
         except ApiError as error:
@@ -250,6 +271,13 @@ class RestoredClusters(Clusters):
             current = self.get(cluster_arn)
             if current is None or current.get("status") == "DELETING":
                 return
+            if current.get("status") in ("STOPPED", "STARTING"):
+                if current.get("status") == "STOPPED":
+                    self.start(cluster_arn)
+                raise Starting(
+                    f"Cluster {cluster_arn} was {current.get('status')}, and a stopped cluster cannot be deleted: "
+                    "it was started, and is deleted once ACTIVE"
+                ) from error
             raise explain_cluster(error, cluster_arn) from error
         logger.info("cluster deletion requested", extra={"cluster_arn": cluster_arn})
 

@@ -4,10 +4,13 @@ within the deadline, continue in a new invocation.
 
 Exactly once comes from the name: it is derived from the request alone, so every delivery of one
 request (repeated or overlapping) asks for the same name and the service itself is the lock. The
-first create wins; every other one gets ConflictException, finds the resource by that name and
-adopts it only if it carries this request's tag (set atomically by the create call). A
-ConflictException with no resource of that name is the service saying "busy" (a snapshot already
-in progress, a cluster updating): that is waited out with bounded backoff, never failed at once.
+first create wins; every other one is refused. Which error a taken name gets is not documented
+(ConflictException is the likely one; a public report shows a ValidationException for a taken
+elastic cluster name), so the refusal's code decides nothing: after any refusal the name is looked
+up, and a resource of that name is adopted only if it carries this request's tag (set atomically
+by the create call). No resource of that name: a ConflictException is the service saying "busy"
+(a snapshot already in progress, a cluster updating), waited out with bounded backoff; any other
+refusal stands with its own reason.
 """
 
 from __future__ import annotations
@@ -121,11 +124,12 @@ def create_once(
     foreign_remedy: str,
     explain: Callable[[ApiError], Exception],
 ) -> dict[str, Any]:
-    """`create()` once for this request. On ConflictException: adopt the resource found by the
-    same name if this request tagged it; fail naming it if someone else did; otherwise the
-    service is busy, so wait and try again until the deadline. `busy_reason()` says what the
-    service is doing (for the log and the Reason), and raises Failed when waiting is pointless
-    (a cluster stopped, or gone)."""
+    """`create()` once for this request. On any refusal, look the name up: adopt the resource
+    found if this request tagged it; fail naming it if someone else did. Nothing of that name: a
+    ConflictException means the service is busy, so wait and try again until the deadline; any
+    other refusal stands (`explain(error)`). `busy_reason()` says what the service is doing (for
+    the log and the Reason), and raises Failed when waiting is pointless (a cluster stopped, or
+    gone)."""
     attempt = 0
     untagged = 0
     while True:
@@ -133,10 +137,15 @@ def create_once(
         try:
             return create()
         except ApiError as error:
-            if error.code != "ConflictException":
-                raise explain(error) from error
             conflict = error
-        found = find()
+        try:
+            found = find()
+        except Failed as unreadable:
+            # The refusal is the answer; the look-up that could not be made is only logged.
+            logger.warning("name could not be looked up", extra={"what": what, "error": str(unreadable)[:300]})
+            raise explain(conflict) from conflict
+        if found is None and conflict.code != "ConflictException":
+            raise explain(conflict) from conflict
         if found is not None and found.request_tag == token:
             logger.info("this request already created it; adopting", extra={"arn": found.arn, "what": what})
             return adopt(found.arn)

@@ -155,9 +155,11 @@ class Snapshots:
         """The snapshot of this name: of this cluster, or else of any cluster of this region
         (names are unique there, so another cluster's snapshot may hold it, and a copy in another
         region than its cluster's is found by its name alone)."""
+        # Snapshot names are "not case sensitive" (CreateClusterSnapshot, CopyClusterSnapshot).
+        wanted = name.lower()
         for scope in (cluster_arn, None) if cluster_arn else (None,):
             for summary in self._list(scope):
-                if summary.get("snapshotName") == name:
+                if str(summary.get("snapshotName", "")).lower() == wanted:
                     arn = str(summary["snapshotArn"])
                     return Found(arn, self._tags(arn).get(contract.REQUEST_TAG_KEY))
         return None

@@ -53,6 +53,7 @@ def test_two_overlapping_deliveries_of_one_create_take_one_snapshot(offset, samp
         assert creates[1].at < creates[0].answered_at
 
 
+@pytest.mark.usefixtures("taken_name")
 def test_three_overlapping_deliveries_of_one_update_take_one_snapshot(sample_stack, docdb):
     handler, logical_id, properties = sample_stack
     docdb.add_cluster("orders")
@@ -113,6 +114,7 @@ def test_two_snapshot_resources_of_one_busy_cluster_at_once_both_succeed(sample_
 
 
 @pytest.mark.parametrize("offset", [0.0, 0.7])
+@pytest.mark.usefixtures("taken_name")
 def test_overlapping_deliveries_of_a_copy_under_another_key_make_one_copy(
     offset, standin_synth: Path, receiver: ResponseReceiver, aws_env, docdb
 ):

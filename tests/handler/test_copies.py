@@ -175,6 +175,7 @@ def test_copy_tags_copies_the_sources_tags_but_never_its_request_and_owner_tags(
     assert made.tags[REQUEST_TAG_KEY] != "another-request" and made.tags[OWNER_TAG_KEY] != "another-owner"
 
 
+@pytest.mark.usefixtures("taken_name")
 def test_the_same_request_delivered_three_times_makes_one_copy_and_three_identical_answers(source, docdb, receiver):
     event = copy_event("Create", receiver.new_url(), {"SourceSnapshotArn": source, "KmsKeyId": KEY})
     sent = answers(receiver, event, times=3)
@@ -416,6 +417,7 @@ def test_a_final_snapshot_and_its_copy_under_another_key_are_active_before_the_d
     assert made.arn in polled
 
 
+@pytest.mark.usefixtures("taken_name")
 def test_a_final_snapshot_delivered_twice_gives_one_copy(docdb, receiver):
     cluster = docdb.add_cluster("orders")
     props = final_props(cluster, [{"KmsKeyId": KEY}])

@@ -33,6 +33,7 @@ def deliver(receiver: ResponseReceiver, event: dict[str, Any], times: int = 1) -
     ],
     ids=["generated-name", "exact-name"],
 )
+@pytest.mark.usefixtures("taken_name")
 def test_the_same_create_delivered_three_times_takes_one_snapshot_and_answers_alike(
     naming, create_calls, cluster, docdb, receiver
 ):
@@ -44,6 +45,7 @@ def test_the_same_create_delivered_three_times_takes_one_snapshot_and_answers_al
     assert len(docdb.calls_to("CreateClusterSnapshot")) == create_calls
 
 
+@pytest.mark.usefixtures("taken_name")
 def test_a_redelivered_update_adopts_its_own_snapshot_even_when_the_clock_moved(cluster, docdb, receiver):
     first = deliver(receiver, cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster}))[0]
     update = cfn_event(
@@ -60,6 +62,7 @@ def test_a_redelivered_update_adopts_its_own_snapshot_even_when_the_clock_moved(
     assert len(docdb.snapshots) == 2
 
 
+@pytest.mark.usefixtures("taken_name")
 def test_an_exact_name_taken_by_someone_else_fails_and_is_not_adopted(cluster, docdb, receiver):
     theirs = docdb.add_snapshot(cluster, "orders-before-v2", tags={"owner": "someone-else"})
     event = cfn_event(
@@ -74,6 +77,7 @@ def test_an_exact_name_taken_by_someone_else_fails_and_is_not_adopted(cluster, d
     assert list(docdb.snapshots) == [theirs]
 
 
+@pytest.mark.usefixtures("taken_name")
 def test_a_lookalike_generated_name_of_another_request_is_never_adopted(cluster, docdb, receiver):
     event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster, "SnapshotNamePrefix": "orders"})
     # GIVEN a snapshot whose name looks like this request's, but tagged by another request

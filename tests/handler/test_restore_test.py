@@ -43,13 +43,19 @@ def temporary_clusters(docdb: DocDbElasticStandIn) -> list[str]:
 
 
 def records(docdb: DocDbElasticStandIn, cluster_arn: str) -> dict[str, str]:
-    """The test's record on each recovery point of the cluster that has one (point name to
-    '<occurrence> <outcome>', leaving out the seconds to ACTIVE, which depend on the machine)."""
-    return {
+    """The test's record of each recovery point of the cluster that has one (point name to
+    '<occurrence> <outcome>', leaving out the seconds to ACTIVE, which depend on the machine): on
+    the point, or, where the point refused the tag, on the cluster, naming the point last."""
+    found = {
         s.name: " ".join(s.tags[CLAIM].split(" ")[:2])
         for s in docdb.snapshots.values()
         if s.cluster_arn == cluster_arn and CLAIM in s.tags
     }
+    on_cluster = docdb.clusters[cluster_arn].tags.get(CLAIM, "").split(" ")
+    point = next((s for s in docdb.snapshots.values() if s.arn.endswith("/" + on_cluster[-1])), None)
+    if point is not None:
+        found[point.name] = " ".join(on_cluster[:2])
+    return found
 
 
 @pytest.fixture
@@ -103,6 +109,7 @@ def test_only_the_chosen_types_are_restored(docdb, deliver, gold):
     assert docdb.snapshots[request["snapshotArn"]].name == "orders-manual-old"
 
 
+@pytest.mark.usefixtures("automated_tagging")
 def test_a_redelivered_occurrence_restores_nothing_even_after_the_first_has_finished(docdb, deliver, gold):
     # GIVEN an occurrence that was tested and whose temporary cluster is gone
     deliver(restore_test_event(iso(AT)))
@@ -119,6 +126,7 @@ def test_a_redelivered_occurrence_restores_nothing_even_after_the_first_has_fini
     assert metric(documents, M.SUCCEEDED) == 0 and metric(documents, M.FAILED) == 0
 
 
+@pytest.mark.usefixtures("automated_tagging")
 def test_two_overlapping_deliveries_restore_once_and_count_once(docdb, quick_polls, gold, capsys):
     # GIVEN restores that answer slowly, so that two deliveries of one occurrence overlap
     docdb.latency["RestoreClusterFromSnapshot"] = 0.3
@@ -318,6 +326,7 @@ def test_other_clusters_are_never_deleted(docdb, deliver, gold):
         assert docdb.clusters[arn].status == "ACTIVE"
 
 
+@pytest.mark.usefixtures("taken_name")
 def test_a_cluster_squatting_the_temporary_name_is_not_adopted(docdb, deliver, gold, caplog):
     # GIVEN someone else's cluster holding the name this occurrence gives its temporary cluster
     squatter = docdb.add_cluster(contract.temporary_cluster_name(TEST, AT, gold))

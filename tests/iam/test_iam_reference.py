@@ -227,6 +227,7 @@ def test_every_operation_the_constructs_call_is_in_the_table_and_the_reference(d
         "RestoreClusterFromSnapshot",
         "UpdateCluster",
         "DeleteCluster",
+        "StartCluster",
         "TagResource",
         "UntagResource",
     }

@@ -90,6 +90,9 @@ def played(
                 calls.append((call, before.get(arn, after.get(arn, {})) if arn else {}))
             if month == 0:
                 time.sleep(0.3)  # the abandoned restore becomes ACTIVE before the next month
+                # someone stops one of them: the sweep starts it, and deletes it once ACTIVE
+                abandoned = next(c for c in docdb.clusters.values() if c.name.startswith(TEST.lower()))
+                abandoned.status, abandoned.pending = "STOPPED", None
     return template, calls
 
 
@@ -111,10 +114,14 @@ def test_the_test_can_delete_no_cluster_it_did_not_make_nor_tag_anything_else(pl
     template, calls = played
     granted = statements(template)
     # THEN its temporary clusters were deleted (two swept, then two a month), each carrying its tag
-    deletions = [tags for call, tags in calls if call.operation == "DeleteCluster"]
+    deleted = {call.params["clusterArn"]: tags for call, tags in calls if call.operation == "DeleteCluster"}
+    deletions = list(deleted.values())
     assert len(deletions) == 6 and all(tags.get(contract.RESTORE_TEST_TAG_KEY) == TEST for tags in deletions)
     swept = [tags for tags in deletions if tags[contract.RESTORE_TEST_EXPIRES_TAG_KEY].startswith("2026-12-15")]
     assert len(swept) == 2  # the first month's, which its dead run left behind
+    # AND the one stopped meanwhile was started first, under the same condition
+    started = [tags for call, tags in calls if call.operation == "StartCluster"]
+    assert len(started) == 1 and started[0].get(contract.RESTORE_TEST_TAG_KEY) == TEST
     # AND it may not delete any other cluster, nor set any other tag on a recovery point
     delete = f"{SERVICE}:DeleteCluster"
     for arn in (cluster_arn_for("orders"), cluster_arn_for("untagged")):
@@ -125,6 +132,10 @@ def test_the_test_can_delete_no_cluster_it_did_not_make_nor_tag_anything_else(pl
     assert allowed_with_tags(granted, tag, point, {}, (contract.restore_test_claim_key(TEST),))
     assert not allowed_with_tags(granted, tag, point, {}, ("backup",))
     assert not allowed_with_tags(granted, tag, point, {}, (contract.restore_test_claim_key("Other-Drill"),))
+    # AND the record's fallback on a source cluster (a recovery point that refuses tags): that key only
+    source = cluster_arn_for("orders")
+    assert allowed_with_tags(granted, tag, source, {}, (contract.restore_test_claim_key(TEST),))
+    assert not allowed_with_tags(granted, tag, source, {}, ("backup",))
 
 
 def test_the_dependent_actions_are_the_tables_and_nothing_is_granted_that_no_occurrence_called(played):

@@ -236,6 +236,23 @@ def test_a_succeeded_restore_test_reports_its_time_to_active(docdb, tested, caps
     assert by_name(document)["billing"]["lastRestoreTest"] is None
 
 
+def test_a_restore_test_recorded_on_the_cluster_is_read_there(docdb, tested, capsys):
+    # GIVEN a newer test of an automated point that refused its tag, recorded on the cluster
+    # instead (naming the point), and the fixture's older record on a manual point
+    orders = tested["orders"]
+    point = docdb.add_snapshot(orders, "rds:orders-automated", snapshot_type="AUTOMATED")
+    value = contract.restore_test_record(TODAY - timedelta(days=1), "failed")
+    docdb.clusters[orders].tags[contract.restore_test_claim_key(TEST)] = contract.restore_test_cluster_record(
+        value, point
+    )
+    # WHEN the report is made
+    code, document, _ = report_json(capsys)
+    # THEN the newer record, the cluster's, is the last test
+    assert code == 1
+    assert by_name(document)["orders"]["lastRestoreTest"]["scheduledTime"] == "2026-11-27T05:00:00Z"
+    assert by_name(document)["orders"]["lastRestoreTest"]["outcome"] == "failed"
+
+
 @pytest.mark.parametrize(
     ("started", "outcome", "code"),
     [

@@ -16,13 +16,23 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
-import botocore.session
-
+from .docdb_elastic_clusters import ClusterOperations
+from .docdb_elastic_state import (
+    ACCOUNT,
+    MODEL,
+    REGION,
+    Call,
+    Cluster,
+    Fault,
+    Readings,
+    Snapshot,
+    cluster_arn_for,
+    region_of,
+    snapshot_arn_in,
+)
 from .rest_json import (
     ConnectionReset,
     LoopbackServer,
@@ -32,143 +42,22 @@ from .rest_json import (
     validate,
 )
 
-MODEL = botocore.session.get_session().get_service_model("docdb-elastic")
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
+__all__ = [
+    "ACCOUNT",
+    "MODEL",
+    "REGION",
+    "Cluster",
+    "DocDbElasticStandIn",
+    "Fault",
+    "Readings",
+    "Snapshot",
+    "StandInServer",
+    "cluster_arn_for",
+    "region_of",
+]
 
 
-def cluster_arn_for(name: str, region: str = REGION) -> str:
-    """The stand-in's ARN for a cluster name: stable, so templates can be made before it runs."""
-    return f"arn:aws:docdb-elastic:{region}:{ACCOUNT}:cluster/{uuid.uuid5(uuid.NAMESPACE_DNS, name)}"
-
-
-def snapshot_arn_in(region: str) -> str:
-    return f"arn:aws:docdb-elastic:{region}:{ACCOUNT}:cluster-snapshot/{uuid.uuid4().hex}"
-
-
-def region_of(arn: str) -> str:
-    parts = arn.split(":")
-    return parts[3] if len(parts) > 3 else ""
-
-
-@dataclass
-class Fault:
-    """An injected fault: an error answer, a connection reset, or a slow (but correct) answer."""
-
-    status: int = 0
-    code: str = ""
-    message: str = "injected fault"
-    headers: dict[str, str] = field(default_factory=dict)
-    reset: bool = False
-    delay: float = 0.0
-    body: dict[str, Any] | None = None
-
-    @classmethod
-    def throttle(cls, retry_after: int | None = None) -> Fault:
-        headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
-        return cls(429, "ThrottlingException", "Rate exceeded", headers)
-
-    @classmethod
-    def internal(cls) -> Fault:
-        return cls(500, "InternalServerException", "Internal failure")
-
-    @classmethod
-    def connection_reset(cls) -> Fault:
-        return cls(reset=True)
-
-    @classmethod
-    def slow(cls, seconds: float) -> Fault:
-        return cls(delay=seconds)
-
-    @classmethod
-    def malformed(cls) -> Fault:
-        """A 200 answer without the members the API promises."""
-        return cls(200, body={})
-
-
-@dataclass
-class Call:
-    operation: str
-    params: dict[str, Any]
-    region: str = REGION
-    # When the request arrived (time.monotonic()), and when its answer left, delayed by latency.
-    at: float = 0.0
-    answered_at: float = 0.0
-
-
-@dataclass
-class Cluster:
-    arn: str
-    name: str
-    status: str = "ACTIVE"
-    tags: dict[str, str] = field(default_factory=dict)
-    # What GetCluster shows beyond the summary (restored clusters take theirs from the request).
-    settings: dict[str, Any] = field(default_factory=dict)
-    create_time: str = "2026-01-01T00:00:00Z"
-    # A status change under way: at this monotonic time the status becomes the second member
-    # (GONE: the cluster no longer exists).
-    pending: tuple[float, str] | None = None
-    # When a restored cluster reached (or will reach) its status after CREATING (monotonic).
-    ready_at: float = 0.0
-
-    def summary(self) -> dict[str, Any]:
-        return {"clusterArn": self.arn, "clusterName": self.name, "status": self.status}
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            **self.summary(),
-            "adminUserName": "admin",
-            "authType": "PLAIN_TEXT",
-            "clusterEndpoint": f"{self.name}.cluster.docdb-elastic.amazonaws.com",
-            "createTime": self.create_time,
-            "shardCapacity": 2,
-            "shardCount": 1,
-            "subnetIds": ["subnet-0123456789abcdef0"],
-            "vpcSecurityGroupIds": ["sg-0123456789abcdef0"],
-            "kmsKeyId": "AWS_OWNED_KMS_KEY",
-            "preferredMaintenanceWindow": "sun:03:00-sun:03:30",
-            **self.settings,
-        }
-
-
-@dataclass
-class Snapshot:
-    arn: str
-    name: str
-    cluster_arn: str
-    tags: dict[str, str]
-    created: float
-    snapshot_type: str = "MANUAL"
-    final_status: str = "ACTIVE"
-    delay: float = 0.0
-    creation_time: str = "2026-11-28T07:00:00Z"
-    kms_key_id: str = "AWS_OWNED_KMS_KEY"
-    copied_from: str = ""
-
-    @property
-    def region(self) -> str:
-        return region_of(self.arn)
-
-    def status(self) -> str:
-        return "CREATING" if time.monotonic() - self.created < self.delay else self.final_status
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "adminUserName": "admin",
-            "clusterArn": self.cluster_arn,
-            "clusterCreationTime": "2026-01-01T00:00:00Z",
-            "kmsKeyId": self.kms_key_id,
-            "snapshotArn": self.arn,
-            "snapshotCreationTime": self.creation_time,
-            "snapshotName": self.name,
-            "snapshotType": self.snapshot_type,
-            "status": self.status(),
-            "subnetIds": ["subnet-0123456789abcdef0"],
-            "vpcSecurityGroupIds": ["sg-0123456789abcdef0"],
-        }
-
-
-class DocDbElasticStandIn:
+class DocDbElasticStandIn(ClusterOperations):
     """State and behaviour; the HTTP layer below only routes to it."""
 
     def __init__(self) -> None:
@@ -196,6 +85,7 @@ class DocDbElasticStandIn:
             self.restore_final_status = "ACTIVE"
             self.update_delay = 0.0
             self.delete_delay = 0.0
+            self.start_delay = 0.0
             # Regions: the one the current request was signed for; regions not enabled for the
             # account; KMS keys (ARN or id) that cannot be used, with the error AWS would give.
             self.request_region = REGION
@@ -208,14 +98,17 @@ class DocDbElasticStandIn:
             self.delete_requires_tag: tuple[str, str] | None = None
             # The same for DeleteCluster (a restore test may delete only the clusters it tagged).
             self.cluster_delete_requires_tag: tuple[str, str] | None = None
+            # The readings of AWS's documentation played (documented ones on, the others switches).
+            self.readings = Readings()
 
     # --- test controls -------------------------------------------------------------------
     def add_cluster(
         self, name: str = "orders", status: str = "ACTIVE", region: str = REGION, tags: dict[str, str] | None = None
     ) -> str:
         arn = cluster_arn_for(name, region)
+        stored = name.lower() if self.readings.lowercase_cluster_names else name
         with self.lock:
-            self.clusters[arn] = Cluster(arn, name, status, tags=dict(tags or {}))
+            self.clusters[arn] = Cluster(arn, stored, status, tags=dict(tags or {}))
         return arn
 
     def _next_creation_time(self) -> str:
@@ -358,13 +251,7 @@ class DocDbElasticStandIn:
                 resourceType="cluster",
             )
         if self._name_taken(params["snapshotName"]):
-            return self._error(
-                409,
-                "ConflictException",
-                "Snapshot name already exists",
-                resourceId=params["snapshotName"],
-                resourceType="cluster-snapshot",
-            )
+            return self.readings.taken_name("Snapshot name already exists", params["snapshotName"], "cluster-snapshot")
         if self.one_snapshot_in_progress and any(
             s.cluster_arn == cluster.arn and s.status() == "CREATING" for s in self.snapshots.values()
         ):
@@ -446,70 +333,6 @@ class DocDbElasticStandIn:
             return self._not_found(params["resourceArn"], "cluster-snapshot")
         return 200, {"tags": dict(snapshot.tags)}, {}
 
-    # --- restored clusters ---------------------------------------------------------------
-    def _RestoreClusterFromSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        snapshot = self._snapshot_here(params["snapshotArn"])
-        if snapshot is None:
-            return self._not_found(params["snapshotArn"], "cluster-snapshot")
-        if snapshot.status() != "ACTIVE":
-            return self._error(409, "ConflictException", f"Snapshot is {snapshot.status()}", resourceId=snapshot.arn)
-        name = params["clusterName"].lower()
-        if any(c.name.lower() == name and self._here(c.arn) for c in self.clusters.values()):
-            return self._error(409, "ConflictException", "Cluster name already exists", resourceId=name)
-        arn = f"arn:aws:docdb-elastic:{self.request_region}:{ACCOUNT}:cluster/{uuid.uuid4()}"
-        members = ("shardCapacity", "shardInstanceCount", "subnetIds", "vpcSecurityGroupIds", "kmsKeyId")
-        settings = {key: params[key] for key in members if key in params}
-        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        cluster = Cluster(arn, name, tags=dict(params.get("tags", {})), settings=settings, create_time=created)
-        # The answer says CREATING; a call made `restore_delay` seconds later sees the outcome.
-        cluster.ready_at = time.monotonic() + self.restore_delay
-        cluster.status, cluster.pending = "CREATING", (cluster.ready_at, self.restore_final_status)
-        self.clusters[arn] = cluster
-        return 200, {"cluster": cluster.describe()}, {}
-
-    def _UpdateCluster(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        cluster = self.clusters.get(params["clusterArn"]) if self._here(params["clusterArn"]) else None
-        if cluster is None:
-            return self._not_found(params["clusterArn"], "cluster")
-        if cluster.status != "ACTIVE":
-            return self._error(409, "ConflictException", f"Cluster is {cluster.status}", resourceId=cluster.arn)
-        changes = {k: v for k, v in params.items() if k not in ("clusterArn", "clientToken")}
-        cluster.settings.update(changes)
-        cluster.status, cluster.pending = "UPDATING", (time.monotonic() + self.update_delay, "ACTIVE")
-        return 200, {"cluster": cluster.describe()}, {}
-
-    def _DeleteCluster(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        cluster = self.clusters.get(params["clusterArn"]) if self._here(params["clusterArn"]) else None
-        if cluster is None:
-            return self._not_found(params["clusterArn"], "cluster")
-        required = self.cluster_delete_requires_tag
-        if required is not None and cluster.tags.get(required[0]) != required[1]:
-            return self._error(
-                403,
-                "AccessDeniedException",
-                f"User is not authorized to perform: docdb-elastic:DeleteCluster on resource: {cluster.arn} "
-                "because no identity-based policy allows the docdb-elastic:DeleteCluster action",
-            )
-        if cluster.status in ("CREATING", "UPDATING", "DELETING"):
-            return self._error(409, "ConflictException", f"Cluster is {cluster.status}", resourceId=cluster.arn)
-        cluster.status, cluster.pending = "DELETING", (time.monotonic() + self.delete_delay, "GONE")
-        return 200, {"cluster": cluster.describe()}, {}
-
-    def _TagResource(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        target = self.clusters.get(params["resourceArn"]) or self._snapshot_here(params["resourceArn"])
-        if target is None:
-            return self._not_found(params["resourceArn"], "cluster")
-        target.tags.update(params["tags"])
-        return 200, {}, {}
-
-    def _UntagResource(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        target = self.clusters.get(params["resourceArn"]) or self._snapshot_here(params["resourceArn"])
-        if target is None:
-            return self._not_found(params["resourceArn"], "cluster")
-        for key in params["tagKeys"]:
-            target.tags.pop(key, None)
-        return 200, {}, {}
-
     def _CopyClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         """The source must be in the request's region and account, as AWS documents.
 
@@ -530,13 +353,7 @@ class DocDbElasticStandIn:
             )
         name = params["targetSnapshotName"]
         if self._name_taken(name):
-            return self._error(
-                409,
-                "ConflictException",
-                "Snapshot name already exists",
-                resourceId=name,
-                resourceType="cluster-snapshot",
-            )
+            return self.readings.taken_name("Snapshot name already exists", name, "cluster-snapshot")
         key = params.get("kmsKeyId")
         if key is not None:
             if key.startswith("arn:") and region_of(key) != self.request_region:
@@ -582,6 +399,7 @@ _ROUTES = routes(
         "RestoreClusterFromSnapshot",
         "UpdateCluster",
         "DeleteCluster",
+        "StartCluster",
         "TagResource",
         "UntagResource",
     ),

@@ -321,13 +321,32 @@ def _copies(client: Any) -> dict[str, list[Point]]:
     return by_cluster
 
 
-def _last_test(docdb: Any, points: Sequence[Point], tests: Sequence[RestoreTest], now: datetime) -> TestResult | None:
-    """The latest record of the tests on the cluster's points. Each occurrence restores the
-    newest point there is, so the newest point with a test's record holds its latest one: the
-    scan, newest first, stops once every test has been found."""
+def _last_test(
+    docdb: Any, points: Sequence[Point], tests: Sequence[RestoreTest], now: datetime, cluster_tags: Mapping[str, str]
+) -> TestResult | None:
+    """The latest record of the tests on the cluster's points, or on the cluster itself (where a
+    point refused the tag). Each occurrence restores the newest point there is, so the newest
+    point with a test's record holds its latest one: the scan, newest first, stops once every
+    test has been found."""
     found: dict[str, TestResult] = {}
     keys = {contract.restore_test_claim_key(test.test): test.test for test in tests}
     limits = {test.test: test.abandoned_after for test in tests}
+
+    def result(test: str, record: tuple[str, str, int | None]) -> TestResult | None:
+        scheduled = contract.restore_test_record_time(record[0])
+        if scheduled is None:
+            return None
+        outcome, seconds = record[1], record[2]
+        abandoned = outcome == contract.RestoreTestRecord.RESTORING and now - scheduled > limits[test]
+        outcome = contract.RestoreTestRecord.FAILED if abandoned else outcome
+        return TestResult(test, scheduled, outcome, seconds, abandoned)
+
+    on_cluster: dict[str, TestResult] = {}
+    for key, test in keys.items():
+        parsed = contract.parse_restore_test_cluster_record(str(cluster_tags.get(key, "")))
+        candidate = result(test, parsed[0]) if parsed else None
+        if candidate is not None:
+            on_cluster[test] = candidate
     for point in points:
         if len(found) == len(keys):
             break
@@ -339,14 +358,13 @@ def _last_test(docdb: Any, points: Sequence[Point], tests: Sequence[RestoreTest]
             raise
         for key, test in keys.items():
             record = contract.parse_restore_test_record(str(tags.get(key, ""))) if test not in found else None
-            scheduled = contract.restore_test_record_time(record[0]) if record else None
-            if record is None or scheduled is None:
-                continue
-            outcome, seconds = record[1], record[2]
-            abandoned = outcome == contract.RestoreTestRecord.RESTORING and now - scheduled > limits[test]
-            outcome = contract.RestoreTestRecord.FAILED if abandoned else outcome
-            found[test] = TestResult(test, scheduled, outcome, seconds, abandoned)
-    return max(found.values(), key=lambda result: result.scheduled, default=None)
+            candidate = result(test, record) if record else None
+            if candidate is not None:
+                found[test] = candidate
+    for test, candidate in on_cluster.items():
+        if test not in found or candidate.scheduled > found[test].scheduled:
+            found[test] = candidate
+    return max(found.values(), key=lambda last: last.scheduled, default=None)
 
 
 def _selects(schedule: Rule | RestoreTest, cluster: _Cluster) -> bool:
@@ -418,7 +436,7 @@ def gather(session: boto3.Session, region: str) -> Report:
 
     def tested(cluster: _Cluster) -> TestResult | None:
         selecting = [test for test in tests if _selects(test, cluster)]
-        return _last_test(docdb, cluster.points, selecting, now) if selecting else None
+        return _last_test(docdb, cluster.points, selecting, now, cluster.tags) if selecting else None
 
     last_tests = _parallel(tested, clusters)
     findings = [assess(c, rules, copies, t, now) for c, t in zip(clusters, last_tests, strict=True)]

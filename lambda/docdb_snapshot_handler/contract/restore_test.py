@@ -36,9 +36,11 @@ __all__ = [
     "RestoreTestMetric",
     "RestoreTestRecord",
     "function_arn_errors",
+    "parse_restore_test_cluster_record",
     "parse_restore_test_record",
     "recovery_point_types_errors",
     "restore_test_claim_key",
+    "restore_test_cluster_record",
     "restore_test_name_errors",
     "restore_test_occurrence",
     "restore_test_record",
@@ -216,3 +218,16 @@ def parse_restore_test_record(value: str) -> tuple[str, str, int | None] | None:
         return None
     seconds = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else None
     return parts[0], parts[1], seconds
+
+
+def restore_test_cluster_record(record: str, point_arn: str) -> str:
+    """The record as the source cluster carries it when the recovery point refuses tags (an
+    automated snapshot may: undocumented): '<record> <snapshot id of the point>'."""
+    return f"{record} {point_arn.rsplit('/', 1)[-1]}"
+
+
+def parse_restore_test_cluster_record(value: str) -> tuple[tuple[str, str, int | None], str] | None:
+    """(the record, the snapshot id of its point) of a cluster's record; None for anything else."""
+    text, _, point = value.rpartition(" ")
+    record = parse_restore_test_record(text) if point else None
+    return None if record is None else (record, point)

@@ -38,6 +38,25 @@ TRANSITIONAL_STATUSES = frozenset(
 )
 
 
+# UpdateCluster members, one per call, in this order. Whether AWS takes several in one request is
+# not documented (one public provider's code says it refuses more than one), and one at a time
+# works under either answer. What changes no capacity or network comes first, capacity last.
+UPDATE_ORDER = (
+    "backupRetentionPeriod",
+    "preferredBackupWindow",
+    "preferredMaintenanceWindow",
+    "subnetIds",
+    "vpcSecurityGroupIds",
+    "shardInstanceCount",
+    "shardCapacity",
+)
+
+
+def in_update_order(changes: Mapping[str, Any]) -> list[str]:
+    known = [member for member in UPDATE_ORDER if member in changes]
+    return known + sorted(member for member in changes if member not in UPDATE_ORDER)
+
+
 class RestoreFailed(Failed):
     """A Create failed after its cluster existed: the answer names the cluster (with the
     failed-restore prefix) so the rollback's Delete removes it."""
@@ -215,10 +234,26 @@ class _Restore(Frame):
     def _configure(self, cluster: dict[str, Any], phase: str, **state: Any) -> dict[str, Any]:
         """What RestoreClusterFromSnapshot cannot set (backup retention and windows)."""
         changes = {k: v for k, v in self.props.backup_settings().items() if _differs(cluster.get(k), v)}
-        if not changes:
-            return cluster
-        updated = self.clusters.update(str(cluster["clusterArn"]), changes, self.token[:32] + "-configure")
-        return self._wait(updated, phase, **state)
+        return self._apply(cluster, changes, phase, "configure", **state)
+
+    def _apply(
+        self, cluster: dict[str, Any], changes: Mapping[str, Any], phase: str, kind: str, **state: Any
+    ) -> dict[str, Any]:
+        """UpdateCluster one member at a time (UPDATE_ORDER), each waited for until ACTIVE. A
+        continued request finds what is applied by comparing the cluster with the properties."""
+        arn = str(cluster["clusterArn"])
+        members = in_update_order(changes)
+        for index, member in enumerate(members):
+            try:
+                updated = self.clusters.update(arn, {member: changes[member]}, f"{self.token[:32]}-{kind}-{member}")
+                cluster = self._wait(updated, phase, **state)
+            except Failed as error:
+                applied = ", ".join(members[:index]) or "none"
+                raise Failed(
+                    f"{error} Applied one at a time, in this order: {applied} (applied); "
+                    f"{', '.join(members[index:])} (not applied)."
+                ) from error
+        return cluster
 
     def _restore_failed(self, arn: str, name: str, error: Failed, replacing: bool) -> Failed:
         retained = self.props.removal_policy == ClusterRemovalPolicy.RETAIN
@@ -296,10 +331,8 @@ class _Restore(Frame):
                 )
             if self.props.snapshot_before_update and phase != "before-update":
                 self._take_snapshot(cluster, "pre-update", "before-update")
-            cluster = self.clusters.update(arn, changes, self.token[:32] + "-update")
+            cluster = self._apply(cluster, changes, "settling", "update")
         self._apply_tags(arn)
-        if changes:
-            cluster = self._wait(cluster, "settling")
         return arn, self._data(cluster, source, "")
 
     def _apply_tags(self, arn: str) -> None:
@@ -329,6 +362,10 @@ class _Restore(Frame):
             logger.info("cluster already gone", extra={"cluster_arn": arn})
             return physical
         phase = self.state.get("phase")
+        if cluster.get("status") == "STOPPED" or phase == "starting":
+            # AWS deletes (and snapshots) no stopped cluster: it is started first, then the
+            # final snapshot that is due is taken and it is deleted.
+            cluster = self._started(cluster)
         status = cluster.get("status")
         protect = (
             policy == ClusterRemovalPolicy.SNAPSHOT
@@ -364,6 +401,14 @@ class _Restore(Frame):
         self._wait({**cluster, "status": "DELETING"}, "deleting", target=GONE)
         logger.info("cluster deleted", extra={"cluster_arn": arn})
         return physical
+
+    def _started(self, cluster: dict[str, Any]) -> dict[str, Any]:
+        """The cluster, started if it is STOPPED and waited for until ACTIVE (continuing in a new
+        invocation if need be)."""
+        if cluster.get("status") == "STOPPED":
+            self.clusters.start(str(cluster["clusterArn"]))
+            cluster = {**cluster, "status": "STARTING"}
+        return self._wait(cluster, "starting")
 
 
 def create_or_update(event: dict[str, Any], context: Any, services: Services) -> Result:

@@ -7,15 +7,17 @@ Exactly once per occurrence and cluster, as EventBridge Scheduler delivers at le
   temporary_cluster_name), so while it exists the service refuses a second one and a delivery
   adopts only its own (once.create_once); the invocation that restored it drives the test, or
   Lambda's retry of it (the same request id, a tag of the cluster) when it died;
-- the record that outlives it is a tag on the recovery point (contract.restore_test_claim_key):
-  written 'restoring' before the restore, and 'succeeded' or 'failed' once counted, before the
+- the record that outlives it is a tag on the recovery point (contract.restore_test_claim_key),
+  or on the source cluster when the point refuses tags (records.py): written 'restoring' before
+  the restore, and 'succeeded' or 'failed' once counted, before the
   deletion. A delivery that finds its occurrence's conclusion restores and counts nothing (and
   deletes a temporary cluster left behind); one that finds 'restoring' (an earlier delivery died)
   reuses that recovery point and restores under the name lock.
 
 Always clean up: the run deletes its cluster once the test is over, whatever the outcome, and
 tries again while it goes on; a run that died is swept by a later occurrence (the test's own
-clusters, by name shape and tag, past the time their 'expires' tag gives). DeleteCluster is
+clusters, by name shape and tag, past the time their 'expires' tag gives). A STOPPED temporary
+cluster is started, and deleted once ACTIVE (AWS deletes no stopped cluster). DeleteCluster is
 called only on clusters that carry the test's tag (and the role may delete no other: an
 aws:ResourceTag condition).
 """
@@ -24,7 +26,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,7 +36,10 @@ from ...metrics import COUNT, SECONDS, publish
 from ...once import Budget, Failed, Paused, poll_interval
 from ...parsing import iso_timestamp
 from ...request import Continue, Services, home_of, invocation_deadline
+from .progress import ClusterTest
 from .properties import RestoreTestOccurrence, parse_restore_test
+from .records import Records
+from .sweep import Sweeper
 
 logger = logging.getLogger(__name__)
 
@@ -46,35 +50,7 @@ VALIDATION_MARGIN_SECONDS = 30.0
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
-@dataclass
-class _Test:
-    """One cluster's test in this occurrence; travels in the continuation as a dict."""
-
-    source_arn: str
-    source_name: str
-    point_arn: str
-    point_age: float
-    cluster_arn: str
-    requested_at: float
-    active_at: float | None = None
-    validated: bool = False
-    outcome: str | None = None
-    reason: str = ""
-    # Concluded, but its DeleteCluster failed: tried again until the cluster is gone.
-    delete_pending: bool = False
-
-    @classmethod
-    def of(cls, entry: Mapping[str, Any]) -> _Test:
-        """From a continuation (members a newer handler does not know are left out)."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in entry.items() if key in known})
-
-    @property
-    def restore_seconds(self) -> float | None:
-        return None if self.active_at is None else max(0.0, self.active_at - self.requested_at)
-
-
-class _Run:
+class _Run(Sweeper):
     def __init__(self, event: dict[str, Any], context: Any, services: Services) -> None:
         self.services = services
         self.occurrence: RestoreTestOccurrence = parse_restore_test(
@@ -85,6 +61,9 @@ class _Run:
         self.clusters = RestoredClusters(services.api(self.deadline))
         self.request_id = str(getattr(context, "aws_request_id", ""))
         self.claim_key = contract.restore_test_claim_key(self.occurrence.test)
+        self.records = Records(self.clusters, self.claim_key)
+        # Stopped temporary clusters the sweep started: deleted once ACTIVE, as the run goes on.
+        self.starting: list[ClusterTest] = []
         self.validations = 0
         # This occurrence as its records write it.
         self.mine = contract.restore_test_occurrence(self.occurrence.scheduled)
@@ -101,7 +80,7 @@ class _Run:
     def run(self) -> dict[str, Any]:
         occurrence = self.occurrence
         if self.state.get("phase") == "test":
-            tests = [_Test.of(entry) for entry in self.state.get("tests", [])]
+            tests = [ClusterTest.of(entry) for entry in self.state.get("tests", [])]
         else:
             late = (self.now() - occurrence.scheduled).total_seconds()
             if late > contract.RESTORE_TEST_START_WINDOW_SECONDS:
@@ -113,7 +92,7 @@ class _Run:
                 return {"missed": True}
             listed = self.clusters.listing()
             swept = self.sweep(listed)
-            tests = self.start_all(listed)
+            tests = self.start_all(listed) + self.starting
             if swept:
                 logger.info("expired temporary clusters deleted", extra={"deleted": swept})
         self.drive(tests)
@@ -122,7 +101,7 @@ class _Run:
             "failed": sum(t.outcome == RestoreTestRecord.FAILED for t in tests),
         }
 
-    def start_all(self, listed: dict[str, dict[str, Any]]) -> list[_Test]:
+    def start_all(self, listed: dict[str, dict[str, Any]]) -> list[ClusterTest]:
         occurrence = self.occurrence
         # The test's own temporary clusters are never selected, whatever tags a selection names.
         own = {arn for arn, summary in listed.items() if self._temporary_time(summary) is not None}
@@ -138,23 +117,15 @@ class _Run:
                 tests.append(test)
         return tests
 
-    def _temporary_time(self, summary: Mapping[str, Any]) -> datetime | None:
-        """The occurrence of one of the test's temporary clusters (None: not one of them)."""
-        return contract.temporary_cluster_time(self.occurrence.test, str(summary.get("clusterName", "")))
-
     # --- choosing and restoring ----------------------------------------------------------
-    def _record_of(self, point_arn: str) -> tuple[str, str] | None:
-        """The test's record on a point: (occurrence as written, outcome); None without one."""
-        record = contract.parse_restore_test_record(self.clusters.tags(point_arn).get(self.claim_key, ""))
-        return None if record is None else (record[0], record[1])
-
-    def earlier_record(self, points: list[dict[str, Any]]) -> tuple[str | None, dict[str, Any] | None]:
-        """This occurrence's record on one of the points (newest first), if any: its outcome and
+    def earlier_record(self, source_arn: str, points: list[dict[str, Any]]) -> tuple[str | None, dict[str, Any] | None]:
+        """This occurrence's record of one of the points (newest first), if any: its outcome and
         the point. The scan stops at a record of an earlier occurrence of the test: every point
         this occurrence could have chosen is at least as new as that one."""
+        on_cluster = self.records.on_cluster(source_arn)
         for point in points:
             try:
-                record = self._record_of(str(point["snapshotArn"]))
+                record = self.records.read(str(point["snapshotArn"]), source_arn, on_cluster)
             except Failed:
                 continue  # deleted since the listing
             if record is None:
@@ -165,12 +136,12 @@ class _Run:
                 break
         return None, None
 
-    def start(self, source_arn: str, source_name: str, listed: Mapping[str, Mapping[str, Any]]) -> _Test | None:
+    def start(self, source_arn: str, source_name: str, listed: Mapping[str, Mapping[str, Any]]) -> ClusterTest | None:
         occurrence = self.occurrence
         try:
             kinds = [kind.lower() for kind in occurrence.recovery_point_types]
             points = self.clusters.active_snapshots(source_arn, kinds)
-            outcome, recorded = self.earlier_record(points)
+            outcome, recorded = self.earlier_record(source_arn, points)
         except Failed as error:
             self.conclude_without_restore(source_arn, source_name, str(error))
             return None
@@ -190,7 +161,7 @@ class _Run:
             try:
                 # The record first: a restore without it could not be recognised by a redelivery.
                 record = contract.restore_test_record(occurrence.scheduled, RestoreTestRecord.RESTORING)
-                self.clusters.tag(point_arn, {self.claim_key: record})
+                self.records.write(point_arn, source_arn, record)
             except Failed as error:
                 reason = (
                     f"the test could not be recorded on recovery point {point_arn}, so nothing was restored ({error})"
@@ -231,7 +202,7 @@ class _Run:
                 foreign_remedy="rename or delete that cluster; the restore test names its temporary clusters so",
             )
         except (Failed, Paused) as error:
-            test = _Test(source_arn, source_name, point_arn, age, "", requested_at)
+            test = ClusterTest(source_arn, source_name, point_arn, age, "", requested_at)
             self.conclude(test, RestoreTestRecord.FAILED, f"the restore could not start: {error}")
             return None
         if not restored:
@@ -249,24 +220,10 @@ class _Run:
             self.report(
                 source_arn, "restoring", recovery_point_arn=point_arn, temporary_cluster_arn=cluster["clusterArn"]
             )
-        return _Test(source_arn, source_name, point_arn, age, str(cluster["clusterArn"]), requested_at)
-
-    def delete_left_over(self, source_arn: str, listed: Mapping[str, Mapping[str, Any]]) -> None:
-        """The occurrence is concluded, but its temporary cluster may still be there (the run
-        died between its record and its DeleteCluster): delete it, if it is this occurrence's."""
-        name = contract.temporary_cluster_name(self.occurrence.test, self.occurrence.scheduled, source_arn)
-        token = contract.restore_test_token(self.occurrence.test, self.occurrence.scheduled, source_arn)
-        for arn, summary in listed.items():
-            if summary.get("clusterName") != name or summary.get("status") == "DELETING":
-                continue
-            try:
-                if self.clusters.tags(arn).get(contract.REQUEST_TAG_KEY) == token:
-                    self.clusters.delete(arn)
-            except Failed as error:
-                logger.error("left-over temporary cluster could not be deleted", extra={"error": str(error)[:300]})
+        return ClusterTest(source_arn, source_name, point_arn, age, str(cluster["clusterArn"]), requested_at)
 
     # --- waiting, validating, deleting ---------------------------------------------------
-    def drive(self, tests: list[_Test]) -> None:
+    def drive(self, tests: list[ClusterTest]) -> None:
         """Until every test is over: poll each temporary cluster, validate it once ACTIVE, delete
         it after the validation window. Hands over to a new invocation when time runs short, or
         when a validation needs more of an invocation than is left."""
@@ -292,11 +249,11 @@ class _Run:
                 raise Continue({"phase": "test", "tests": [vars(t) for t in pending]})
             self.services.sleep(wait)
 
-    def expired(self, test: _Test) -> bool:
+    def expired(self, test: ClusterTest) -> bool:
         """Past the latest its run may keep the temporary cluster (its 'expires' tag)."""
         return self.services.wall() - test.requested_at > self.lifetime
 
-    def observe(self, test: _Test) -> None:
+    def observe(self, test: ClusterTest) -> None:
         """Until the temporary cluster is ACTIVE: its status; a failed or lost restore, or one
         slower than the longest wait, fails the test."""
         if test.outcome is not None or test.active_at is not None:
@@ -320,7 +277,7 @@ class _Run:
             hours = contract.RESTORE_TEST_RESTORE_WAIT_MAX_SECONDS // 3600
             self.conclude(test, RestoreTestRecord.FAILED, f"the restore was not ACTIVE within {hours} hours")
 
-    def advance(self, test: _Test) -> bool:
+    def advance(self, test: ClusterTest) -> bool:
         """Once ACTIVE: validate, then conclude after the window; a concluded test whose deletion
         failed is deleted again. True when it needs a fresh invocation to go on."""
         occurrence = self.occurrence
@@ -347,7 +304,7 @@ class _Run:
             self.conclude(test, RestoreTestRecord.SUCCEEDED)
         return False
 
-    def delete_again(self, test: _Test) -> None:
+    def delete_again(self, test: ClusterTest) -> None:
         try:
             self.clusters.delete(test.cluster_arn)
         except Failed as error:
@@ -361,7 +318,7 @@ class _Run:
             return
         test.delete_pending = False
 
-    def validate(self, test: _Test, cluster: Mapping[str, Any]) -> str | None:
+    def validate(self, test: ClusterTest, cluster: Mapping[str, Any]) -> str | None:
         """Invoke the validation function with the temporary cluster; None when it succeeded."""
         occurrence = self.occurrence
         assert occurrence.validation_function is not None
@@ -383,13 +340,13 @@ class _Run:
         self.report(test.source_arn, "validated" if failure is None else "validation-failed", reason=failure or "")
         return failure
 
-    def conclude(self, test: _Test, outcome: str, reason: str = "") -> None:
+    def conclude(self, test: ClusterTest, outcome: str, reason: str = "") -> None:
         """Count the outcome, record it on the recovery point, then delete the temporary cluster
         (in that order: a delivery that finds the outcome restores nothing and counts nothing; a
         run that dies between two of them counts an outcome twice rather than never)."""
         test.outcome, test.reason = outcome, reason
         try:
-            earlier = self._record_of(test.point_arn)
+            earlier = self.records.read(test.point_arn, test.source_arn)
         except Failed:
             earlier = None
         if earlier is not None and earlier[0] == self.mine and earlier[1] != RestoreTestRecord.RESTORING:
@@ -407,7 +364,7 @@ class _Run:
             self.publish_cluster(test.source_name, values)
             record = contract.restore_test_record(self.occurrence.scheduled, outcome, test.restore_seconds)
             try:
-                self.clusters.tag(test.point_arn, {self.claim_key: record})
+                self.records.write(test.point_arn, test.source_arn, record)
             except Failed as error:
                 logger.error("outcome could not be recorded on the recovery point", extra={"error": str(error)[:300]})
             self.report(
@@ -433,66 +390,6 @@ class _Run:
     def conclude_without_restore(self, source_arn: str, source_name: str, reason: str) -> None:
         self.publish_cluster(source_name, {RestoreTestMetric.SUCCEEDED: 0, RestoreTestMetric.FAILED: 1})
         self.report(source_arn, RestoreTestRecord.FAILED, reason=reason)
-
-    # --- the sweep -----------------------------------------------------------------------
-    def sweep(self, listed: dict[str, dict[str, Any]]) -> int:
-        """Delete the test's temporary clusters past their 'expires' time (a run that died): only
-        clusters whose name has the shape of the test's and that carry the test's tag."""
-        deleted = 0
-        now = self.services.wall()
-        for arn, summary in listed.items():
-            scheduled = self._temporary_time(summary)
-            if scheduled is None:
-                continue
-            try:
-                tags = self.clusters.tags(arn)
-            except Failed:
-                continue
-            if tags.get(contract.RESTORE_TEST_TAG_KEY) != self.occurrence.test:
-                continue
-            expires = iso_timestamp(tags.get(contract.RESTORE_TEST_EXPIRES_TAG_KEY))
-            if expires is None or expires > now or summary.get("status") == "DELETING":
-                continue
-            self._fail_abandoned_record(
-                scheduled,
-                tags.get(contract.SOURCE_TAG_KEY, ""),
-                str(summary.get("clusterName", "")),
-                tags.get(contract.RESTORE_TEST_CLUSTER_TAG_KEY, ""),
-            )
-            try:
-                self.clusters.delete(arn)
-            except Failed as error:
-                logger.error("expired temporary cluster could not be deleted", extra={"error": str(error)[:300]})
-                continue
-            deleted += 1
-            logger.info("expired temporary cluster deleted", extra={"cluster_arn": arn})
-        return deleted
-
-    def _fail_abandoned_record(self, scheduled: datetime, point_arn: str, cluster_name: str, source_name: str) -> None:
-        """An expired temporary cluster's occurrence never concluded: its record and the test's
-        failure count say so."""
-        try:
-            tags = self.clusters.tags(point_arn) if point_arn else {}
-        except Failed:
-            return
-        record = contract.parse_restore_test_record(tags.get(self.claim_key, ""))
-        mine = contract.restore_test_record(scheduled, RestoreTestRecord.RESTORING)
-        if record is None or " ".join(record[:2]) != mine:
-            return
-        logger.error(
-            "an earlier occurrence's run ended before its test did; counted as failed",
-            extra={"temporary_cluster": cluster_name, "recovery_point_arn": point_arn},
-        )
-        values = {RestoreTestMetric.SUCCEEDED: 0.0, RestoreTestMetric.FAILED: 1.0}
-        if source_name:
-            self.publish_cluster(source_name, values)
-        else:
-            self.publish_test(values)
-        failed = contract.restore_test_record(scheduled, RestoreTestRecord.FAILED)
-        try:
-            self.clusters.tag(point_arn, {self.claim_key: failed})
-        except Failed as error:
-            logger.error("outcome could not be recorded on the recovery point", extra={"error": str(error)[:300]})
 
     # --- reporting -----------------------------------------------------------------------
     def report(self, source_arn: str, outcome: str, **details: Any) -> None:
