@@ -58,9 +58,9 @@ def test_the_asset_holds_the_handler_package_and_crhelper_and_nothing_else(place
         if "__pycache__" not in p.parts
     )
     assert sorted(f for f in files if f.startswith("docdb_snapshot_handler/")) == handler_sources
-    # Sources only (about 230 KB unzipped with the backup plan kind): a stray dependency or data
+    # Sources only (about 310 KB unzipped with every kind): a stray dependency or data
     # file would be megabytes. `make bench` reports the zipped size against the peers'.
-    assert sum(p.stat().st_size for p in asset.rglob("*") if p.is_file()) < 300_000
+    assert sum(p.stat().st_size for p in asset.rglob("*") if p.is_file()) < 400_000
 
 
 def test_the_asset_hash_is_identical_across_fresh_synths():
