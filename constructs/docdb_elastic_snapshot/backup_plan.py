@@ -23,11 +23,12 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct, IValidation
 from docdb_snapshot_handler import contract
 
-from .backup_rule import ElasticClusterBackupRule, rule_errors, rule_input, rule_warnings
+from .backup_rule import ElasticClusterBackupRule, points_per_cluster, rule_errors, rule_input, rule_warnings
 from .provider import SnapshotProvider
 from .resource import default_name_prefix
 from .scheduled_grants import BackupPlanGrants
 from .schedules import function_schedule, interval_seconds, scheduler_role, selection_errors, sns_alarm
+from .snapshot_quota import Kept, SnapshotQuotaBudget, Subject
 from .validation import InvalidPropsError, known_region, reject_invalid
 
 # CloudWatch evaluates an alarm over at most one day.
@@ -91,6 +92,7 @@ class ElasticClusterBackupPlan(Construct):
         for rule in rules or ():
             self.add_rule(rule)
         self.node.add_validation(_PlanComplete(self))
+        SnapshotQuotaBudget.of(self).add_source(self._kept)
 
     # --- rules and selections --------------------------------------------------------------
     def add_rule(self, rule: ElasticClusterBackupRule) -> None:
@@ -134,6 +136,29 @@ class ElasticClusterBackupPlan(Construct):
         self._grants.allow_clusters(arns)
         if tag_map:
             self._grants.allow_tagged_clusters(tag_map)
+
+    def points_per_cluster(self) -> int:
+        """Manual snapshots the plan keeps of each selected cluster at steady state, over its rules
+        and copies (a rule without retention counted once: it keeps one more each occurrence)."""
+        return sum(count or 1 for rule in self._rules for _what, count, _why in points_per_cluster(rule))
+
+    def _kept(self) -> list[tuple[Subject, Kept]]:
+        kept = [
+            Kept(f"{self.node.path} {what}", count or 1, why, grows=count is None)
+            for rule in self._rules
+            for what, count, why in points_per_cluster(rule)
+        ]
+        pairs: list[tuple[Subject, Kept]] = []
+        for arn in dict.fromkeys(arn for selection in self._selections for arn in selection.clusters):
+            pairs.extend((arn, k) for k in kept)
+        total = Kept(
+            self.node.path,
+            self.points_per_cluster(),
+            "; ".join(f"{k.owner.removeprefix(self.node.path + ' ')}: {k.count}" for k in kept),
+            grows=any(k.grows for k in kept),
+        )
+        pairs.extend((dict(selection.tags), total) for selection in self._selections if selection.tags)
+        return pairs
 
     # --- synthesis ----------------------------------------------------------------------------
     def _schedule(self, rule: ElasticClusterBackupRule) -> scheduler.CfnSchedule:

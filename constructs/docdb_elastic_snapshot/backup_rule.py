@@ -76,24 +76,31 @@ class ElasticClusterBackupRule:
     # --- presets, as aws_backup.BackupPlanRule's (05:00 UTC) ------------------------------------
     @classmethod
     def daily(cls, rule_name: str = "daily", **overrides: object) -> ElasticClusterBackupRule:
-        """Every day at 05:00 UTC, kept 35 days."""
+        """Every day at 05:00 UTC, kept 35 days: 35 recovery points of each cluster at steady state
+        (more than the account's default quota of 20 manual snapshots per region, with room for
+        nothing else: lower ``delete_after`` or raise the quota)."""
         return cls._preset(rule_name, events.Schedule.cron(hour="5", minute="0"), Duration.days(35), overrides)
 
     @classmethod
     def weekly(cls, rule_name: str = "weekly", **overrides: object) -> ElasticClusterBackupRule:
-        """Saturdays at 05:00 UTC, kept 3 months (90 days)."""
+        """Saturdays at 05:00 UTC, kept 3 months (90 days): 13 recovery points of each cluster at
+        steady state."""
         schedule = events.Schedule.cron(week_day="SAT", hour="5", minute="0")
         return cls._preset(rule_name, schedule, Duration.days(90), overrides)
 
     @classmethod
     def monthly1_year(cls, rule_name: str = "monthly1year", **overrides: object) -> ElasticClusterBackupRule:
-        """The 1st of every month at 05:00 UTC, kept one year."""
+        """The 1st of every month at 05:00 UTC, kept one year: 12 recovery points of each cluster at
+        steady state."""
         schedule = events.Schedule.cron(day="1", hour="5", minute="0")
         return cls._preset(rule_name, schedule, Duration.days(365), overrides)
 
     @classmethod
     def monthly7_year(cls, rule_name: str = "monthly7year", **overrides: object) -> ElasticClusterBackupRule:
-        """The 1st of every month at 05:00 UTC, kept seven years."""
+        """The 1st of every month at 05:00 UTC, kept seven years: 84 recovery points of each
+        cluster at steady state, over the account's default quota of 20 manual snapshots per
+        region: it needs a raised quota (Service Quotas, and the context key
+        ``docdb-elastic-snapshot:manualSnapshotQuota``)."""
         schedule = events.Schedule.cron(day="1", hour="5", minute="0")
         return cls._preset(rule_name, schedule, Duration.days(365 * 7), overrides)
 
@@ -207,3 +214,31 @@ def rule_input(rule: ElasticClusterBackupRule, plan_name: str) -> dict[str, obje
     if copies:
         body[member.COPIES] = copies
     return body
+
+
+def _points(schedule: events.Schedule, keep_last: int | None, delete_after: Duration | None) -> tuple[int | None, str]:
+    seconds = None if delete_after is None else int(delete_after.to_seconds())
+    most = None
+    if seconds is not None:
+        try:
+            most = contract.most_occurrences_within(schedule.expression_string, seconds)
+        except ValueError:  # refused by the rule's own checks; counted as hourly, its shortest interval
+            most = contract.occurrences_within(seconds, 3600)
+    count = contract.points_kept(keep_last=keep_last, delete_after_seconds=seconds, most_within=most)
+    reasons = []
+    if keep_last is not None:
+        reasons.append(f"keep_last {keep_last}")
+    if seconds is not None:
+        reasons.append(f"delete_after of {seconds // 86400} days spans at most {most} occurrences")
+    return count, ", ".join(reasons) or "no retention: kept forever"
+
+
+def points_per_cluster(rule: ElasticClusterBackupRule) -> list[tuple[str, int | None, str]]:
+    """What the rule keeps of each cluster at steady state: (what, count or None when kept
+    forever, why) for its recovery points and for each copy action's copies."""
+    count, why = _points(rule.schedule_expression, rule.keep_last, rule.delete_after)
+    kept = [(f"rule {rule.rule_name}", count, why)]
+    for number, action in enumerate(rule.copy_actions):
+        copies, why = _points(rule.schedule_expression, action.keep_last, action.delete_after)
+        kept.append((f"rule {rule.rule_name} copy_actions[{number}]", copies, why))
+    return kept

@@ -17,6 +17,7 @@ from docdb_snapshot_handler import contract
 from docdb_snapshot_handler.contract import CopyAttr, CopyProp, Prop
 
 from .resource import DEFAULT_TIMEOUT, SnapshotResource
+from .snapshot_quota import SnapshotQuotaBudget
 from .validation import SUPPORTED_REMOVAL_POLICIES, common_errors, copy_props_errors, reject_invalid
 
 
@@ -136,6 +137,8 @@ class ElasticClusterSnapshotCopy(SnapshotResource):
             delete=removal_policy == RemovalPolicy.DESTROY or retain_last is not None,
             read_source_tags=copy_tags,
         )
+        if source_snapshot_arn:  # an empty source makes no copy
+            SnapshotQuotaBudget.of(self).keeps_copies(source_snapshot_arn, self, retain_last)
 
     @property
     def source_snapshot_arn(self) -> str:

@@ -19,6 +19,7 @@ from docdb_snapshot_handler.contract import Prop
 
 from .copy import CopyDestination
 from .resource import DEFAULT_TIMEOUT, SnapshotResource
+from .snapshot_quota import Kept, SnapshotQuotaBudget
 from .validation import common_errors, copy_destinations_errors, known_region, reject_invalid
 
 
@@ -131,6 +132,7 @@ class SnapshotBeforeChange(SnapshotResource):
         )
         self._provider.allow_snapshots_of_clusters_found_by_name()
         depend_on(cluster, self.resource)
+        SnapshotQuotaBudget.of(self).keeps_retained(cluster, self, retain_last, self.snapshot_arn)
 
 
 class FinalSnapshot(SnapshotResource):
@@ -217,3 +219,8 @@ class FinalSnapshot(SnapshotResource):
         self._provider.allow_final_snapshots(resource)
         if destinations:
             self._provider.allow_final_copies(resource)
+        # Once the cluster is deleted (one more set with every replacement).
+        SnapshotQuotaBudget.of(self).keeps(
+            cluster,
+            Kept(self.node.path, 1 + len(destinations), "the final snapshot and its copies", grows=True),
+        )

@@ -11,6 +11,7 @@ from constructs import Construct
 from docdb_snapshot_handler.contract import Prop
 
 from .resource import DEFAULT_TIMEOUT, SnapshotResource
+from .snapshot_quota import SnapshotQuotaBudget
 from .validation import (
     SUPPORTED_REMOVAL_POLICIES,
     common_errors,
@@ -99,3 +100,4 @@ class ElasticClusterSnapshot(SnapshotResource):
         )
         if removal_policy == RemovalPolicy.DESTROY:
             self._provider.allow_deletion(resource)
+        SnapshotQuotaBudget.of(self).keeps_retained(cluster_arn, self, retain_last, self.snapshot_arn)

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from . import contract
 from .api import ApiError
 from .once import Budget, Failed, create_once, wait_for_status
 from .snapshots import ADVICE, FAILED_STATUSES, Snapshots, explain
@@ -27,7 +28,9 @@ def destination_token(token: str, region: str) -> str:
     return hashlib.sha256(f"{token}|copy|{region}".encode()).hexdigest()[:32]
 
 
-def explain_copy(error: ApiError, source_arn: str, name: str, kms_key_id: str | None) -> Failed:
+def explain_copy(
+    error: ApiError, source_arn: str, name: str, kms_key_id: str | None, keep_fewer: str = "retain_last"
+) -> Failed:
     """A Reason for a failed CopyClusterSnapshot: names the copy, the source and the key."""
     key = f" under KMS key {kms_key_id}" if kms_key_id else ""
     subject = f"copy {name} of {source_arn}{key}"
@@ -48,10 +51,7 @@ def explain_copy(error: ApiError, source_arn: str, name: str, kms_key_id: str | 
             f"boundaries and {key_check}"
         ),
         "ValidationException": f"the API rejected the copy: {key_check}",
-        "ServiceQuotaExceededException": (
-            "the account's quota of manual cluster snapshots in this region is reached: delete old copies "
-            "(retain_last) or request a higher quota in Service Quotas"
-        ),
+        contract.QUOTA_EXCEEDED_CODE: contract.snapshot_quota_advice(keep_fewer),
     }.get(error.code)
     if advice is None:
         advice = ADVICE.get(error.code, "" if error.http_status else "the endpoint could not be reached; try later")
@@ -90,14 +90,23 @@ def copy_once(
     kms_key_id: str | None,
     token: str,
     budget: Budget,
+    make_room: Callable[[], bool] = lambda: False,
+    keep_fewer: str = "retain_last",
 ) -> dict[str, Any]:
-    """CopyClusterSnapshot, once per request (see once.create_once)."""
+    """CopyClusterSnapshot, once per request (see once.create_once). At the quota, `make_room()`
+    may delete one snapshot that was going anyway (True) and the same request is tried again."""
     request: dict[str, Any] = {"snapshotArn": source_arn, "targetSnapshotName": name, "tags": tags}
     if kms_key_id:
         request["kmsKeyId"] = kms_key_id
 
     def create() -> dict[str, Any]:
-        copy: dict[str, Any] = destination.api.call("CopyClusterSnapshot", **request)["snapshot"]
+        while True:
+            try:
+                copy: dict[str, Any] = destination.api.call("CopyClusterSnapshot", **request)["snapshot"]
+                break
+            except ApiError as error:
+                if error.code != contract.QUOTA_EXCEEDED_CODE or not make_room():
+                    raise
         logger.info("copy requested", extra={"snapshot_arn": copy.get("snapshotArn")})
         return copy
 
@@ -110,7 +119,7 @@ def copy_once(
         what=f"A snapshot named {name}",
         busy_reason=lambda: f"the source snapshot {source_arn} was busy",
         foreign_remedy="choose another snapshot_name_prefix for the copies",
-        explain=lambda error: explain_copy(error, source_arn, name, kms_key_id),
+        explain=lambda error: explain_copy(error, source_arn, name, kms_key_id, keep_fewer),
     )
 
 

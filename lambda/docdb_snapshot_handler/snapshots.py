@@ -50,10 +50,7 @@ ADVICE = {
     ),
     "InternalServerException": "the service kept failing; deploy again later",
     "ResourceNotFoundException": ("{subject} does not exist in this account and region: check cluster_arn"),
-    "ServiceQuotaExceededException": (
-        "the account's quota of manual cluster snapshots is reached: delete old snapshots or "
-        "request a higher quota in Service Quotas"
-    ),
+    contract.QUOTA_EXCEEDED_CODE: contract.snapshot_quota_advice("retain_last"),
     "ThrottlingException": "the API kept throttling; deploy again later",
     "ValidationException": "the API rejected the request: check snapshot_name and tags",
     "UnrecognizedClientException": (

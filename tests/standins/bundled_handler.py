@@ -50,6 +50,8 @@ class BundledHandler:
         self.receiver = receiver
         self.env = {**os.environ, **env}
         self.logs: list[str] = []
+        # What each invocation wrote on stdout (EMF lines, then the runtime's own line).
+        self.outputs: list[str] = []
 
     def event(
         self,
@@ -97,6 +99,7 @@ class BundledHandler:
         stdout, stderr = process.communicate(timeout=120)
         assert process.returncode == 0, stderr
         self.logs.append(stderr)
+        self.outputs.append(stdout)
         loaded = json.loads(stdout.strip().splitlines()[-1])
         assert loaded["handler_file"].startswith(str(self.asset)), loaded
         assert loaded["crhelper_file"].startswith(str(self.asset)), loaded

@@ -100,6 +100,10 @@ class DocDbElasticStandIn(ClusterOperations):
             self.cluster_delete_requires_tag: tuple[str, str] | None = None
             # The readings of AWS's documentation played (documented ones on, the others switches).
             self.readings = Readings()
+            # The account's quota of manual snapshots per region (AWS's default is 20): None, not
+            # enforced; a number, CreateClusterSnapshot and CopyClusterSnapshot answer 402
+            # ServiceQuotaExceededException (botocore's model) when the region holds that many.
+            self.manual_snapshot_quota: int | None = None
 
     # --- test controls -------------------------------------------------------------------
     def add_cluster(
@@ -262,6 +266,9 @@ class DocDbElasticStandIn(ClusterOperations):
                 resourceId=params["clusterArn"],
                 resourceType="cluster",
             )
+        quota = self._quota_reached()
+        if quota is not None:
+            return quota
         arn = snapshot_arn_in(self.request_region)
         snapshot = Snapshot(
             arn,
@@ -275,6 +282,15 @@ class DocDbElasticStandIn(ClusterOperations):
         )
         self.snapshots[arn] = snapshot
         return 200, {"snapshot": snapshot.describe()}, {}
+
+    def _quota_reached(self) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        """Every manual snapshot of the region counts, whoever made it (copies too)."""
+        if self.manual_snapshot_quota is None:
+            return None
+        manual = [s for s in self.snapshots.values() if s.snapshot_type == "MANUAL" and self._here(s.arn)]
+        if len(manual) < self.manual_snapshot_quota:
+            return None
+        return self._error(402, "ServiceQuotaExceededException", "The service quota for the action was exceeded.")
 
     def _name_taken(self, name: str) -> bool:
         """Snapshot names are unique per account and region, regardless of case."""
@@ -366,6 +382,9 @@ class DocDbElasticStandIn(ClusterOperations):
             if key in self.kms_key_errors:
                 status, code, message = self.kms_key_errors[key]
                 return self._error(status, code, message)
+        quota = self._quota_reached()
+        if quota is not None:
+            return quota
         arn = snapshot_arn_in(self.request_region)
         tags = {**(source.tags if params.get("copyTags") else {}), **params.get("tags", {})}
         copy = Snapshot(

@@ -11,6 +11,7 @@ from .backup_plan import *  # noqa: F403
 from .common import *  # noqa: F403
 from .copy import *  # noqa: F403
 from .guard import *  # noqa: F403
+from .quota import *  # noqa: F403
 from .restore import *  # noqa: F403
 from .restore_test import *  # noqa: F403
 from .schedule_grammar import *  # noqa: F403

@@ -20,7 +20,13 @@ from datetime import date, timedelta
 from functools import lru_cache
 from itertools import pairwise
 
-__all__ = ["interval_text", "longest_interval", "schedule_expression_errors", "shortest_interval"]
+__all__ = [
+    "interval_text",
+    "longest_interval",
+    "most_occurrences_within",
+    "schedule_expression_errors",
+    "shortest_interval",
+]
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
@@ -145,17 +151,12 @@ def _day_of_week(text: str) -> _Days:
 
 
 @lru_cache(maxsize=256)
-def _intervals(expression: str) -> tuple[timedelta, timedelta]:
-    """(shortest, longest) interval between two occurrences; raises _Refused."""
-    rate = re.fullmatch(r"rate\((.*)\)", expression)
-    if rate:
-        return (_rate(rate.group(1)),) * 2
-    if expression.startswith("at("):
-        raise _Refused("at() is a one-time schedule; a recurring rule takes cron(...) or rate(...)")
-    cron = re.fullmatch(r"cron\((.*)\)", expression)
-    if not cron:
-        raise _Refused("must be cron(minutes hours day-of-month month day-of-week year) or rate(value unit)")
-    fields = cron.group(1).split(" ")
+def _cron_parts(
+    body: str, years: Callable[[list[int]], list[int]] = lambda given: given
+) -> tuple[list[int], list[int]]:
+    """(days, times) of a cron() body: its days as ordinals, in the years `years` keeps of those
+    it allows, and its times of day in minutes, both sorted; raises _Refused."""
+    fields = body.split(" ")
     if "" in fields:
         raise _Refused("separate cron()'s fields by single spaces")
     if len(fields) != 6:
@@ -167,10 +168,24 @@ def _intervals(expression: str) -> tuple[timedelta, timedelta]:
     days_of = _day_of_week(dow) if dom == "?" else _day_of_month(dom)
     days = [
         date(y, m, n).toordinal()
-        for y in sorted(_values(_YEAR, year))
+        for y in years(sorted(_values(_YEAR, year)))
         for m in sorted(_values(_MONTH, month))
         for n in days_of(*calendar.monthrange(y, m))
     ]
+    return days, times
+
+
+def _intervals(expression: str) -> tuple[timedelta, timedelta]:
+    """(shortest, longest) interval between two occurrences; raises _Refused."""
+    rate = re.fullmatch(r"rate\((.*)\)", expression)
+    if rate:
+        return (_rate(rate.group(1)),) * 2
+    if expression.startswith("at("):
+        raise _Refused("at() is a one-time schedule; a recurring rule takes cron(...) or rate(...)")
+    cron = re.fullmatch(r"cron\((.*)\)", expression)
+    if not cron:
+        raise _Refused("must be cron(minutes hours day-of-month month day-of-week year) or rate(value unit)")
+    days, times = _cron_parts(cron.group(1))
     if not days:
         raise _Refused("never occurs: no day of 1970-2199 has it")
     if len(days) * len(times) < 2:
@@ -178,6 +193,43 @@ def _intervals(expression: str) -> tuple[timedelta, timedelta]:
     gaps = [b - a for a, b in pairwise(times)]
     gaps += [(b - a) * 1440 - times[-1] + times[0] for a, b in pairwise(days)]
     return timedelta(minutes=min(gaps)), timedelta(minutes=max(gaps))
+
+
+# Beyond this many occurrences laid out, the shortest interval bounds the count instead.
+_MAX_LAID_OUT = 400_000
+# A year field of every year is laid out over the span and this many years more: the calendar
+# repeats within every leap-year phase, so each window the span can take is seen.
+_SAMPLE_YEARS = 4
+
+
+def most_occurrences_within(expression: str, span_seconds: int) -> int:
+    """The most occurrences of a valid cron() or rate() expression that fall within any span of
+    `span_seconds` ending at one of them: the recovery points a `delete_after` of that span keeps
+    at steady state (a point expires once the span after it has passed). Counted on the
+    calendar, so a rule on the 1st of each month keeps 12 for a year although its shortest
+    interval is 28 days. Raises ValueError naming the rule an invalid expression breaks."""
+    shortest = _intervals(expression)[0]
+    by_interval = max(1, -(-span_seconds // int(shortest.total_seconds())))
+    cron = re.fullmatch(r"cron\((.*)\)", expression)
+    if cron is None:
+        return by_interval  # rate(): evenly spaced, so exact
+    span_years = span_seconds // (365 * 86400) + 1 + _SAMPLE_YEARS
+
+    def sampled(given: list[int]) -> list[int]:
+        return given if len(given) <= span_years else given[:span_years]
+
+    days, times = _cron_parts(cron.group(1), sampled)
+    if len(days) * len(times) > _MAX_LAID_OUT:
+        return by_interval  # an upper bound: no two occurrences are closer than the shortest interval
+    points = [day * 86400 + minute * 60 for day in days for minute in times]
+    most, earliest = 1, 0
+    for index, point in enumerate(points):
+        while points[earliest] <= point - span_seconds:
+            earliest += 1
+        # A span reaching before the first year laid out counts fewer, never more: the most is
+        # still found among the spans wholly laid out.
+        most = max(most, index - earliest + 1)
+    return most
 
 
 def _rate(body: str) -> timedelta:

@@ -34,6 +34,8 @@ from ...metrics import COUNT, SECONDS, publish
 from ...once import BUSY_FIRST_WAIT_SECONDS, Budget, Failed, Paused, create_once
 from ...request import Continue, Services, home_of, invocation_deadline
 from ...snapshots import ACTIVE, FAILED_STATUSES, Snapshots, explain
+from . import points
+from .points import Point
 from .properties import CopyAction, Occurrence, parse_occurrence
 
 logger = logging.getLogger(__name__)
@@ -62,16 +64,6 @@ class _NoWait(Budget):
 
 
 @dataclass
-class _Point:
-    """A recovery point of the rule, from the listing or just made."""
-
-    scheduled: datetime
-    arn: str
-    name: str
-    status: str
-
-
-@dataclass
 class _Tally:
     created: int = 0
     failed: int = 0
@@ -92,6 +84,8 @@ class _Run:
         self.snapshots = Snapshots(self.api)
         self.clusters = Clusters(self.api)
         self.tally = _Tally()
+        # The rule's points, listed once when the quota is first met.
+        self.listing: dict[str, list[Point]] | None = None
 
     # --- time ----------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -141,14 +135,16 @@ class _Run:
             made = dict(self.state.get("made", {}))
             if phase == "busy":
                 made.update(self.protect(dict(self.state.get("pending", {}))))
-        points = self.recovery_points(self.snapshots, region=None)
+        rule_points = self.recovery_points(self.snapshots, region=None)
         for cluster_arn, arn in made.items():
             name = contract.recovery_point_name(occurrence.plan, occurrence.rule, occurrence.scheduled, cluster_arn)
-            listed = points.setdefault(cluster_arn, [])
+            listed = rule_points.setdefault(cluster_arn, [])
             if not any(point.arn == arn for point in listed):
-                listed.append(_Point(occurrence.scheduled, arn, name, "CREATING"))
-        self.tally.deleted += self.retain(self.snapshots, points, occurrence.delete_after_seconds, occurrence.keep_last)
-        ages = self.newest_ages(points, selected) if phase == "start" else {}
+                listed.append(Point(occurrence.scheduled, arn, name, "CREATING"))
+        self.tally.deleted += self.retain(
+            self.snapshots, rule_points, occurrence.delete_after_seconds, occurrence.keep_last
+        )
+        ages = self.newest_ages(rule_points, selected) if phase == "start" else {}
         if occurrence.copies:
             self.copy_all(made)
         values = self.counts()
@@ -215,7 +211,15 @@ class _Run:
         created: list[str] = []
 
         def create() -> dict[str, Any]:
-            snapshot: dict[str, Any] = self.api.call("CreateClusterSnapshot", **request)["snapshot"]
+            while True:
+                try:
+                    snapshot: dict[str, Any] = self.api.call("CreateClusterSnapshot", **request)["snapshot"]
+                    break
+                except ApiError as error:
+                    # Room from the rule's own points that go after this occurrence anyway; then
+                    # the same request again (same name and tag: still exactly once).
+                    if error.code != contract.QUOTA_EXCEEDED_CODE or not self.room_for(cluster_arn):
+                        raise
             created.append(str(snapshot["snapshotArn"]))
             return snapshot
 
@@ -228,7 +232,7 @@ class _Run:
             what=f"A snapshot named {name}",
             busy_reason=lambda: "the cluster was busy",
             foreign_remedy="delete or rename that snapshot; the plan makes a snapshot of this name at this time",
-            explain=lambda error: explain(error, f"snapshot {name} of {cluster_arn}"),
+            explain=lambda error: self.explain(error, f"snapshot {name} of {cluster_arn}"),
         )
         arn = str(snapshot["snapshotArn"])
         if created:
@@ -238,67 +242,50 @@ class _Run:
             self.report(cluster_arn, "exists", snapshot_arn=arn)
         return arn
 
-    def recovery_points(self, snapshots: Snapshots, region: str | None) -> dict[str, list[_Point]]:
-        """This rule's recovery points (or its copies to `region`) in the listing of every
-        manual snapshot of the client's region, by cluster: the name proves whose and when."""
-        occurrence = self.occurrence
-        points: dict[str, list[_Point]] = {}
-        params: dict[str, Any] = {"snapshotType": "manual", "maxResults": 100}
-        while True:
-            try:
-                page = snapshots.api.call("ListClusterSnapshots", **params)
-            except ApiError as error:
-                raise explain(error, "the region's manual snapshots") from error
-            for summary in page.get("snapshots", []):
-                name, cluster_arn = str(summary.get("snapshotName", "")), str(summary.get("clusterArn", ""))
-                if not name.startswith(occurrence.rule + "-"):
-                    continue
-                scheduled = contract.recovery_point_time(occurrence.plan, occurrence.rule, name, cluster_arn, region)
-                if scheduled is not None:
-                    point = _Point(scheduled, str(summary["snapshotArn"]), name, str(summary.get("status", "")))
-                    points.setdefault(cluster_arn, []).append(point)
-            if not page.get("nextToken"):
-                return points
-            params["nextToken"] = page["nextToken"]
+    def room_for(self, cluster_arn: str) -> bool:
+        if self.listing is None:
+            self.listing = self.recovery_points(self.snapshots, region=None)
+        listed = self.listing.setdefault(cluster_arn, [])
+        delete_after, keep_last = self.occurrence.delete_after_seconds, self.occurrence.keep_last
+        return self.make_room(self.snapshots, listed, delete_after, keep_last, cluster_arn)
+
+    def explain(self, error: ApiError, subject: str) -> Exception:
+        """A cluster's outcome; at the quota, after room was sought among the rule's own points."""
+        if error.code != contract.QUOTA_EXCEEDED_CODE:
+            return explain(error, subject)
+        return Failed(
+            f"{error.operation} failed for {subject}: {error.code}: {error.message}. None of the rule's own "
+            "recovery points was due for deletion, and nobody else's is ever deleted. To fix: "
+            + contract.snapshot_quota_advice(f"keep_last or delete_after of rule {self.occurrence.rule}")
+        )
+
+    def recovery_points(self, snapshots: Snapshots, region: str | None) -> dict[str, list[Point]]:
+        """This rule's recovery points (or its copies to `region`), by cluster."""
+        return points.listed(snapshots, self.occurrence.plan, self.occurrence.rule, region)
 
     def retain(
-        self, snapshots: Snapshots, points: dict[str, list[_Point]], delete_after: int | None, keep_last: int | None
+        self, snapshots: Snapshots, listed: dict[str, list[Point]], delete_after: int | None, keep_last: int | None
     ) -> int:
-        """Delete, per cluster, the ACTIVE points past `delete_after` (from their scheduled time to
-        this occurrence's) or beyond the newest `keep_last`; never this occurrence's own."""
-        if delete_after is None and keep_last is None:
-            return 0
-        scheduled = self.occurrence.scheduled
-        deleted = 0
-        for cluster_arn, listed in points.items():
-            newest_first = sorted(listed, key=lambda point: point.scheduled, reverse=True)
-            for index, point in enumerate(newest_first):
-                expired = delete_after is not None and point.scheduled + timedelta(seconds=delete_after) <= scheduled
-                excess = keep_last is not None and index >= keep_last
-                if not (expired or excess) or point.status != ACTIVE or point.scheduled == scheduled:
-                    continue
-                try:
-                    snapshots.api.call("DeleteClusterSnapshot", snapshotArn=point.arn)
-                except ApiError as error:
-                    if error.code != "ResourceNotFoundException":  # an overlapping delivery deleted it
-                        logger.error(
-                            "expired recovery point could not be deleted",
-                            extra={"snapshot_arn": point.arn, "cluster_arn": cluster_arn, "error": str(error)},
-                        )
-                    continue
-                deleted += 1
-                logger.info(
-                    "expired recovery point deleted",
-                    extra={"snapshot_arn": point.arn, "cluster_arn": cluster_arn, "expired": expired},
-                )
-        return deleted
+        return points.retain(snapshots, listed, self.occurrence.scheduled, delete_after, keep_last)
 
-    def newest_ages(self, points: dict[str, list[_Point]], selected: Mapping[str, str]) -> dict[str, float]:
+    def make_room(
+        self, snapshots: Snapshots, listed: list[Point], delete_after: int | None, keep_last: int | None, arn: str
+    ) -> bool:
+        """At the quota: delete the oldest of the points of `arn` that retention deletes after this
+        occurrence anyway, so that its point fits; False when there is none (nothing deleted)."""
+        for point in points.due(listed, self.occurrence.scheduled, delete_after, keep_last):
+            listed.remove(point)
+            if points.delete(snapshots, point, arn, "making room at the manual snapshot quota"):
+                self.tally.deleted += 1
+                return True
+        return False
+
+    def newest_ages(self, listed: dict[str, list[Point]], selected: Mapping[str, str]) -> dict[str, float]:
         """Seconds since each selected cluster's newest recovery point of the rule was scheduled."""
         now = self.now()
         ages = {}
         for arn in selected:
-            usable = [p.scheduled for p in points.get(arn, []) if p.status not in FAILED_STATUSES]
+            usable = [p.scheduled for p in listed.get(arn, []) if p.status not in FAILED_STATUSES]
             if usable:
                 ages[arn] = max(0.0, (now - max(usable)).total_seconds())
         return ages
@@ -353,7 +340,7 @@ class _Run:
         source_arn: str,
         action: CopyAction,
         destination: Snapshots,
-        listings: dict[str, dict[str, list[_Point]]],
+        listings: dict[str, dict[str, list[Point]]],
     ) -> None:
         occurrence = self.occurrence
         plan, rule, scheduled = occurrence.plan, occurrence.rule, occurrence.scheduled
@@ -378,13 +365,21 @@ class _Run:
                 kms_key_id=action.kms_key_id,
                 token=token,
                 budget=budget,
+                make_room=lambda: self.make_room(
+                    destination,
+                    listings[action.region].setdefault(cluster_arn, []),
+                    action.delete_after_seconds,
+                    action.keep_last,
+                    cluster_arn,
+                ),
+                keep_fewer=f"keep_last or delete_after of rule {rule}'s copy action",
             )
         except (Failed, Paused) as error:
             self.report(cluster_arn, "copy-failed", snapshot_arn=source_arn, reason=str(error))
             return
         self.tally.copies += 1
         listings[action.region].setdefault(cluster_arn, []).append(
-            _Point(scheduled, str(copy["snapshotArn"]), name, str(copy.get("status", "CREATING")))
+            Point(scheduled, str(copy["snapshotArn"]), name, str(copy.get("status", "CREATING")))
         )
         self.report(cluster_arn, "copied", snapshot_arn=str(copy["snapshotArn"]))
 
