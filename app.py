@@ -164,7 +164,7 @@ class ProtectedClusterDemoStack(cdk.Stack):
             "Release",
             cluster_arn=self.cluster.attr_cluster_arn,
             trigger=context("releaseTrigger"),
-            retain_last=2,
+            retain_last=int(context("releaseRetainLast") or 2),
             tags={"protection": "release"},
         )
         # Between deploys: a daily backup kept a week, and the last three monthly ones with the

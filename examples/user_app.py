@@ -121,7 +121,10 @@ def protect(
     plan = ElasticClusterBackupPlan(
         stack,
         "Plan",
-        rules=[ElasticClusterBackupRule.daily(), ElasticClusterBackupRule.monthly7_year()],
+        rules=[
+            ElasticClusterBackupRule.daily(delete_after=Duration.days(7)),  # a week of dailies: 7 kept
+            ElasticClusterBackupRule.monthly1_year(),  # a year of monthlies: 12 kept
+        ],
         alarm_topic=topic,
     )
     plan.add_selection("Gold", tags={"backup": "gold"})

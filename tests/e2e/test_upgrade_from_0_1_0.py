@@ -45,7 +45,8 @@ def left_by_0_1_0(docdb: DocDbElasticStandIn, cluster: str, props: dict[str, Any
 
 @pytest.fixture
 def demo(tmp_path: Path):
-    new = synth_demo(tmp_path, beforeChangeRetainLast="5")  # the value the 0.1.0 fixture was made with
+    # the values the 0.1.0 fixture was made with
+    new = synth_demo(tmp_path, beforeChangeRetainLast="5", releaseRetainLast="3")
     old = json.loads((OLD / "DocDbElasticProtectedClusterDemo.template.json").read_text())
     return tmp_path, old, new
 
