@@ -62,9 +62,10 @@ def test_a_protected_cluster_with_fresh_recovery_points_is_healthy(docdb, schedu
         "ageSeconds": 5 * 3600 - 4,
     }
     assert cluster["lastRestoreTest"] is None
-    # AND it was read with List* and Get* calls only: one listing of clusters, one per snapshot type
+    # AND it was read with List* and Get* calls only: one listing of clusters, one per snapshot
+    # type of the cluster, and one of the region's manual snapshots (for the quota)
     assert {call.operation for call in docdb.calls} == {"ListClusters", "ListClusterSnapshots"}
-    assert len(docdb.calls_to("ListClusters")) == 1 and len(docdb.calls_to("ListClusterSnapshots")) == 2
+    assert len(docdb.calls_to("ListClusters")) == 1 and len(docdb.calls_to("ListClusterSnapshots")) == 3
     assert {call.operation for call in scheduler.calls} == {"ListSchedules", "GetSchedule"}
 
 

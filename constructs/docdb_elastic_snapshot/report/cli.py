@@ -1,10 +1,11 @@
 """docdb-elastic-backup report: the recovery report of a region, for people and for monitoring.
 
-Exit codes: 0 nothing wrong; 1 a cluster's rule is overdue or its last restore test failed; 2 the
-report could not be made (usage, credentials, permissions, connection). Every failure to make it
-is one line on stderr that says what to do, never a traceback; with --json, that line is one JSON
-object, `{"error": {"kind", "message", "exitCode"}}`, so that a program asking for JSON reads its
-failures as JSON too.
+Exit codes: 0 nothing wrong; 1 a cluster's rule is overdue, its last restore test failed, or the
+region's manual snapshots are at 90% of the quota or more; 2 the report could not be made (usage,
+credentials, permissions, connection). Every failure to make it is one line on stderr that says
+what to do, never a traceback; with --json, that line is one JSON object,
+`{"error": {"kind", "message", "exitCode"}}`, so that a program asking for JSON reads its failures
+as JSON too.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from rich.console import Console
+
+from docdb_snapshot_handler import contract
 
 from . import gather, render
 
@@ -58,14 +61,30 @@ def _parser() -> argparse.ArgumentParser:
         help="which clusters are protected, their newest recovery points and last restore tests",
         description=(
             "A read-only recovery report of one region. Exits 1 when a rule's newest recovery point of a "
-            "cluster is older than the rule allows or a cluster's last restore test failed, 2 when the "
-            "report could not be made. JSON when --json is given or stdout is not a terminal."
+            "cluster is older than the rule allows, a cluster's last restore test failed, or the region's "
+            "manual snapshots reach 90% of the quota; 2 when the report could not be made. JSON when --json "
+            "is given or stdout is not a terminal."
         ),
     )
     report.add_argument("--region", help="the AWS region (default: the profile's or AWS_REGION)")
     report.add_argument("--profile", help="a named profile of the AWS config (default: AWS_PROFILE or the default)")
     report.add_argument("--json", action="store_true", help="print JSON, even to a terminal")
+    report.add_argument(
+        "--snapshot-quota",
+        type=_positive,
+        metavar="N",
+        help=(
+            "the account's quota of manual elastic cluster snapshots per region, if raised in Service Quotas "
+            f"(default: {contract.MANUAL_SNAPSHOT_QUOTA_DEFAULT}, AWS's default quota)"
+        ),
+    )
     return parser
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text!r}")
+    return int(text)
 
 
 class _UsageError(Exception):
@@ -106,7 +125,7 @@ def _explain(error: gather.ApiError) -> tuple[str, str]:
     return "api-error", f"{error.action} failed ({error.code}: {error.message})"
 
 
-def _report(region: str | None, profile: str | None, as_json: bool) -> int:
+def _report(region: str | None, profile: str | None, as_json: bool, snapshot_quota: int | None = None) -> int:
     try:
         session = boto3.Session(profile_name=profile, region_name=region)
         credentials = session.get_credentials()
@@ -120,7 +139,7 @@ def _report(region: str | None, profile: str | None, as_json: bool) -> int:
     if not session.region_name:
         return _fail("no-region", "no AWS region: give --region (e.g. --region us-east-1) or set AWS_REGION", as_json)
     try:
-        report = gather.gather(session, session.region_name)
+        report = gather.gather(session, session.region_name, snapshot_quota)
     except gather.ApiError as error:
         return _fail(*_explain(error), as_json)
     except (NoCredentialsError, PartialCredentialsError):
@@ -154,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         # --help has been printed; the code is argparse's verdict.
         return exit_.code if isinstance(exit_.code, int) else FAILED
-    return _report(args.region, args.profile, args.json)
+    return _report(args.region, args.profile, args.json, args.snapshot_quota)
 
 
 if __name__ == "__main__":

@@ -10,42 +10,18 @@ way the handler does (docdb_snapshot_handler.contract) and never keeps its own c
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, TypeVar
+from typing import Any
 
 import boto3
-from botocore import xform_name
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from docdb_snapshot_handler import contract
 
-# What an IAM policy must allow for the report: it makes no other call.
-REQUIRED_PERMISSIONS: Final = (
-    "docdb-elastic:ListClusters",
-    "docdb-elastic:ListClusterSnapshots",
-    "docdb-elastic:ListTagsForResource",
-    "scheduler:ListSchedules",
-    "scheduler:GetSchedule",
-)
-# Standard retries leave AWS_MAX_ATTEMPTS to the user; a short connect timeout makes an endpoint
-# that cannot be reached fail in seconds rather than a minute.
-_CONFIG: Final = Config(connect_timeout=5, read_timeout=30, retries={"mode": "standard"})
-# Calls overlap on a few threads: an account with many schedules or clusters still reports in seconds.
-_WORKERS: Final = 8
-_T = TypeVar("_T")
-_R = TypeVar("_R")
+from .calls import CONFIG, REQUIRED_PERMISSIONS, ApiError, call, items, parallel
 
-
-class ApiError(Exception):
-    """A call AWS refused: the IAM action it was, and AWS's error code and message."""
-
-    def __init__(self, action: str, code: str, message: str) -> None:
-        super().__init__(f"{action}: {code}: {message}")
-        self.action, self.code, self.message = action, code, message
+__all__ = ["REQUIRED_PERMISSIONS", "ApiError", "Report", "gather", "parse_schedule", "read_schedules"]
 
 
 @dataclass(frozen=True)
@@ -133,14 +109,41 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class QuotaUse:
+    """A region's manual snapshots (every one listed, whoever made it and whatever its status)
+    against the account's quota; `quota_given` False: AWS's default, not the user's figure."""
+
+    region: str
+    manual_snapshots: int
+    quota: int
+    quota_given: bool
+
+    @property
+    def share(self) -> float:
+        return self.manual_snapshots / self.quota
+
+    @property
+    def problem(self) -> str | None:
+        if self.share < contract.QUOTA_WARNING_SHARE:
+            return None
+        which = "the quota given" if self.quota_given else "the default quota"
+        return (
+            f"{self.manual_snapshots} manual snapshots in {self.region}, {self.share:.0%} of {which} of {self.quota}: "
+            "new snapshots fail at the quota. Raise it in Service Quotas (Amazon DocumentDB) and pass it with "
+            "--snapshot-quota, or delete manual snapshots no longer needed"
+        )
+
+
+@dataclass(frozen=True)
 class Report:
     region: str
     generated_at: datetime
     clusters: list[Finding]
+    quotas: list[QuotaUse] = field(default_factory=list)
 
     @property
     def problem_count(self) -> int:
-        return sum(len(finding.problems) for finding in self.clusters)
+        return sum(len(finding.problems) for finding in self.clusters) + sum(1 for q in self.quotas if q.problem)
 
 
 def duration(delta: timedelta) -> str:
@@ -155,34 +158,6 @@ def duration(delta: timedelta) -> str:
 
 
 # --- calls ---------------------------------------------------------------------------------------
-
-
-def _action(client: Any, operation: str) -> str:
-    return f"{client.meta.service_model.signing_name}:{operation}"
-
-
-def _call(client: Any, operation: str, **params: Any) -> dict[str, Any]:
-    try:
-        answer: dict[str, Any] = getattr(client, xform_name(operation))(**params)
-    except ClientError as error:
-        details = error.response.get("Error", {})
-        raise ApiError(_action(client, operation), str(details.get("Code")), str(details.get("Message"))) from error
-    return answer
-
-
-def _items(client: Any, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
-    pages = client.get_paginator(xform_name(operation)).paginate(**params, PaginationConfig={"PageSize": 100})
-    try:
-        for page in pages:
-            yield from page.get(key, [])
-    except ClientError as error:
-        details = error.response.get("Error", {})
-        raise ApiError(_action(client, operation), str(details.get("Code")), str(details.get("Message"))) from error
-
-
-def _parallel(function: Callable[[_T], _R], items: Iterable[_T]) -> list[_R]:
-    with ThreadPoolExecutor(_WORKERS) as pool:
-        return list(pool.map(function, items))
 
 
 # --- schedules -----------------------------------------------------------------------------------
@@ -242,18 +217,18 @@ def parse_schedule(detail: Mapping[str, Any]) -> Rule | RestoreTest | None:
 
 def read_schedules(scheduler: Any) -> tuple[list[Rule], list[RestoreTest]]:
     # ListSchedules has no inputs: every schedule of every group is read once.
-    summaries = list(_items(scheduler, "ListSchedules", "Schedules"))
+    summaries = list(items(scheduler, "ListSchedules", "Schedules"))
 
     def detail(summary: dict[str, Any]) -> Rule | RestoreTest | None:
         try:
-            answer = _call(scheduler, "GetSchedule", Name=summary["Name"], GroupName=summary["GroupName"])
+            answer = call(scheduler, "GetSchedule", Name=summary["Name"], GroupName=summary["GroupName"])
         except ApiError as error:
             if error.code == "ResourceNotFoundException":  # deleted since the listing
                 return None
             raise
         return parse_schedule(answer)
 
-    parsed = _parallel(detail, summaries)
+    parsed = parallel(detail, summaries)
     rules = sorted((p for p in parsed if isinstance(p, Rule)), key=lambda rule: rule.label)
     tests = sorted((p for p in parsed if isinstance(p, RestoreTest)), key=lambda test: test.test)
     return rules, tests
@@ -275,19 +250,20 @@ def _newest_first(points: Iterable[Point]) -> list[Point]:
     return sorted(points, key=lambda point: point.created or oldest, reverse=True)
 
 
+def _point(summary: Mapping[str, Any], snapshot_type: str) -> Point:
+    return Point(
+        arn=str(summary["snapshotArn"]),
+        name=str(summary.get("snapshotName", "")),
+        type=snapshot_type.upper(),
+        cluster_arn=str(summary.get("clusterArn", "")),
+        created=_time(summary.get("snapshotCreationTime")),
+    )
+
+
 def _points(client: Any, snapshot_type: str, **params: Any) -> list[Point]:
     """The ACTIVE snapshots of one listing (CREATING or failed ones restore nothing)."""
-    return [
-        Point(
-            arn=str(s["snapshotArn"]),
-            name=str(s.get("snapshotName", "")),
-            type=snapshot_type.upper(),
-            cluster_arn=str(s.get("clusterArn", "")),
-            created=_time(s.get("snapshotCreationTime")),
-        )
-        for s in _items(client, "ListClusterSnapshots", "snapshots", snapshotType=snapshot_type, **params)
-        if s.get("status") == "ACTIVE"
-    ]
+    listed = items(client, "ListClusterSnapshots", "snapshots", snapshotType=snapshot_type, **params)
+    return [_point(s, snapshot_type) for s in listed if s.get("status") == "ACTIVE"]
 
 
 @dataclass(frozen=True)
@@ -302,7 +278,7 @@ class _Cluster:
 def _read_cluster(docdb: Any, summary: Mapping[str, Any], with_tags: bool) -> _Cluster | None:
     arn = str(summary["clusterArn"])
     try:
-        tags = _call(docdb, "ListTagsForResource", resourceArn=arn).get("tags", {}) if with_tags else {}
+        tags = call(docdb, "ListTagsForResource", resourceArn=arn).get("tags", {}) if with_tags else {}
     except ApiError as error:
         if error.code == "ResourceNotFoundException":  # deleted since the listing
             return None
@@ -312,11 +288,16 @@ def _read_cluster(docdb: Any, summary: Mapping[str, Any], with_tags: bool) -> _C
     return _Cluster(arn, name, status, dict(tags), _newest_first(points))
 
 
-def _copies(client: Any) -> dict[str, list[Point]]:
-    """Every manual snapshot of a copy region, by cluster: one listing serves every cluster
-    (copies keep their source's cluster ARN)."""
+def _manual(client: Any) -> list[dict[str, Any]]:
+    """Every manual snapshot of a region, whatever its status: one listing serves every cluster
+    (copies keep their source's cluster ARN) and the quota (which counts them all)."""
+    return list(items(client, "ListClusterSnapshots", "snapshots", snapshotType="manual"))
+
+
+def _copies(listed: Iterable[Mapping[str, Any]]) -> dict[str, list[Point]]:
+    """The ACTIVE manual snapshots of a listing, by cluster."""
     by_cluster: dict[str, list[Point]] = {}
-    for point in _points(client, "manual"):
+    for point in (_point(s, "manual") for s in listed if s.get("status") == "ACTIVE"):
         by_cluster.setdefault(point.cluster_arn, []).append(point)
     return by_cluster
 
@@ -351,7 +332,7 @@ def _last_test(
         if len(found) == len(keys):
             break
         try:
-            tags = _call(docdb, "ListTagsForResource", resourceArn=point.arn).get("tags", {})
+            tags = call(docdb, "ListTagsForResource", resourceArn=point.arn).get("tags", {})
         except ApiError as error:
             if error.code == "ResourceNotFoundException":  # deleted since the listing
                 continue
@@ -414,30 +395,37 @@ def assess(
     return finding
 
 
-def gather(session: boto3.Session, region: str) -> Report:
+def gather(session: boto3.Session, region: str, snapshot_quota: int | None = None) -> Report:
+    """The report of `region`; `snapshot_quota`, the account's quota of manual snapshots per
+    region if raised (None: AWS's default)."""
     now = datetime.now(UTC)
-    docdb = session.client("docdb-elastic", region_name=region, config=_CONFIG)
-    scheduler = session.client("scheduler", region_name=region, config=_CONFIG)
+    docdb = session.client("docdb-elastic", region_name=region, config=CONFIG)
+    scheduler = session.client("scheduler", region_name=region, config=CONFIG)
     rules, tests = read_schedules(scheduler)
     rules = [replace(rule, copy_regions=tuple(r or region for r in rule.copy_regions)) for rule in rules]
-    summaries = list(_items(docdb, "ListClusters", "clusters"))
+    summaries = list(items(docdb, "ListClusters", "clusters"))
     # Cluster tags matter only to a selection by tag.
     selections = [rule.selection for rule in rules] + [test.selection for test in tests]
     with_tags = any(selection.tag_selections for selection in selections)
-    clusters = [c for c in _parallel(lambda s: _read_cluster(docdb, s, with_tags), summaries) if c is not None]
+    clusters = [c for c in parallel(lambda s: _read_cluster(docdb, s, with_tags), summaries) if c is not None]
     # Only the regions a rule copies the report's clusters to are listed (a plan made before
     # copies stayed in their region may still name another).
     copy_regions = sorted(
         {region for rule in rules if any(_selects(rule, c) for c in clusters) for region in rule.copy_regions}
     )
+    # The report's region is listed too: the quota counts its manual snapshots.
+    listed_regions = sorted({region, *copy_regions})
     # Clients are made here: a boto3 session is not safe to share between threads, its clients are.
-    regional = [session.client("docdb-elastic", region_name=r, config=_CONFIG) for r in copy_regions]
-    copies = dict(zip(copy_regions, _parallel(_copies, regional), strict=True))
+    regional = [session.client("docdb-elastic", region_name=r, config=CONFIG) for r in listed_regions]
+    manual = dict(zip(listed_regions, parallel(_manual, regional), strict=True))
+    copies = {r: _copies(manual[r]) for r in copy_regions}
+    quota = contract.MANUAL_SNAPSHOT_QUOTA_DEFAULT if snapshot_quota is None else snapshot_quota
+    quotas = [QuotaUse(r, len(manual[r]), quota, snapshot_quota is not None) for r in listed_regions]
 
     def tested(cluster: _Cluster) -> TestResult | None:
         selecting = [test for test in tests if _selects(test, cluster)]
         return _last_test(docdb, cluster.points, selecting, now, cluster.tags) if selecting else None
 
-    last_tests = _parallel(tested, clusters)
+    last_tests = parallel(tested, clusters)
     findings = [assess(c, rules, copies, t, now) for c, t in zip(clusters, last_tests, strict=True)]
-    return Report(region, now, sorted(findings, key=lambda finding: finding.cluster_name))
+    return Report(region, now, sorted(findings, key=lambda finding: finding.cluster_name), quotas)

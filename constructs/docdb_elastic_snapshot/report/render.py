@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .gather import Finding, Point, Report, TestResult, duration
+from .gather import Finding, Point, QuotaUse, Report, TestResult, duration
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -59,7 +59,19 @@ def document(report: Report) -> dict[str, Any]:
             }
             for f in report.clusters
         ],
+        "snapshotQuota": [_quota(q) for q in report.quotas],
         "problems": report.problem_count,
+    }
+
+
+def _quota(use: QuotaUse) -> dict[str, Any]:
+    return {
+        "region": use.region,
+        "manualSnapshots": use.manual_snapshots,
+        "quota": use.quota,
+        "quotaSource": "given" if use.quota_given else "default",
+        "percent": round(100 * use.share),
+        "problem": use.problem,
     }
 
 
@@ -129,17 +141,28 @@ def _row(finding: Finding, now: datetime) -> list[Text]:
     ]
 
 
+def quota_line(use: QuotaUse) -> Text:
+    which = f"the quota given, {use.quota}" if use.quota_given else f"the default quota, {use.quota}"
+    text = Text(f"Manual snapshots in {use.region}: {use.manual_snapshots} of {which} ({use.share:.0%})")
+    if use.problem:
+        text.append(": at 90% or more, new snapshots will soon fail", style="bold red")
+    return text
+
+
 def summary(report: Report) -> Text:
     clusters = len(report.clusters)
     protected = sum(1 for finding in report.clusters if finding.protected_by)
     troubled = sum(1 for finding in report.clusters if finding.problems)
     text = Text(f"{clusters} cluster{'s' if clusters != 1 else ''}, {protected} protected: ")
-    if report.problem_count:
-        count = report.problem_count
-        text.append(
-            f"{count} problem{'s' if count != 1 else ''} in {troubled} cluster{'s' if troubled != 1 else ''}",
-            style="bold red",
-        )
+    count = sum(len(finding.problems) for finding in report.clusters)
+    at_quota = [use.region for use in report.quotas if use.problem]
+    parts = []
+    if count:
+        parts.append(f"{count} problem{'s' if count != 1 else ''} in {troubled} cluster{'s' if troubled != 1 else ''}")
+    if at_quota:
+        parts.append(f"manual snapshots near the quota in {', '.join(at_quota)}")
+    if parts:
+        text.append("; ".join(parts), style="bold red")
     else:
         text.append("no problems", style="bold green")
     return text
@@ -158,4 +181,6 @@ def table(report: Report, console: Console) -> None:
     for finding in report.clusters:
         grid.add_row(*_row(finding, now))
     console.print(grid)
+    for use in report.quotas:
+        console.print(quota_line(use))
     console.print(summary(report))
