@@ -262,7 +262,9 @@ class RestoredClusters(Clusters):
 
     def delete(self, cluster_arn: str) -> None:
         """DeleteCluster; a cluster already gone (or already being deleted) is success. A STOPPED
-        cluster is started and Starting raised: AWS deletes it only once it is running again."""
+        cluster is started and Starting raised: AWS deletes it only once it is running again (a
+        STOPPING or STARTING one raises Starting too: the caller tries again as it goes on, and a
+        STOPPING one is started once STOPPED)."""
         try:
             self.api.call("DeleteCluster", clusterArn=cluster_arn)
         except ApiError as error:
@@ -271,12 +273,14 @@ class RestoredClusters(Clusters):
             current = self.get(cluster_arn)
             if current is None or current.get("status") == "DELETING":
                 return
-            if current.get("status") in ("STOPPED", "STARTING"):
-                if current.get("status") == "STOPPED":
+            status = current.get("status")
+            if status in ("STOPPED", "STOPPING", "STARTING"):
+                if status == "STOPPED":
                     self.start(cluster_arn)
+                done = "it is started once STOPPED" if status == "STOPPING" else "it was started"
                 raise Starting(
-                    f"Cluster {cluster_arn} was {current.get('status')}, and a stopped cluster cannot be deleted: "
-                    "it was started, and is deleted once ACTIVE"
+                    f"Cluster {cluster_arn} was {status}, and a stopped cluster cannot be deleted: "
+                    f"{done}, and is deleted once ACTIVE"
                 ) from error
             raise explain_cluster(error, cluster_arn) from error
         logger.info("cluster deletion requested", extra={"cluster_arn": cluster_arn})
@@ -303,6 +307,7 @@ class RestoredClusters(Clusters):
             elapsed=elapsed,
             what=f"Cluster {cluster.get('clusterName', '')} ({arn})",
             target=target,
-            failed_statuses=frozenset() if target == GONE else CLUSTER_FAILED_STATUSES,
+            # A cluster that is stopping is on its way to STOPPED, not failed.
+            failed_statuses=frozenset() if target == GONE else CLUSTER_FAILED_STATUSES - {"STOPPING", target},
             still_waiting_remedy=remedy,
         )

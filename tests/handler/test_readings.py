@@ -5,6 +5,7 @@ taken name, tagging automated snapshots, several members in one UpdateCluster)."
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -118,15 +119,20 @@ def restored(docdb: DocDbElasticStandIn, receiver: ResponseReceiver) -> tuple[di
     return props, str(response["PhysicalResourceId"])
 
 
-def stop(docdb: DocDbElasticStandIn, arn: str) -> None:
-    docdb.clusters[arn].status, docdb.clusters[arn].pending = "STOPPED", None
+def stop(docdb: DocDbElasticStandIn, arn: str, status: str = "STOPPED") -> None:
+    """The cluster STOPPED, or on its way: STOPPING (then STOPPED) or STARTING (then ACTIVE)."""
+    then = {"STOPPED": None, "STOPPING": "STOPPED", "STARTING": "ACTIVE"}[status]
+    docdb.clusters[arn].status = status
+    docdb.clusters[arn].pending = None if then is None else (time.monotonic() + 0.1, then)
 
 
+@pytest.mark.parametrize("status", ["STOPPED", "STOPPING", "STARTING"])
 @pytest.mark.parametrize("policy", [ClusterRemovalPolicy.DESTROY, ClusterRemovalPolicy.SNAPSHOT])
-def test_a_stopped_restored_cluster_is_started_then_deleted(policy, docdb, receiver, restored):
-    # GIVEN a restored cluster someone stopped (AWS deletes no stopped cluster)
+def test_a_stopped_restored_cluster_is_started_then_deleted(policy, status, docdb, receiver, restored):
+    # GIVEN a restored cluster someone stopped, is stopping or is starting (AWS deletes no stopped
+    # cluster, and starts no stopping one)
     props, arn = restored
-    stop(docdb, arn)
+    stop(docdb, arn, status)
     docdb.reset_calls()
     # WHEN the stack deletes it
     props = {**props, RestoreProp.REMOVAL_POLICY: policy}
@@ -136,10 +142,11 @@ def test_a_stopped_restored_cluster_is_started_then_deleted(policy, docdb, recei
     writes = [
         c.operation for c in docdb.calls if c.operation in ("StartCluster", "CreateClusterSnapshot", "DeleteCluster")
     ]
-    assert writes == (
-        ["StartCluster", "DeleteCluster"]
+    started = [] if status == "STARTING" else ["StartCluster"]
+    assert writes == started + (
+        ["DeleteCluster"]
         if policy == ClusterRemovalPolicy.DESTROY
-        else ["StartCluster", "CreateClusterSnapshot", "DeleteCluster"]
+        else ["CreateClusterSnapshot", "DeleteCluster"]
     )
     assert arn not in docdb.clusters
     if policy == ClusterRemovalPolicy.SNAPSHOT:
@@ -156,8 +163,10 @@ def test_a_before_change_snapshot_of_a_stopped_cluster_still_fails_at_once_sayin
     assert docdb.calls_to("StartCluster") == [] and docdb.calls_to("CreateClusterSnapshot") == []
 
 
-def test_a_restore_tests_stopped_left_over_cluster_is_started_and_swept(docdb, deliver):
-    # GIVEN a temporary cluster of an earlier occurrence, past its expiry, that someone stopped
+@pytest.mark.parametrize("status", ["STOPPED", "STOPPING"])
+def test_a_restore_tests_stopped_left_over_cluster_is_started_and_swept(status, docdb, deliver):
+    # GIVEN a temporary cluster of an earlier occurrence, past its expiry, that someone stopped (or
+    # is stopping)
     source = docdb.add_cluster("orders", tags={"backup": "gold"})
     docdb.add_snapshot(source, "orders-manual")
     earlier = AT - timedelta(days=31)
@@ -169,6 +178,7 @@ def test_a_restore_tests_stopped_left_over_cluster_is_started_and_swept(docdb, d
             contract.RESTORE_TEST_EXPIRES_TAG_KEY: iso(earlier + timedelta(hours=6)),
         },
     )
+    stop(docdb, left, status)
     # WHEN the next occurrence runs
     deliver(restore_test_event(iso(AT)))
     # THEN the left-over was started, and deleted once ACTIVE; this occurrence's test ran as well

@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 ACTIVE = "ACTIVE"
 # A cluster in one of these is on its way to ACTIVE: an update waits for it rather than failing.
+#: A cluster in one of these is started (and waited for) before it is snapshotted or deleted.
+STOP_STATUSES = frozenset({"STOPPING", "STOPPED", "STARTING"})
 TRANSITIONAL_STATUSES = frozenset(
     {"CREATING", "UPDATING", "MODIFYING", "MERGING", "SPLITTING", "COPYING", "STARTING", "MAINTENANCE"}
 )
@@ -362,9 +364,9 @@ class _Restore(Frame):
             logger.info("cluster already gone", extra={"cluster_arn": arn})
             return physical
         phase = self.state.get("phase")
-        if cluster.get("status") == "STOPPED" or phase == "starting":
-            # AWS deletes (and snapshots) no stopped cluster: it is started first, then the
-            # final snapshot that is due is taken and it is deleted.
+        if cluster.get("status") in STOP_STATUSES or phase in ("stopping", "starting"):
+            # AWS deletes (and snapshots) no stopped cluster: it is started first (one that is
+            # stopping, once STOPPED), then the final snapshot that is due is taken and it is deleted.
             cluster = self._started(cluster)
         status = cluster.get("status")
         protect = (
@@ -403,8 +405,11 @@ class _Restore(Frame):
         return physical
 
     def _started(self, cluster: dict[str, Any]) -> dict[str, Any]:
-        """The cluster, started if it is STOPPED and waited for until ACTIVE (continuing in a new
+        """The cluster, started if it is STOPPED (waited for until STOPPED first if it is stopping:
+        AWS starts no cluster that is STOPPING) and waited for until ACTIVE (continuing in a new
         invocation if need be)."""
+        if cluster.get("status") == "STOPPING" or self.state.get("phase") == "stopping":
+            cluster = self._wait(cluster, "stopping", target="STOPPED")
         if cluster.get("status") == "STOPPED":
             self.clusters.start(str(cluster["clusterArn"]))
             cluster = {**cluster, "status": "STARTING"}
