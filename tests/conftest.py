@@ -91,6 +91,13 @@ def update_fields(request: pytest.FixtureRequest, docdb: DocDbElasticStandIn) ->
     return str(request.param)
 
 
+@pytest.fixture(params=[0.0, 0.3], ids=["deleted-gone-at-once", "deleted-counted-while-deleting"])
+def snapshot_deleting(request: pytest.FixtureRequest, docdb: DocDbElasticStandIn) -> float:
+    """A deleted snapshot gone at once, or DELETING (listed, and counted against the quota) a while."""
+    docdb.readings.snapshot_deleting_seconds = request.param
+    return float(request.param)
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent

@@ -135,7 +135,7 @@ CLUSTER_ADVICE = {
 def explain_cluster(error: ApiError, subject: str) -> Failed:
     advice = CLUSTER_ADVICE.get(error.code, "" if error.http_status else "the endpoint could not be reached")
     tries = f" after {error.attempts} attempts" if error.attempts > 1 else ""
-    reason = f"{error.operation} failed for {subject}{tries}: {error.code}: {error.message}"
+    reason = f"{error.operation} failed for {subject}{tries}: {error.code}: {error.message.rstrip('.')}"
     if advice:
         reason += ". To fix: " + advice.format(action=error.operation, subject=subject)
     return Failed(reason)

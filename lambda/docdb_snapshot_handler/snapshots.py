@@ -50,7 +50,7 @@ ADVICE = {
     ),
     "InternalServerException": "the service kept failing; deploy again later",
     "ResourceNotFoundException": ("{subject} does not exist in this account and region: check cluster_arn"),
-    contract.QUOTA_EXCEEDED_CODE: contract.snapshot_quota_advice("retain_last"),
+    contract.QUOTA_EXCEEDED_CODE: contract.snapshot_quota_advice("retain_last, where the construct offers it"),
     "ThrottlingException": "the API kept throttling; deploy again later",
     "ValidationException": "the API rejected the request: check snapshot_name and tags",
     "UnrecognizedClientException": (
@@ -68,7 +68,7 @@ SnapshotFailed = Failed
 def explain(error: ApiError, subject: str) -> SnapshotFailed:
     advice = ADVICE.get(error.code, _CONNECTION_ADVICE if not error.http_status else "")
     tries = f" after {error.attempts} attempts" if error.attempts > 1 else ""
-    reason = f"{error.operation} failed for {subject}{tries}: {error.code}: {error.message}"
+    reason = f"{error.operation} failed for {subject}{tries}: {error.code}: {error.message.rstrip('.')}"
     if advice:
         reason += ". To fix: " + advice.format(action=error.operation, subject=subject)
     return SnapshotFailed(reason)

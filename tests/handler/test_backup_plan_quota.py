@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from docdb_snapshot_handler import contract
 from standins.docdb_elastic import REGION, DocDbElasticStandIn
 from standins.events import cfn_event, scheduled_event
@@ -44,6 +46,39 @@ def test_points_that_keep_last_would_keep_are_not_deleted_for_the_quota(docdb, d
     assert metric(documents, contract.PlanMetric.RECOVERY_POINTS_FAILED) == 1
     (reason,) = [r.reason for r in caplog.records if getattr(r, "outcome", "") == "failed"]
     assert "quota of manual elastic cluster snapshots" in reason and "keep_last" in reason
+
+
+@pytest.mark.usefixtures("snapshot_deleting")
+def test_a_cluster_without_a_due_point_gets_room_from_another_clusters_point_due_anyway(docdb, deliver):
+    # GIVEN keep_last=3, a newly selected cluster with no point yet, another with four (one more
+    # than the rule keeps, whatever this occurrence brings), and the quota of four full
+    docdb.manual_snapshot_quota = 4
+    new, old = docdb.add_cluster("orders"), docdb.add_cluster("payments")
+    points = [rule_point(docdb, old, AT - timedelta(days=d)) for d in (4, 3, 2, 1)]
+    # WHEN the occurrence runs for both
+    event = scheduled_event(iso(AT), Clusters=[new, old], TagSelections=None, DeleteAfterSeconds=None, KeepLast=3)
+    documents = deliver(event)
+    # THEN both have today's point: room came from the older cluster's two oldest, which keep_last
+    # deletes after this occurrence anyway (one at a time, each gone before the next request)
+    deleted = [c.params["snapshotArn"] for c in docdb.calls_to("DeleteClusterSnapshot")]
+    assert sorted(deleted) == sorted(points[:2])
+    names = {s.name for s in docdb.snapshots.values()}
+    assert {contract.recovery_point_name(PLAN, RULE, AT, arn) for arn in (new, old)} <= names
+    assert set(points[2:]) <= set(docdb.snapshots)
+    assert metric(documents, contract.PlanMetric.RECOVERY_POINTS_CREATED) == 2
+    assert metric(documents, contract.PlanMetric.RECOVERY_POINTS_FAILED) == 0
+
+
+def test_a_cluster_whose_point_fails_keeps_keep_last_of_its_older_points(docdb, deliver):
+    # GIVEN keep_last=3 and three points of a cluster that someone has since stopped
+    cluster = docdb.add_cluster("orders", status="STOPPED")
+    points = {rule_point(docdb, cluster, AT - timedelta(days=d)) for d in (3, 2, 1)}
+    # WHEN the occurrence runs, and cannot make today's point
+    event = scheduled_event(iso(AT), Clusters=[cluster], TagSelections=None, DeleteAfterSeconds=None, KeepLast=3)
+    documents = deliver(event)
+    # THEN the cluster failed, and its three points are all kept: retention counts only points made
+    assert metric(documents, contract.PlanMetric.RECOVERY_POINTS_FAILED) == 1
+    assert docdb.calls_to("DeleteClusterSnapshot") == [] and set(docdb.snapshots) == points
 
 
 def test_a_point_past_delete_after_makes_room_and_a_point_within_it_does_not(docdb, deliver):
@@ -96,5 +131,5 @@ def test_a_snapshot_resource_at_the_quota_fails_with_the_same_words(docdb, recei
     response = answer(receiver, cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster}))
     # THEN it fails, naming the quota and what to do in the wording every construct uses
     assert response["Status"] == "FAILED"
-    assert "ServiceQuotaExceededException" in response["Reason"]
-    assert contract.snapshot_quota_advice("retain_last") in response["Reason"]
+    assert "ServiceQuotaExceededException" in response["Reason"] and ".." not in response["Reason"]
+    assert contract.snapshot_quota_advice("retain_last, where the construct offers it") in response["Reason"]

@@ -179,6 +179,9 @@ class DocDbElasticStandIn(ClusterOperations):
                     del self.clusters[arn]
                 else:
                     cluster.status, cluster.pending = cluster.pending[1], None
+        for arn, snapshot in list(self.snapshots.items()):
+            if snapshot.gone_at is not None and snapshot.gone_at <= now:
+                del self.snapshots[arn]
 
     def handle(
         self, operation: str, params: dict[str, Any], region: str = REGION
@@ -315,10 +318,15 @@ class DocDbElasticStandIn(ClusterOperations):
                 f"User is not authorized to perform: docdb-elastic:DeleteClusterSnapshot on resource: {existing.arn} "
                 "because no identity-based policy allows the docdb-elastic:DeleteClusterSnapshot action",
             )
-        snapshot = self.snapshots.pop(params["snapshotArn"]) if existing is not None else None
-        if snapshot is None:
+        if existing is None:
             return self._not_found(params["snapshotArn"], "cluster-snapshot")
-        return 200, {"snapshot": {**snapshot.describe(), "status": "DELETING"}}, {}
+        if existing.gone_at is not None:
+            return self._error(409, "ConflictException", "Snapshot is DELETING", resourceId=existing.arn)
+        if self.readings.snapshot_deleting_seconds > 0:
+            existing.gone_at = time.monotonic() + self.readings.snapshot_deleting_seconds
+        else:
+            del self.snapshots[existing.arn]
+        return 200, {"snapshot": {**existing.describe(), "status": "DELETING"}}, {}
 
     def _ListClusterSnapshots(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         summary = ("clusterArn", "snapshotArn", "snapshotCreationTime", "snapshotName", "status")

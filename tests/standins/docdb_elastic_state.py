@@ -122,12 +122,16 @@ class Snapshot:
     creation_time: str = "2026-11-28T07:00:00Z"
     kms_key_id: str = "AWS_OWNED_KMS_KEY"
     copied_from: str = ""
+    # Deleted, but still listed (and counted against the quota) until then (monotonic time).
+    gone_at: float | None = None
 
     @property
     def region(self) -> str:
         return region_of(self.arn)
 
     def status(self) -> str:
+        if self.gone_at is not None:
+            return "DELETING"
         return "CREATING" if time.monotonic() - self.created < self.delay else self.final_status
 
     def describe(self) -> dict[str, Any]:
@@ -164,6 +168,9 @@ class Readings:
     automated_snapshots_taggable: bool = True
     # Undocumented: whether UpdateCluster refuses more than one updatable member per call.
     one_field_per_update: bool = False
+    # Undocumented: how long a deleted snapshot stays DELETING, listed and counted against the
+    # manual snapshot quota (0: gone at once).
+    snapshot_deleting_seconds: float = 0.0
 
     def taken_name(
         self, message: str, resource_id: str, resource_type: str

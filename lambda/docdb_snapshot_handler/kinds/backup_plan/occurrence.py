@@ -45,6 +45,10 @@ BUSY_RETRY_SECONDS = 20.0
 # Copies wait for their source snapshot at most this long after the scheduled time.
 COPY_WAIT_MAX_SECONDS = 6 * 60 * 60
 COPY_POLL_SECONDS = 15.0
+# After a point is deleted to make room: how long it may take to be gone (whether a snapshot
+# being deleted still counts against the quota is undocumented: docs/aws-limits.md).
+ROOM_WAIT_SECONDS = 60.0
+ROOM_POLL_SECONDS = 3.0
 
 
 class _Busy(Exception):
@@ -221,6 +225,10 @@ class _Run:
                     if error.code != contract.QUOTA_EXCEEDED_CODE or not self.room_for(cluster_arn):
                         raise
             created.append(str(snapshot["snapshotArn"]))
+            if self.listing is not None:
+                # Counted as made: room for later clusters may come from this one's due points.
+                point = Point(occurrence.scheduled, created[0], name, str(snapshot.get("status", "CREATING")))
+                self.listing.setdefault(cluster_arn, []).append(point)
             return snapshot
 
         snapshot = create_once(
@@ -245,17 +253,16 @@ class _Run:
     def room_for(self, cluster_arn: str) -> bool:
         if self.listing is None:
             self.listing = self.recovery_points(self.snapshots, region=None)
-        listed = self.listing.setdefault(cluster_arn, [])
         delete_after, keep_last = self.occurrence.delete_after_seconds, self.occurrence.keep_last
-        return self.make_room(self.snapshots, listed, delete_after, keep_last, cluster_arn)
+        return self.make_room(self.snapshots, self.listing, delete_after, keep_last, cluster_arn)
 
     def explain(self, error: ApiError, subject: str) -> Exception:
         """A cluster's outcome; at the quota, after room was sought among the rule's own points."""
         if error.code != contract.QUOTA_EXCEEDED_CODE:
             return explain(error, subject)
         return Failed(
-            f"{error.operation} failed for {subject}: {error.code}: {error.message}. None of the rule's own "
-            "recovery points was due for deletion, and nobody else's is ever deleted. To fix: "
+            f"{error.operation} failed for {subject}: {error.code}: {error.message.rstrip('.')}. No more of the "
+            "rule's own recovery points were due for deletion, and nobody else's is ever deleted. To fix: "
             + contract.snapshot_quota_advice(f"keep_last or delete_after of rule {self.occurrence.rule}")
         )
 
@@ -269,16 +276,22 @@ class _Run:
         return points.retain(snapshots, listed, self.occurrence.scheduled, delete_after, keep_last)
 
     def make_room(
-        self, snapshots: Snapshots, listed: list[Point], delete_after: int | None, keep_last: int | None, arn: str
+        self,
+        snapshots: Snapshots,
+        listing: dict[str, list[Point]],
+        delete_after: int | None,
+        keep_last: int | None,
+        arn: str,
     ) -> bool:
-        """At the quota: delete the oldest of the points of `arn` that retention deletes after this
-        occurrence anyway, so that its point fits; False when there is none (nothing deleted)."""
-        for point in points.due(listed, self.occurrence.scheduled, delete_after, keep_last):
-            listed.remove(point)
-            if points.delete(snapshots, point, arn, "making room at the manual snapshot quota"):
-                self.tally.deleted += 1
-                return True
-        return False
+        """At the quota: one of the rule's points that go after this occurrence anyway deleted, and
+        gone, so that `arn`'s point fits (points.make_room); False when there is none."""
+        until = min(self.services.clock() + ROOM_WAIT_SECONDS, self.deadline - ROOM_POLL_SECONDS * 2)
+        scheduled = self.occurrence.scheduled
+        wait = points.Wait(self.services.clock, self.services.sleep, until, ROOM_POLL_SECONDS)
+        if not points.make_room(snapshots, listing, arn, scheduled, delete_after, keep_last, wait):
+            return False
+        self.tally.deleted += 1
+        return True
 
     def newest_ages(self, listed: dict[str, list[Point]], selected: Mapping[str, str]) -> dict[str, float]:
         """Seconds since each selected cluster's newest recovery point of the rule was scheduled."""
@@ -367,7 +380,7 @@ class _Run:
                 budget=budget,
                 make_room=lambda: self.make_room(
                     destination,
-                    listings[action.region].setdefault(cluster_arn, []),
+                    listings[action.region],
                     action.delete_after_seconds,
                     action.keep_last,
                     cluster_arn,

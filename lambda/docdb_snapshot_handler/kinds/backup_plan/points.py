@@ -9,12 +9,14 @@ would delete anyway, so a point that would otherwise be kept is never deleted fo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from ... import contract
 from ...api import ApiError
+from ...once import Failed
 from ...snapshots import ACTIVE, Snapshots, explain
 
 logger = logging.getLogger(__name__)
@@ -53,21 +55,30 @@ def listed(snapshots: Snapshots, plan: str, rule: str, region: str | None) -> di
         params["nextToken"] = page["nextToken"]
 
 
-def due(points: list[Point], scheduled: datetime, delete_after: int | None, keep_last: int | None) -> list[Point]:
-    """The ACTIVE points retention deletes once the occurrence of `scheduled` has its point (which
-    `points` may hold or not): past `delete_after` (from their scheduled time to this
-    occurrence's) or beyond the newest `keep_last`; never this occurrence's own. Oldest first."""
+def due(
+    points: list[Point], scheduled: datetime, delete_after: int | None, keep_last: int | None, *, own: bool
+) -> list[Point]:
+    """The ACTIVE points retention deletes after the occurrence of `scheduled`: past `delete_after`
+    (from their scheduled time to this occurrence's) or beyond the newest `keep_last`, counting
+    this occurrence's own point among them when `own` (it is made, or about to be); never this
+    occurrence's own. Oldest first."""
     if delete_after is None and keep_last is None:
         return []
     others = sorted((p for p in points if p.scheduled != scheduled), key=lambda p: p.scheduled, reverse=True)
     found = []
-    # The occurrence's own point is the newest, whether made yet or not: index 0.
-    for index, point in enumerate(others, start=1):
+    # The occurrence's own point, when counted, is the newest: index 0. A cluster whose point was
+    # not made keeps `keep_last` of its older ones.
+    for index, point in enumerate(others, start=1 if own else 0):
         expired = delete_after is not None and point.scheduled + timedelta(seconds=delete_after) <= scheduled
         excess = keep_last is not None and index >= keep_last
         if (expired or excess) and point.status == ACTIVE:
             found.append(point)
     return found[::-1]
+
+
+def made(points: list[Point], scheduled: datetime) -> bool:
+    """Whether the occurrence of `scheduled` has its point among `points`."""
+    return any(point.scheduled == scheduled for point in points)
 
 
 def delete(snapshots: Snapshots, point: Point, cluster_arn: str, why: str) -> bool:
@@ -93,11 +104,68 @@ def retain(
     delete_after: int | None,
     keep_last: int | None,
 ) -> int:
-    """Delete, per cluster, the points `due`; the number deleted."""
+    """Delete, per cluster, the points `due` (counting the occurrence's own where it was made);
+    the number deleted."""
     deleted = 0
     for cluster_arn, cluster_points in points.items():
-        for point in due(cluster_points, scheduled, delete_after, keep_last):
+        for point in due(cluster_points, scheduled, delete_after, keep_last, own=made(cluster_points, scheduled)):
             if delete(snapshots, point, cluster_arn, "expired"):
                 deleted += 1
                 cluster_points.remove(point)
     return deleted
+
+
+def room(
+    points: dict[str, list[Point]],
+    cluster_arn: str,
+    scheduled: datetime,
+    delete_after: int | None,
+    keep_last: int | None,
+) -> list[tuple[str, Point]]:
+    """The points that may be deleted to make room for `cluster_arn`'s point of this occurrence,
+    in order: its own that are due once that point is made, then any other cluster's that
+    retention deletes after this occurrence whatever becomes of that point (the rule's own, due
+    anyway: no point that would be kept, and nobody else's snapshot)."""
+    mine = [(cluster_arn, p) for p in due(points.get(cluster_arn, []), scheduled, delete_after, keep_last, own=True)]
+    others = [
+        (arn, point)
+        for arn, cluster_points in points.items()
+        if arn != cluster_arn
+        for point in due(cluster_points, scheduled, delete_after, keep_last, own=made(cluster_points, scheduled))
+    ]
+    return mine + sorted(others, key=lambda pair: pair[1].scheduled)
+
+
+@dataclass
+class Wait:
+    """How long a deleted point may take to be gone: polled every `poll` seconds until `until`."""
+
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    until: float
+    poll: float
+
+
+def make_room(
+    snapshots: Snapshots,
+    listing: dict[str, list[Point]],
+    cluster_arn: str,
+    scheduled: datetime,
+    delete_after: int | None,
+    keep_last: int | None,
+    wait: Wait,
+) -> bool:
+    """Delete the first of `room` that can be deleted, and wait (a while) until it is gone: whether
+    a snapshot being deleted still counts against the quota is undocumented. False: none could."""
+    for owner, point in room(listing, cluster_arn, scheduled, delete_after, keep_last):
+        listing[owner].remove(point)
+        if delete(snapshots, point, owner, f"making room at the manual snapshot quota for {cluster_arn}"):
+            while wait.clock() < wait.until:
+                try:
+                    if snapshots.find_by_arn(point.arn) is None:
+                        break
+                except Failed:
+                    break  # asking again is the test that matters
+                wait.sleep(wait.poll)
+            return True
+    return False
