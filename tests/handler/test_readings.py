@@ -144,9 +144,7 @@ def test_a_stopped_restored_cluster_is_started_then_deleted(policy, status, docd
     ]
     started = [] if status == "STARTING" else ["StartCluster"]
     assert writes == started + (
-        ["DeleteCluster"]
-        if policy == ClusterRemovalPolicy.DESTROY
-        else ["CreateClusterSnapshot", "DeleteCluster"]
+        ["DeleteCluster"] if policy == ClusterRemovalPolicy.DESTROY else ["CreateClusterSnapshot", "DeleteCluster"]
     )
     assert arn not in docdb.clusters
     if policy == ClusterRemovalPolicy.SNAPSHOT:
