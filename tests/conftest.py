@@ -91,6 +91,13 @@ def update_fields(request: pytest.FixtureRequest, docdb: DocDbElasticStandIn) ->
     return str(request.param)
 
 
+@pytest.fixture(params=[False, True], ids=["snapshot-names-as-written", "snapshot-names-lowercase"])
+def snapshot_names(request: pytest.FixtureRequest, docdb: DocDbElasticStandIn) -> bool:
+    """Snapshot names stored as written, or lowercase as cluster names are."""
+    docdb.readings.lowercase_snapshot_names = request.param
+    return bool(request.param)
+
+
 @pytest.fixture(params=[0.0, 0.3], ids=["deleted-gone-at-once", "deleted-counted-while-deleting"])
 def snapshot_deleting(request: pytest.FixtureRequest, docdb: DocDbElasticStandIn) -> float:
     """A deleted snapshot gone at once, or DELETING (listed, and counted against the quota) a while."""

@@ -83,9 +83,11 @@ def generate_snapshot_name(prefix: str, token: str) -> str:
 
 def generated_name_pattern(prefix: str) -> re.Pattern[str]:
     """Names generated from `prefix` by this version or by 0.1.0 (PREFIX-YYYYMMDDhhmmss-xxxxxx),
-    so retention keeps working on a stack's older snapshots."""
+    so retention keeps working on a stack's older snapshots; in any case, as snapshot names are
+    not case sensitive."""
     return re.compile(
-        rf"^{re.escape(prefix)}-(?:[0-9a-f]{{{contract.GENERATED_TOKEN_LENGTH}}}|[0-9]{{14}}-[0-9a-f]{{6}})$"
+        rf"^{re.escape(prefix)}-(?:[0-9a-f]{{{contract.GENERATED_TOKEN_LENGTH}}}|[0-9]{{14}}-[0-9a-f]{{6}})$",
+        re.IGNORECASE,
     )
 
 

@@ -15,7 +15,7 @@ from docdb_snapshot_handler import contract
 from docdb_snapshot_handler.contract import ClusterAttr, ClusterRemovalPolicy, RestoreProp
 from docdb_snapshot_handler.once import UNTAGGED_RECHECKS
 from standins.docdb_elastic import DocDbElasticStandIn, Fault
-from standins.events import cfn_event, restore_event, restore_test_event
+from standins.events import cfn_event, restore_event, restore_test_event, scheduled_event
 from standins.invoke import answer, answers
 from standins.response_receiver import ResponseReceiver
 
@@ -79,6 +79,44 @@ def test_an_exact_snapshot_name_taken_in_other_case_is_refused_naming_it(docdb, 
     assert theirs in response["Reason"] and "not created by this request" in response["Reason"]
     # (after the few rechecks of a name found untagged: its tags may not be readable yet)
     assert len(docdb.calls_to("CreateClusterSnapshot")) == 1 + UNTAGGED_RECHECKS
+
+
+@pytest.mark.usefixtures("snapshot_names")
+def test_retain_last_prunes_its_own_snapshots_named_with_capitals_whichever_case_aws_stores(docdb, receiver):
+    # GIVEN a snapshot resource keeping one, its prefix with capitals (the stack's name)
+    cluster = docdb.add_cluster("orders")
+    props = {
+        "ClusterArn": cluster,
+        "SnapshotNamePrefix": "OrdersStack-Release",
+        "Owner": "OrdersStack/Release",
+        "RetainLast": "1",
+    }
+    first = answer(receiver, cfn_event("Create", receiver.new_url(), props))["PhysicalResourceId"]
+    # WHEN an update takes the next one
+    event = cfn_event("Update", receiver.new_url(), {**props, "Trigger": "2"}, props, first)
+    second = answer(receiver, event)
+    # THEN the first was pruned, whether AWS lists its name as written or lowercase
+    assert second["Status"] == "SUCCESS", second["Reason"]
+    assert list(docdb.snapshots) == [second["PhysicalResourceId"]]
+
+
+@pytest.mark.usefixtures("snapshot_names")
+def test_a_rule_named_with_capitals_recognises_and_keeps_its_points_whichever_case_aws_stores(docdb, deliver):
+    # GIVEN a rule named Daily keeping two points, its two earlier points, and one copy of each kept
+    cluster = docdb.add_cluster("orders")
+    plan, rule = "OrdersStack-Plan", "Daily"
+    tags = {contract.PLAN_TAG_KEY: plan, contract.RULE_TAG_KEY: rule}
+    days = [AT - timedelta(days=d) for d in (2, 1)]
+    older = [docdb.add_snapshot(cluster, contract.recovery_point_name(plan, rule, d, cluster), tags) for d in days]
+    members = {"Rule": rule, "Clusters": [cluster], "TagSelections": None, "DeleteAfterSeconds": None, "KeepLast": 2}
+    # WHEN today's occurrence runs, and is delivered again
+    documents = [d for _ in range(2) for d in deliver(scheduled_event(iso(AT), **members))]
+    # THEN today's point was made once and the oldest deleted once: the names were recognised
+    failed = sum(int(d.get(contract.PlanMetric.RECOVERY_POINTS_FAILED, 0)) for d in documents)
+    created = sum(int(d.get(contract.PlanMetric.RECOVERY_POINTS_CREATED, 0)) for d in documents)
+    assert (failed, created) == (0, 1)
+    assert [c.params["snapshotArn"] for c in docdb.calls_to("DeleteClusterSnapshot")] == [older[0]]
+    assert older[1] in docdb.snapshots and len(docdb.snapshots) == 2
 
 
 # --- adopt by looking, not by error code -----------------------------------------------------

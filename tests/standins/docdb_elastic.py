@@ -159,7 +159,7 @@ class DocDbElasticStandIn(ClusterOperations):
         with self.lock:
             self.snapshots[arn] = Snapshot(
                 arn,
-                name,
+                self._stored_snapshot_name(name),
                 cluster_arn,
                 dict(tags or {}),
                 time.monotonic(),
@@ -275,7 +275,7 @@ class DocDbElasticStandIn(ClusterOperations):
         arn = snapshot_arn_in(self.request_region)
         snapshot = Snapshot(
             arn,
-            params["snapshotName"],
+            self._stored_snapshot_name(params["snapshotName"]),
             params["clusterArn"],
             dict(params.get("tags", {})),
             time.monotonic(),
@@ -298,6 +298,9 @@ class DocDbElasticStandIn(ClusterOperations):
     def _name_taken(self, name: str) -> bool:
         """Snapshot names are unique per account and region, regardless of case."""
         return any(s.name.lower() == name.lower() and self._here(s.arn) for s in self.snapshots.values())
+
+    def _stored_snapshot_name(self, name: str) -> str:
+        return name.lower() if self.readings.lowercase_snapshot_names else name
 
     def _snapshot_here(self, arn: str) -> Snapshot | None:
         return self.snapshots.get(arn) if self._here(arn) else None
@@ -397,7 +400,7 @@ class DocDbElasticStandIn(ClusterOperations):
         tags = {**(source.tags if params.get("copyTags") else {}), **params.get("tags", {})}
         copy = Snapshot(
             arn,
-            name,
+            self._stored_snapshot_name(name),
             source.cluster_arn,
             tags,
             time.monotonic(),

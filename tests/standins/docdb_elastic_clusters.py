@@ -32,8 +32,8 @@ class ClusterOperations:
             return self._not_found(params["snapshotArn"], "cluster-snapshot")
         if snapshot.status() != "ACTIVE":
             return self._error(409, "ConflictException", f"Snapshot is {snapshot.status()}", resourceId=snapshot.arn)
-        name = params["clusterName"].lower()
-        if any(c.name.lower() == name and self._here(c.arn) for c in self.clusters.values()):
+        name = params["clusterName"].lower() if self.readings.lowercase_cluster_names else params["clusterName"]
+        if any(c.name.lower() == name.lower() and self._here(c.arn) for c in self.clusters.values()):
             return self.readings.taken_name("Cluster name already exists", name, "cluster")
         arn = f"arn:aws:docdb-elastic:{self.request_region}:{ACCOUNT}:cluster/{uuid.uuid4()}"
         members = ("shardCapacity", "shardInstanceCount", "subnetIds", "vpcSecurityGroupIds", "kmsKeyId")

@@ -168,6 +168,9 @@ class Readings:
     automated_snapshots_taggable: bool = True
     # Undocumented: whether UpdateCluster refuses more than one updatable member per call.
     one_field_per_update: bool = False
+    # Undocumented: whether snapshot names are stored lowercase, as cluster names are (the API
+    # says only that they are "not case sensitive").
+    lowercase_snapshot_names: bool = False
     # Undocumented: how long a deleted snapshot stays DELETING, listed and counted against the
     # manual snapshot quota (0: gone at once).
     snapshot_deleting_seconds: float = 0.0

@@ -53,7 +53,7 @@ class Rule:
         return f"{self.plan}/{self.rule}"
 
     def scheduled_time(self, name: str, cluster_arn: str, region: str | None = None) -> datetime | None:
-        if not name.startswith(self.rule + "-"):
+        if not name.lower().startswith(self.rule.lower() + "-"):
             return None
         return contract.recovery_point_time(self.plan, self.rule, name, cluster_arn, region)
 

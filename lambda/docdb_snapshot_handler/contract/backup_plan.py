@@ -175,14 +175,16 @@ def recovery_point_time(
     plan: str, rule: str, name: str, cluster_arn: str, region: str | None = None
 ) -> datetime | None:
     """The scheduled time of `name` if it is this plan's and this rule's recovery point of
-    `cluster_arn` (or its copy to `region`); None for any other name."""
-    match = re.fullmatch(rf"{re.escape(rule)}-(\d{{12}})-([0-9a-f]{{{_DIGEST_LENGTH}}})", name)
+    `cluster_arn` (or its copy to `region`); None for any other name. Snapshot names are not
+    case sensitive (CreateClusterSnapshot), so neither is the comparison."""
+    pattern = rf"{re.escape(rule)}-(\d{{12}})-([0-9a-f]{{{_DIGEST_LENGTH}}})"
+    match = re.fullmatch(pattern, name, flags=re.IGNORECASE)
     if match is None:
         return None
     try:
         scheduled = datetime.strptime(match.group(1), _TIME_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         return None
-    if recovery_point_name(plan, rule, scheduled, cluster_arn, region) != name:
+    if recovery_point_name(plan, rule, scheduled, cluster_arn, region).lower() != name.lower():
         return None
     return scheduled

@@ -178,7 +178,7 @@ def temporary_cluster_name(test: str, scheduled: datetime, cluster_arn: str) -> 
 def temporary_cluster_time(test: str, name: str) -> datetime | None:
     """The occurrence of the test's temporary cluster named `name`; None for a name without the
     shape of the test's temporary clusters' (the sweep also requires the test's tag)."""
-    match = re.fullmatch(rf"{re.escape(test.lower())}-(\d{{12}})-[0-9a-f]{{{_DIGEST_LENGTH}}}", name)
+    match = re.fullmatch(rf"{re.escape(test.lower())}-(\d{{12}})-[0-9a-f]{{{_DIGEST_LENGTH}}}", name.lower())
     if match is None:
         return None
     try:

@@ -359,8 +359,8 @@ class _Run:
         plan, rule, scheduled = occurrence.plan, occurrence.rule, occurrence.scheduled
         name = contract.recovery_point_name(plan, rule, scheduled, cluster_arn, action.region)
         token = contract.occurrence_token(plan, rule, scheduled, cluster_arn, action.region)
-        known = {point.name for point in listings[action.region].get(cluster_arn, [])}
-        if name in known:
+        known = {point.name.lower() for point in listings[action.region].get(cluster_arn, [])}
+        if name.lower() in known:
             return
         tags = {
             **occurrence.tags,

@@ -44,7 +44,7 @@ def listed(snapshots: Snapshots, plan: str, rule: str, region: str | None) -> di
             raise explain(error, "the region's manual snapshots") from error
         for summary in page.get("snapshots", []):
             name, cluster_arn = str(summary.get("snapshotName", "")), str(summary.get("clusterArn", ""))
-            if not name.startswith(rule + "-"):
+            if not name.lower().startswith(rule.lower() + "-"):
                 continue
             scheduled = contract.recovery_point_time(plan, rule, name, cluster_arn, region)
             if scheduled is not None:

@@ -74,12 +74,15 @@ class Sweeper:
             if expires is None or expires > now or summary.get("status") == "DELETING":
                 continue
             source_name = tags.get(contract.RESTORE_TEST_CLUSTER_TAG_KEY, "")
+            source_arn = next(
+                (a for a, s in listed.items() if str(s.get("clusterName", "")).lower() == source_name.lower()), ""
+            )
             self._fail_abandoned_record(
                 scheduled,
                 tags.get(contract.SOURCE_TAG_KEY, ""),
                 str(summary.get("clusterName", "")),
                 source_name,
-                next((a for a, s in listed.items() if str(s.get("clusterName", "")) == source_name.lower()), ""),
+                source_arn,
             )
             try:
                 self.clusters.delete(arn)
