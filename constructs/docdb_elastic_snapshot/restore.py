@@ -15,6 +15,7 @@ from docdb_snapshot_handler.contract import ClusterAttr, RestoreProp
 
 from .provider import SnapshotProvider
 from .resource import DEFAULT_TIMEOUT, service_timeout_for
+from .snapshot_quota import Kept, SnapshotQuotaBudget
 from .validation import id_list_errors, reject_invalid
 
 REMOVAL_POLICIES = {
@@ -278,6 +279,21 @@ class ElasticClusterFromSnapshot(Construct):
         )
         # A Delete waits (final snapshot, deletion): the grant must outlive it.
         provider.allow_long_waits(self._resource, waits_on_delete=True)
+        kept = (1 if removal_policy == RemovalPolicy.SNAPSHOT else 0) + (1 if snapshot_before_update else 0)
+        if kept:
+            why = " and ".join(
+                part
+                for part, kept_by in (
+                    ("the final snapshot (removal_policy SNAPSHOT)", removal_policy == RemovalPolicy.SNAPSHOT),
+                    ("one more with every update in place (snapshot_before_update)", snapshot_before_update),
+                )
+                if kept_by
+            )
+            SnapshotQuotaBudget.of(self).keeps(
+                self.cluster_arn,
+                Kept(self.node.path, kept, why, grows=snapshot_before_update),
+                label=f"the restored cluster ({self.node.path})",
+            )
 
     @property
     def resource(self) -> CfnResource:

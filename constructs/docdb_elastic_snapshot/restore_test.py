@@ -263,9 +263,12 @@ class ElasticClusterRestoreTest(Construct):
     ) -> cloudwatch.Metric:
         """A metric of the test (namespace DocDbElasticSnapshot): of one source cluster (dimension
         Cluster, its name, or a ``CfnCluster``), or over all of the test's clusters (dimension
-        RestoreTest). Default statistic: Sum over 5 minutes."""
+        RestoreTest). Default statistic: Sum over 5 minutes. The name is lowercased, as AWS stores
+        it and the handler publishes it; a token is used as it resolves."""
         if isinstance(cluster, docdbelastic.CfnCluster):
             cluster = cluster.cluster_name
+        if cluster is not None and not Token.is_unresolved(cluster):
+            cluster = cluster.lower()
         dimensions = {"RestoreTest": self.restore_test_name} if cluster is None else {"Cluster": cluster}
         options: dict[str, object] = {"statistic": "Sum", "period": Duration.minutes(5), **props}
         return cloudwatch.Metric(

@@ -79,13 +79,16 @@ class SnapshotQuotaBudget(Construct):
         found = stack.node.try_find_child(_ID)
         return found if isinstance(found, SnapshotQuotaBudget) else cls(stack, _ID)
 
-    def keeps(self, cluster: str | docdbelastic.CfnCluster, kept: Kept) -> None:
-        """`kept` snapshots of `cluster` (an ARN, literal or token, or a CfnCluster)."""
+    def keeps(self, cluster: str | docdbelastic.CfnCluster, kept: Kept, label: str | None = None) -> None:
+        """`kept` snapshots of `cluster` (an ARN, literal or token, or a CfnCluster), named `label`
+        in warnings (default: its name, or its ARN)."""
         if isinstance(cluster, docdbelastic.CfnCluster):
             key = cluster.attr_cluster_arn
             self._labels[key] = f"{cluster.cluster_name or 'the cluster'} ({cluster.node.path})"
         else:
             key = cluster
+        if label is not None:
+            self._labels[key] = label
         self._by_cluster.setdefault(key, []).append(kept)
 
     def keeps_retained(

@@ -8,7 +8,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_docdbelastic as docdbelastic
 from aws_cdk import aws_events as events
 from aws_cdk.assertions import Annotations, Match
@@ -17,6 +17,7 @@ from docdb_elastic_snapshot import (
     ElasticClusterBackupPlan,
     ElasticClusterBackupRule,
     ElasticClusterCopyAction,
+    ElasticClusterFromSnapshot,
     ElasticClusterSnapshot,
     SnapshotBeforeChange,
 )
@@ -25,6 +26,7 @@ from docdb_snapshot_handler import contract
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 ORDERS = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+SNAPSHOT = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster-snapshot/0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 DAY = 86400
 
 
@@ -219,4 +221,26 @@ def test_clusters_that_fit_one_by_one_warn_when_together_they_pass_the_regions_q
     fits = stack_with()
     ElasticClusterSnapshot(fits, "Orders", cluster_arn=ORDERS, retain_last=10)
     ElasticClusterSnapshot(fits, "Other", cluster_arn=other, retain_last=10)
+    assert quota_warnings(fits) == []
+
+
+def test_a_restored_cluster_counts_its_final_and_pre_update_snapshots_with_what_protects_it():
+    # GIVEN a cluster restored by the stack (a final snapshot, and one more with every update in
+    # place, by default) that a plan keeping 19 also protects
+    stack = stack_with()
+    restored = ElasticClusterFromSnapshot(stack, "Restored", snapshot_arn=SNAPSHOT)
+    rule = ElasticClusterBackupRule(
+        rule_name="hourly", schedule_expression=events.Schedule.rate(Duration.hours(1)), keep_last=19
+    )
+    ElasticClusterBackupPlan(stack, "Plan", rules=[rule]).add_selection("Restored", clusters=[restored.cluster_arn])
+    # WHEN synthesized, THEN one warning names the restored cluster: at least 21 over 20
+    (warning,) = quota_warnings(stack)
+    assert warning.startswith("the restored cluster (Orders/Restored): at least 21 manual snapshots")
+    assert "Orders/Restored keeps at least 2 (the final snapshot" in warning and "snapshot_before_update" in warning
+    # AND one with removal_policy DESTROY and no snapshot before updates keeps none: nothing warns
+    fits = stack_with()
+    bare = ElasticClusterFromSnapshot(
+        fits, "Restored", snapshot_arn=SNAPSHOT, removal_policy=RemovalPolicy.DESTROY, snapshot_before_update=False
+    )
+    ElasticClusterBackupPlan(fits, "Plan", rules=[rule]).add_selection("Restored", clusters=[bare.cluster_arn])
     assert quota_warnings(fits) == []
