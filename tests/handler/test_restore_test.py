@@ -126,7 +126,7 @@ def test_a_redelivered_occurrence_restores_nothing_even_after_the_first_has_fini
     assert metric(documents, M.SUCCEEDED) == 0 and metric(documents, M.FAILED) == 0
 
 
-@pytest.mark.usefixtures("automated_tagging")
+@pytest.mark.usefixtures("automated_tagging", "taken_name")
 def test_two_overlapping_deliveries_restore_once_and_count_once(docdb, quick_polls, gold, capsys):
     # GIVEN restores that answer slowly, so that two deliveries of one occurrence overlap
     docdb.latency["RestoreClusterFromSnapshot"] = 0.3
@@ -242,6 +242,7 @@ def test_a_run_that_died_is_cleaned_up_by_the_next_occurrence(docdb, quick_polls
     assert f'"{M.FAILED}":1.0' in out and f'"{M.SUCCEEDED}":1.0' in out
 
 
+@pytest.mark.usefixtures("taken_name")
 def test_lambdas_retry_of_a_delivery_that_died_after_restoring_takes_the_test_over(
     docdb, quick_polls, gold, lambda_service, capsys
 ):
