@@ -98,6 +98,13 @@ def snapshot_names(request: pytest.FixtureRequest, docdb: DocDbElasticStandIn) -
     return bool(request.param)
 
 
+@pytest.fixture(params=[False, True], ids=["name-checked-first", "quota-checked-first"])
+def quota_order(request: pytest.FixtureRequest, docdb: DocDbElasticStandIn) -> bool:
+    """At the quota, a create whose name is taken: refused for the name, or for the quota."""
+    docdb.readings.quota_checked_before_name = request.param
+    return bool(request.param)
+
+
 @pytest.fixture(params=[0.0, 0.3], ids=["deleted-gone-at-once", "deleted-counted-while-deleting"])
 def snapshot_deleting(request: pytest.FixtureRequest, docdb: DocDbElasticStandIn) -> float:
     """A deleted snapshot gone at once, or DELETING (listed, and counted against the quota) a while."""

@@ -1,20 +1,17 @@
 """Every construct through its whole lifecycle against the stand-in, with the handler in this
-process and events made from the synthesized template as CloudFormation would send them; and
-the template's IAM statements with their intrinsics resolved the way CloudFormation would in
-the stand-in's account and region."""
+process and events made from the synthesized template as CloudFormation would send them
+(iam_deployment.py), checked against the template's IAM statements with their intrinsics resolved
+the way CloudFormation would in the stand-in's account and region (iam_template.py)."""
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import RemovalPolicy
-from aws_cdk import aws_docdbelastic as docdbelastic
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
@@ -26,198 +23,18 @@ from docdb_elastic_snapshot import (
     FinalSnapshot,
     SnapshotBeforeChange,
 )
-from docdb_snapshot_handler.contract import (
-    COPY_RESOURCE_TYPE,
-    REQUEST_TAG_KEY,
-    RESOURCE_TYPE,
-    RESTORE_RESOURCE_TYPE,
-    SCHEDULED_TIME_PLACEHOLDER,
-    ClusterRemovalPolicy,
-    CopyProp,
-    Prop,
-    RestoreProp,
-)
-from standins.bundled_handler import as_cloudformation_sends
-from standins.docdb_elastic import ACCOUNT, REGION, Cluster, DocDbElasticStandIn, Snapshot, cluster_arn_for
-from standins.invoke import answer
-from standins.lambda_context import FakeLambdaContext
-from standins.response_receiver import ResponseReceiver
+from docdb_snapshot_handler.contract import ClusterRemovalPolicy, CopyProp, Prop, RestoreProp
+from iam_deployment import COPY, RESTORE, Deployment
+from iam_template import ENV, cluster, key_arn
+from standins.docdb_elastic import ACCOUNT, REGION, DocDbElasticStandIn, cluster_arn_for
 from synth_support import recommended_app
 
-ENV = cdk.Environment(account=ACCOUNT, region=REGION)
-STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/IamStack/{uuid.uuid4()}"
-#: The modes of lifecycles of the copy and restore resources (their own resource types).
-COPY = "copy"
-RESTORE = "restore"
-RESOURCE_TYPES = {COPY: COPY_RESOURCE_TYPE, RESTORE: RESTORE_RESOURCE_TYPE}
 #: Snapshots someone took by hand, named by the templates (literal or parameter default).
 SOURCE = f"arn:aws:docdb-elastic:{REGION}:{ACCOUNT}:cluster-snapshot/{uuid.uuid5(uuid.NAMESPACE_DNS, 'source').hex}"
 NEWER_SOURCE = SOURCE.replace(SOURCE.rsplit("/", 1)[1], uuid.uuid5(uuid.NAMESPACE_DNS, "newer").hex)
 #: A second customer managed key of the stack's region, the one copies are made under.
 COPY_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 COPY_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{COPY_KEY_ID}"
-
-
-def cluster(
-    stack: cdk.Stack, name: str = "orders", construct_id: str = "Cluster", **props: Any
-) -> docdbelastic.CfnCluster:
-    return docdbelastic.CfnCluster(
-        stack,
-        construct_id,
-        cluster_name=name,
-        admin_user_name="admin",
-        auth_type="PLAIN_TEXT",
-        admin_user_password="{{resolve:secretsmanager:pw}}",
-        shard_capacity=2,
-        shard_count=1,
-        **props,
-    )
-
-
-def resolve(template: dict[str, Any], value: Any) -> Any:
-    """CloudFormation's part: intrinsics in IAM statements, in the stand-in's account."""
-    resources = template["Resources"]
-    if isinstance(value, list):
-        return [resolve(template, item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(str(resolve(template, part)) for part in parts)
-    if "Ref" in value:
-        pseudo = {
-            "AWS::Partition": "aws",
-            "AWS::Region": REGION,
-            "AWS::AccountId": ACCOUNT,
-            "AWS::URLSuffix": "amazonaws.com",
-        }
-        if value["Ref"] in template.get("Parameters", {}):
-            return template["Parameters"][value["Ref"]]["Default"]  # deployed with its default
-        return pseudo.get(value["Ref"], value["Ref"])
-    if "Fn::GetAtt" in value:
-        logical_id, attribute = value["Fn::GetAtt"]
-        kind = resources[logical_id]["Type"]
-        if kind == "AWS::DocDBElastic::Cluster":
-            return cluster_arn_for(resources[logical_id]["Properties"]["ClusterName"])
-        if kind == "AWS::KMS::Key":
-            return key_arn(logical_id)
-        if kind == "AWS::Lambda::Function":
-            return FakeLambdaContext.invoked_function_arn
-        return f"arn:aws:{kind.split('::')[1].lower()}:{REGION}:{ACCOUNT}:{logical_id}/{attribute}"
-    return {key: resolve(template, item) for key, item in value.items()}
-
-
-def key_arn(logical_id: str) -> str:
-    return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{logical_id}"
-
-
-#: Where the library's grants are: inline policies, and the managed policies of backup plans and
-#: restore tests.
-POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
-
-
-def statements(template: dict[str, Any], policies: Collection[str] | None = None) -> list[dict[str, Any]]:
-    """Every IAM statement of the stack (of the `policies` given by logical id), resolved, with
-    Action and Resource as lists."""
-    found = []
-    for logical_id, resource in template["Resources"].items():
-        if resource["Type"] not in POLICY_TYPES or (policies is not None and logical_id not in policies):
-            continue
-        for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
-            statement = resolve(template, statement)
-            for key in ("Action", "Resource"):
-                if isinstance(statement[key], str):
-                    statement[key] = [statement[key]]
-            found.append(statement)
-    return found
-
-
-def resolve_parameters(template: dict[str, Any], value: Any) -> Any:
-    """A template's {"Ref": parameter} as CloudFormation deploys it without a value: its default."""
-    parameters = template.get("Parameters", {})
-    if isinstance(value, list):
-        return [resolve_parameters(template, item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if set(value) == {"Ref"} and value["Ref"] in parameters:
-        return parameters[value["Ref"]]["Default"]
-    return {key: resolve_parameters(template, item) for key, item in value.items()}
-
-
-class Deployment:
-    """CloudFormation's side for one custom resource of a template."""
-
-    def __init__(
-        self,
-        template: dict[str, Any],
-        receiver: ResponseReceiver,
-        mode: str,
-        docdb: DocDbElasticStandIn,
-        logical_id: str | None = None,
-    ) -> None:
-        """The resource `logical_id`, or the one resource of the mode's type and mode."""
-        self.resource_type = RESOURCE_TYPES.get(mode, RESOURCE_TYPE)
-        (self.logical_id,) = [
-            k
-            for k, r in template["Resources"].items()
-            if r["Type"] == self.resource_type
-            and (mode in RESOURCE_TYPES or r["Properties"].get(Prop.MODE, "snapshot") == mode)
-            and k == (logical_id or k)
-        ]
-        # Parameters are deployed with their defaults.
-        raw = resolve_parameters(template, template["Resources"][self.logical_id]["Properties"])
-        self.properties = as_cloudformation_sends(raw, {})
-        cluster_arns = {
-            (k, "ClusterArn"): cluster_arn_for(r["Properties"]["ClusterName"])
-            for k, r in template["Resources"].items()
-            if r["Type"] == "AWS::DocDBElastic::Cluster"
-        }
-        self.properties = as_cloudformation_sends(raw, cluster_arns)
-        self.receiver = receiver
-        self.docdb = docdb
-        #: Every snapshot the handler made (its request's tag), seen after each answer: also
-        #: those deleted since (retention, DESTROY).
-        self.made: dict[str, Snapshot] = {}
-        #: Every cluster the handler restored (its request's tag), deleted since or not.
-        self.restored: dict[str, Cluster] = {}
-        self.physical_id: str | None = None
-        self.applied: dict[str, Any] | None = None
-
-    def send(self, request_type: str, changes: dict[str, Any] | None = None, *, again: dict[str, Any] | None = None):
-        """One event (or `again`, an event already sent: a redelivery); its answer must be SUCCESS."""
-        event = again or self._event(request_type, changes or {})
-        result = answer(self.receiver, {**event, "ResponseURL": self.receiver.new_url()})
-        assert result["Status"] == "SUCCESS", result["Reason"]
-        self._record_what_was_made()
-        self.physical_id, self.applied = result["PhysicalResourceId"], event["ResourceProperties"]
-        return event
-
-    def delete_replaced(self, physical_id: str | None, properties: dict[str, Any] | None) -> None:
-        """After a replacement, CloudFormation's Delete of the old resource, with its old properties."""
-        event = {**self._event("Delete", {}), "PhysicalResourceId": physical_id, "ResourceProperties": properties}
-        result = answer(self.receiver, {**event, "ResponseURL": self.receiver.new_url()})
-        assert result["Status"] == "SUCCESS", result["Reason"]
-        self._record_what_was_made()
-
-    def _record_what_was_made(self) -> None:
-        self.made.update({a: s for a, s in self.docdb.snapshots.items() if REQUEST_TAG_KEY in s.tags})
-        self.restored.update({a: c for a, c in self.docdb.clusters.items() if REQUEST_TAG_KEY in c.tags})
-
-    def _event(self, request_type: str, changes: dict[str, Any]) -> dict[str, Any]:
-        event: dict[str, Any] = {
-            "RequestType": request_type,
-            "ServiceToken": FakeLambdaContext.invoked_function_arn,
-            "StackId": STACK_ID,
-            "RequestId": str(uuid.uuid4()),
-            "LogicalResourceId": self.logical_id,
-            "ResourceType": self.resource_type,
-            "ResourceProperties": {**(self.applied or self.properties), **changes},
-        }
-        if request_type != "Create":
-            event["PhysicalResourceId"] = self.physical_id
-        if request_type == "Update":
-            event["OldResourceProperties"] = self.applied
-        return event
 
 
 @dataclass(frozen=True)
@@ -260,6 +77,20 @@ def _create_redeliver_update_delete(deployment: Deployment, docdb: DocDbElasticS
 def stopped(docdb: DocDbElasticStandIn, arn: str) -> None:
     """Someone stopped the cluster: AWS deletes it only once started again."""
     docdb.clusters[arn].status, docdb.clusters[arn].pending = "STOPPED", None
+
+
+def delete_stopped(deployment: Deployment, docdb: DocDbElasticStandIn) -> None:
+    """Someone stopped the restored cluster, then CloudFormation's Delete: the handler starts it
+    (AWS deletes no STOPPED cluster) and deletes it, so StartCluster is among the calls the
+    lifecycle's checks hold against the template's statements."""
+    arn = deployment.physical_id
+    assert arn is not None and arn in docdb.clusters, arn
+    stopped(docdb, arn)
+    before = len(docdb.calls)
+    deployment.send("Delete")
+    started = [c.params["clusterArn"] for c in docdb.calls[before:] if c.operation == "StartCluster"]
+    assert started == [arn], started
+    assert arn not in docdb.clusters, arn
 
 
 def busy_cluster(docdb: DocDbElasticStandIn, arn: str | None = None) -> None:
@@ -336,8 +167,7 @@ def _restore_changed_in_place(deployment: Deployment, docdb: DocDbElasticStandIn
     if deployment.applied and deployment.applied.get(RestoreProp.REMOVAL_POLICY) == ClusterRemovalPolicy.RETAIN:
         return  # CloudFormation sends no Delete for a retained resource
     busy_cluster(docdb, deployment.physical_id)  # the final snapshot waits its turn
-    stopped(docdb, deployment.physical_id)  # started, snapshotted, deleted
-    deployment.send("Delete")
+    delete_stopped(deployment, docdb)  # started, snapshotted, deleted
 
 
 def _restore_replaced(deployment: Deployment, docdb: DocDbElasticStandIn) -> None:
@@ -348,8 +178,7 @@ def _restore_replaced(deployment: Deployment, docdb: DocDbElasticStandIn) -> Non
     old = deployment.physical_id, deployment.applied
     deployment.send("Update", again=deployment.send("Update", {RestoreProp.TRIGGER: "drill-2"}))  # a new cluster
     deployment.delete_replaced(*old)
-    stopped(docdb, deployment.physical_id)
-    deployment.send("Delete")
+    delete_stopped(deployment, docdb)  # DESTROY: started, deleted
 
 
 def _restore_destroyed_after_snapshot(deployment: Deployment, docdb: DocDbElasticStandIn) -> None:
@@ -369,8 +198,7 @@ def _restore_destroyed_after_snapshot(deployment: Deployment, docdb: DocDbElasti
     busy_cluster(docdb, old[0])  # the final snapshot of the old cluster waits its turn
     deployment.delete_replaced(*old)
     assert any(s.cluster_arn == old[0] and "-final-" in s.name for s in docdb.snapshots.values())
-    stopped(docdb, deployment.physical_id)
-    deployment.send("Delete")
+    delete_stopped(deployment, docdb)  # DESTROY: started, deleted
 
 
 def _restore(**props: Any) -> Callable[[cdk.Stack], None]:
@@ -507,10 +335,3 @@ def synth(lifecycle: Lifecycle) -> dict[str, Any]:
     stack = cdk.Stack(recommended_app(), "IamStack", env=ENV)
     lifecycle.build(stack)
     return Template.from_stack(stack).to_json()
-
-
-def schedule_input(template: dict[str, Any], scheduled: datetime) -> dict[str, Any]:
-    """What the template's one schedule delivers at `scheduled`, as EventBridge Scheduler fills it in."""
-    (schedule,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
-    text = resolve(template, schedule["Properties"]["Target"]["Input"])
-    return dict(json.loads(text.replace(SCHEDULED_TIME_PLACEHOLDER, scheduled.strftime("%Y-%m-%dT%H:%M:%SZ"))))

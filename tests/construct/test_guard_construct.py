@@ -21,8 +21,8 @@ from docdb_elastic_snapshot import (
 )
 from docdb_elastic_snapshot.guard_policy import content_size
 from docdb_snapshot_handler import contract
-from iam_lifecycles import ENV
-from iam_lifecycles import cluster as orders_cluster
+from iam_template import ENV
+from iam_template import cluster as orders_cluster
 from synth_support import assert_nag_and_cfn_lint_clean, recommended_app
 
 BREAK_GLASS = "arn:aws:iam::111122223333:role/BreakGlass"

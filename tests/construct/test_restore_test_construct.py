@@ -10,6 +10,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
+from aws_cdk import aws_docdbelastic as docdbelastic
 from aws_cdk import aws_events as events
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
@@ -19,8 +20,8 @@ from docdb_elastic_snapshot.acknowledgements import acknowledge
 from docdb_snapshot_handler import contract
 from docdb_snapshot_handler.kinds.restore_test.properties import parse_restore_test
 from docdb_snapshot_handler.parsing import Home
-from iam_lifecycles import cluster as orders_cluster
-from iam_lifecycles import resolve
+from iam_template import cluster as orders_cluster
+from iam_template import resolve
 from standins.docdb_elastic import cluster_arn_for
 from synth_support import assert_nag_and_cfn_lint_clean, recommended_app, validation_function
 
@@ -185,6 +186,18 @@ def test_alarms_and_metrics():
     assert per_cluster.dimensions == {"Cluster": "orders"} and per_cluster.statistic == "Maximum"
     assert drill.metric_restore_tests_succeeded().dimensions == {"RestoreTest": "OrdersStack-Drill"}
     assert drill.metric_restore_tests_failed(period=Duration.days(1)).period.to_seconds() == 86400
+    # AND a cluster named with capitals is measured by the name AWS stores, and publishes: lowercase
+    named = docdbelastic.CfnCluster(
+        stack,
+        "OrdersMain",
+        cluster_name="Orders-Main",
+        admin_user_name="admin",
+        auth_type="PLAIN_TEXT",
+        shard_capacity=2,
+        shard_count=1,
+    )
+    assert drill.metric_restore_tests_failed(named).dimensions == {"Cluster": "orders-main"}
+    assert drill.metric_restore_tests_failed("Orders-Main").dimensions == {"Cluster": "orders-main"}
 
 
 def test_only_manual_points_and_no_alarm_without_a_topic():

@@ -24,7 +24,7 @@ from docdb_elastic_snapshot.role_limits import (
     role_figures,
 )
 from every_construct import every_construct, more_snapshots
-from iam_lifecycles import ENV, resolve
+from iam_template import ENV, resolve
 from standins.docdb_elastic import cluster_arn_for
 from synth_support import recommended_app, synth_demo
 

@@ -1,5 +1,5 @@
 """Fixtures of the handler tests: delivering scheduled occurrences (a backup rule's, a restore
-test's)."""
+test's); a copy's source snapshot."""
 
 from __future__ import annotations
 
@@ -35,3 +35,11 @@ def deliver(
         return documents
 
     return run
+
+
+@pytest.fixture
+def source(docdb: DocDbElasticStandIn) -> str:
+    """An ACTIVE snapshot of a cluster of us-east-1, taken by someone."""
+    docdb.snapshot_delay = 0.0
+    cluster = docdb.add_cluster("orders")
+    return docdb.add_snapshot(cluster, "orders-before-change", tags={"team": "data"})

@@ -10,7 +10,7 @@ import pytest
 from docdb_snapshot_handler import contract
 from standins.docdb_elastic import REGION, DocDbElasticStandIn
 from standins.events import cfn_event, scheduled_event
-from standins.invoke import answer
+from standins.invoke import answer, answers
 
 PLAN, RULE = "OrdersStack-Plan", "daily"
 AT = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
@@ -133,3 +133,34 @@ def test_a_snapshot_resource_at_the_quota_fails_with_the_same_words(docdb, recei
     assert response["Status"] == "FAILED"
     assert "ServiceQuotaExceededException" in response["Reason"] and ".." not in response["Reason"]
     assert contract.snapshot_quota_advice("retain_last, where the construct offers it") in response["Reason"]
+
+
+@pytest.mark.usefixtures("quota_order", "taken_name")
+def test_a_redelivery_at_the_quota_adopts_the_first_deliverys_point_and_deletes_nothing(docdb, deliver):
+    # GIVEN an occurrence whose point filled the quota, and no point of the rule due for deletion
+    docdb.manual_snapshot_quota = 3
+    cluster = docdb.add_cluster("orders")
+    kept = [rule_point(docdb, cluster, AT - timedelta(days=d)) for d in (2, 1)]
+    event = scheduled_event(iso(AT), Clusters=[cluster], TagSelections=None, DeleteAfterSeconds=None, KeepLast=3)
+    first = deliver(event)
+    # WHEN EventBridge delivers it again (whether AWS answers the quota's error or the taken name's)
+    second = deliver(event)
+    # THEN the second adopted the first's point: nothing deleted, nothing failed, one point made
+    assert docdb.calls_to("DeleteClusterSnapshot") == [] and set(kept) <= set(docdb.snapshots)
+    assert len(docdb.snapshots) == 3
+    assert metric(first + second, contract.PlanMetric.RECOVERY_POINTS_CREATED) == 1
+    assert metric(first + second, contract.PlanMetric.RECOVERY_POINTS_FAILED) == 0
+
+
+@pytest.mark.usefixtures("quota_order", "taken_name")
+def test_a_snapshot_resource_delivered_twice_at_the_quota_answers_success_twice(docdb, receiver):
+    # GIVEN a region one snapshot short of its quota
+    docdb.manual_snapshot_quota = 2
+    cluster = docdb.add_cluster("orders")
+    docdb.add_snapshot(cluster, "by-hand")
+    # WHEN CloudFormation's Create is delivered twice
+    event = cfn_event("Create", receiver.new_url(), {"ClusterArn": cluster})
+    first, second = answers(receiver, event, 2)
+    # THEN both succeed with the one snapshot the first made
+    assert first["Status"] == second["Status"] == "SUCCESS", (first["Reason"], second["Reason"])
+    assert first["PhysicalResourceId"] == second["PhysicalResourceId"] and len(docdb.snapshots) == 2

@@ -28,8 +28,8 @@ from docdb_elastic_snapshot import (
     ElasticClusterSnapshot,
 )
 from docdb_snapshot_handler import contract
-from iam_lifecycles import ENV
-from iam_lifecycles import cluster as orders_cluster
+from iam_template import ENV
+from iam_template import cluster as orders_cluster
 from policy_evaluator import ALLOW, EXPLICIT_DENY, FULL_AWS_ACCESS, Request, evaluate
 from synth_support import recommended_app
 

@@ -10,11 +10,16 @@ that no path called. An upgrade of the reference data that adds a dependency fai
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
+from aws_cdk import RemovalPolicy
+from aws_cdk.assertions import Template
 
+from docdb_elastic_snapshot import ElasticClusterFromSnapshot
 from docdb_elastic_snapshot.permissions import (
     NOT_GRANTED_FOR_TAG_ON_CREATE,
     OPERATIONS,
@@ -25,10 +30,13 @@ from docdb_elastic_snapshot.permissions import (
     markdown_table,
 )
 from docdb_snapshot_handler.contract import SOURCE_TAG_KEY
-from iam_lifecycles import LIFECYCLES, Deployment, Lifecycle, statements, synth
+from iam_deployment import RESTORE, Deployment
+from iam_lifecycles import LIFECYCLES, SOURCE, Lifecycle, by_hand, synth
 from iam_reference import VIA_SERVICE, allowed, dependent_actions, grants, reference, resource_types, type_of
-from standins.docdb_elastic import ACCOUNT, REGION, DocDbElasticStandIn
-from synth_support import REPO
+from iam_template import ENV, statements
+from policy_evaluator import ALLOW, IMPLICIT_DENY, Request, evaluate
+from standins.docdb_elastic import ACCOUNT, REGION, DocDbElasticStandIn, cluster_arn_for
+from synth_support import REPO, recommended_app
 
 # --- the table against the reference, for every operation (called or not yet) ----------------
 
@@ -231,3 +239,50 @@ def test_every_operation_the_constructs_call_is_in_the_table_and_the_reference(d
         "TagResource",
         "UntagResource",
     }
+
+
+# --- StartCluster: only where a restored cluster may be deleted -------------------------------
+
+
+@pytest.mark.parametrize("snapshot_before_update", [True, False], ids=["snapshot-before-update", "none-before-update"])
+@pytest.mark.parametrize(
+    "removal_policy",
+    [RemovalPolicy.RETAIN, RemovalPolicy.SNAPSHOT, RemovalPolicy.DESTROY],
+    ids=lambda policy: policy.name.lower(),
+)
+def test_a_restored_cluster_may_be_started_only_where_it_may_be_deleted(
+    removal_policy, snapshot_before_update, docdb, receiver
+):
+    # GIVEN a stack restoring a cluster with the removal policy, and the cluster it restored
+    stack = cdk.Stack(recommended_app(), "IamStack", env=ENV)
+    ElasticClusterFromSnapshot(
+        stack,
+        "Restored",
+        snapshot_arn=SOURCE,
+        tags={"team": "data"},
+        removal_policy=removal_policy,
+        snapshot_before_update=snapshot_before_update,
+    )
+    template = Template.from_stack(stack).to_json()
+    granted = statements(template)
+    by_hand(docdb, SOURCE)
+    deployment = Deployment(template, receiver, RESTORE, docdb)
+    deployment.send("Create")
+    restored = docdb.clusters[str(deployment.physical_id)]
+    tags = {f"aws:ResourceTag/{key}": value for key, value in restored.tags.items()}
+    policy = {"Statement": granted}
+    start, delete = f"{SERVICE}:StartCluster", f"{SERVICE}:DeleteCluster"
+    # A statement whose actions cover StartCluster, as IAM matches them (wildcards, any case).
+    covering = [s for s in granted if any(fnmatch.fnmatch(start.lower(), a.lower()) for a in s["Action"])]
+    if removal_policy == RemovalPolicy.RETAIN:
+        # THEN with RETAIN no statement grants StartCluster (nor DeleteCluster): on no cluster,
+        # whatever its tags; not the restored one, not another of the account
+        assert covering == [] and grants(granted, delete) == [], covering
+        for arn, context in ((restored.arn, tags), (cluster_arn_for("orders"), {})):
+            assert evaluate([policy], Request(start, arn, context)) == IMPLICIT_DENY, arn
+            assert evaluate([policy], Request(delete, arn, context)) == IMPLICIT_DENY, arn
+        return
+    # THEN otherwise the restored cluster may be started (a stopped one is, before its deletion),
+    # and nothing may be started that may not be deleted
+    assert evaluate([policy], Request(start, restored.arn, tags)) == ALLOW
+    assert covering and all(allowed(granted, delete, r) for s in covering for r in s["Resource"]), covering

@@ -30,18 +30,10 @@ from docdb_elastic_snapshot import (
     FinalSnapshot,
 )
 from docdb_elastic_snapshot.permissions import OPERATIONS, SERVICE, Scope
-from iam_lifecycles import (
-    COPY,
-    COPY_KEY_ARN,
-    ENV,
-    RESTORE,
-    SOURCE,
-    Deployment,
-    by_hand,
-    cluster,
-    statements,
-)
+from iam_deployment import COPY, RESTORE, Deployment
+from iam_lifecycles import COPY_KEY_ARN, SOURCE, by_hand, stopped
 from iam_reference import VIA_SERVICE, allowed, grants, resource_types
+from iam_template import ENV, cluster, statements
 from standins.docdb_elastic import DocDbElasticStandIn, cluster_arn_for, region_of
 from synth_support import recommended_app
 
@@ -58,6 +50,8 @@ class Removal:
     removed: Callable[[cdk.Stack], CfnResource]
     #: Its life before the removal.
     before: Callable[[Deployment, DocDbElasticStandIn], None]
+    #: Operations its Delete must call (besides any others), each then checked like the rest.
+    calls: frozenset[str] = frozenset()
 
 
 def _final(stack: cdk.Stack) -> CfnResource:
@@ -85,6 +79,13 @@ def _restored(deployment: Deployment, docdb: DocDbElasticStandIn) -> None:
     docdb.snapshot_delay = 0.05  # the final snapshot is waited for
 
 
+def _restored_then_stopped(deployment: Deployment, docdb: DocDbElasticStandIn) -> None:
+    """Restored, then stopped by someone: its Delete starts it (AWS deletes no STOPPED cluster)."""
+    by_hand(docdb, SOURCE)
+    deployment.send("Create")
+    stopped(docdb, str(deployment.physical_id))
+
+
 def _copied(deployment: Deployment, docdb: DocDbElasticStandIn) -> None:
     by_hand(docdb, SOURCE)
     deployment.send("Create")
@@ -106,6 +107,20 @@ REMOVALS = [
         ),
         lambda stack: ElasticClusterFromSnapshot(stack, "Removed", snapshot_arn=SOURCE).resource,
         _restored,
+    ),
+    Removal(
+        "a destroyed restored cluster, stopped (started, then deleted)",
+        RESTORE,
+        lambda stack: ElasticClusterFromSnapshot(
+            stack, "Stays", snapshot_arn=SOURCE, removal_policy=RemovalPolicy.RETAIN, snapshot_before_update=False
+        ),
+        lambda stack: (
+            ElasticClusterFromSnapshot(
+                stack, "Removed", snapshot_arn=SOURCE, removal_policy=RemovalPolicy.DESTROY
+            ).resource
+        ),
+        _restored_then_stopped,
+        calls=frozenset({"StartCluster", "DeleteCluster"}),
     ),
     Removal(
         "a destroyed snapshot",
@@ -185,6 +200,7 @@ def test_the_delete_of_a_removed_construct_is_allowed_by_what_is_left(removal, d
     left = left_for_the_delete(old, new, logical_id)
     # THEN that Delete called AWS, and every call is allowed by what is left
     assert docdb.calls, "the Delete made no call"
+    assert removal.calls <= {call.operation for call in docdb.calls}, removal.calls
     for call in docdb.calls:
         action = f"{SERVICE}:{call.operation}"
         if not resource_types(call.operation):

@@ -20,9 +20,9 @@ from aws_cdk.assertions import Template
 from docdb_elastic_snapshot import ElasticClusterRestoreTest
 from docdb_elastic_snapshot.permissions import SERVICE
 from docdb_snapshot_handler import contract, entrypoint
-from iam_lifecycles import ENV, schedule_input, statements
-from iam_lifecycles import cluster as orders_cluster
 from iam_reference import allowed_with_tags, assert_call_granted, unjustified_actions
+from iam_template import ENV, schedule_input, statements
+from iam_template import cluster as orders_cluster
 from standins.docdb_elastic import ACCOUNT, REGION, DocDbElasticStandIn, cluster_arn_for
 from standins.lambda_context import FakeLambdaContext
 from synth_support import recommended_app, validation_function

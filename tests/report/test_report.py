@@ -347,8 +347,9 @@ def test_the_report_reads_what_the_constructs_deploy_and_the_handler_records(doc
         ElasticClusterRestoreTest,
     )
     from docdb_snapshot_handler import entrypoint
-    from iam_lifecycles import COPY_KEY_ARN, ENV, resolve
-    from iam_lifecycles import cluster as orders_cluster
+    from iam_lifecycles import COPY_KEY_ARN
+    from iam_template import ENV, resolve
+    from iam_template import cluster as orders_cluster
     from standins.lambda_context import FakeLambdaContext
     from synth_support import recommended_app
 

@@ -257,6 +257,9 @@ class DocDbElasticStandIn(ClusterOperations):
                 resourceId=params["clusterArn"],
                 resourceType="cluster",
             )
+        quota = self._quota_reached() if self.readings.quota_checked_before_name else None
+        if quota is not None:
+            return quota
         if self._name_taken(params["snapshotName"]):
             return self.readings.taken_name("Snapshot name already exists", params["snapshotName"], "cluster-snapshot")
         if self.one_snapshot_in_progress and any(
@@ -379,6 +382,9 @@ class DocDbElasticStandIn(ClusterOperations):
                 resourceType="cluster-snapshot",
             )
         name = params["targetSnapshotName"]
+        quota = self._quota_reached() if self.readings.quota_checked_before_name else None
+        if quota is not None:
+            return quota
         if self._name_taken(name):
             return self.readings.taken_name("Snapshot name already exists", name, "cluster-snapshot")
         key = params.get("kmsKeyId")

@@ -171,6 +171,9 @@ class Readings:
     # Undocumented: whether snapshot names are stored lowercase, as cluster names are (the API
     # says only that they are "not case sensitive").
     lowercase_snapshot_names: bool = False
+    # Undocumented: whether a create at the quota whose name is taken answers the quota's error
+    # (checked first) or the taken name's.
+    quota_checked_before_name: bool = False
     # Undocumented: how long a deleted snapshot stays DELETING, listed and counted against the
     # manual snapshot quota (0: gone at once).
     snapshot_deleting_seconds: float = 0.0
