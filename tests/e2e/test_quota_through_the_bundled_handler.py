@@ -56,9 +56,11 @@ def run(handler: BundledHandler, event: dict[str, Any]) -> tuple[dict[str, Any],
     return document, lines
 
 
+@pytest.mark.usefixtures("snapshot_deleting")
 def test_at_the_quota_the_fourth_occurrence_deletes_the_rules_oldest_point_first(handler, docdb):
     # GIVEN keep_last=3, the rule's three points of the cluster from the last three days, and two
-    # snapshots somebody else took: five manual snapshots, the region's quota of five
+    # snapshots somebody else took: five manual snapshots, the region's quota of five (a deleted
+    # snapshot gone at once, or counted while DELETING)
     docdb.manual_snapshot_quota = 5
     cluster = docdb.add_cluster("orders")
     scheduled = now_minute()
@@ -66,9 +68,13 @@ def test_at_the_quota_the_fourth_occurrence_deletes_the_rules_oldest_point_first
     theirs = {docdb.add_snapshot(cluster, f"by-hand-{i}") for i in range(2)}
     # WHEN the fourth occurrence runs in the bundled handler
     document, _ = run(handler, occurrence(scheduled, cluster, keep_last=3))
-    # THEN it deleted the rule's oldest point, then made its own, with the occurrence's name
+    # THEN it deleted the rule's oldest point, saw it gone, then made its own, with the
+    # occurrence's name
     operations = [c.operation for c in docdb.calls if c.operation.endswith("ClusterSnapshot")]
-    assert operations == ["CreateClusterSnapshot", "DeleteClusterSnapshot", "CreateClusterSnapshot"]
+    writes = [op for op in operations if op != "GetClusterSnapshot"]
+    assert writes == ["CreateClusterSnapshot", "DeleteClusterSnapshot", "CreateClusterSnapshot"]
+    between = operations[operations.index("DeleteClusterSnapshot") + 1 : -1]
+    assert between and set(between) == {"GetClusterSnapshot"}
     assert docdb.calls_to("DeleteClusterSnapshot")[0].params["snapshotArn"] == oldest
     names = {s.name for s in docdb.snapshots.values()}
     assert contract.recovery_point_name(PLAN, RULE, scheduled, cluster) in names
