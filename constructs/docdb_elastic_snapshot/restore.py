@@ -279,19 +279,21 @@ class ElasticClusterFromSnapshot(Construct):
         )
         # A Delete waits (final snapshot, deletion): the grant must outlive it.
         provider.allow_long_waits(self._resource, waits_on_delete=True)
-        kept = (1 if removal_policy == RemovalPolicy.SNAPSHOT else 0) + (1 if snapshot_before_update else 0)
-        if kept:
+        # Never pruned: the final snapshot (one more with every replacement) and one snapshot per
+        # update in place.
+        final = removal_policy == RemovalPolicy.SNAPSHOT
+        if final or snapshot_before_update:
             why = " and ".join(
                 part
                 for part, kept_by in (
-                    ("the final snapshot (removal_policy SNAPSHOT)", removal_policy == RemovalPolicy.SNAPSHOT),
+                    ("the final snapshot, one more with every replacement (removal_policy SNAPSHOT)", final),
                     ("one more with every update in place (snapshot_before_update)", snapshot_before_update),
                 )
                 if kept_by
             )
             SnapshotQuotaBudget.of(self).keeps(
                 self.cluster_arn,
-                Kept(self.node.path, kept, why, grows=snapshot_before_update),
+                Kept(self.node.path, 1 if final else 0, why, grows=True),
                 label=f"the restored cluster ({self.node.path})",
             )
 

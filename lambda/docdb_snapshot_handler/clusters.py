@@ -277,7 +277,7 @@ class RestoredClusters(Clusters):
             if status in ("STOPPED", "STOPPING", "STARTING"):
                 if status == "STOPPED":
                     self.start(cluster_arn)
-                done = "it is started once STOPPED" if status == "STOPPING" else "it was started"
+                done = "it must be STOPPED, then started" if status == "STOPPING" else "it was started"
                 raise Starting(
                     f"Cluster {cluster_arn} was {status}, and a stopped cluster cannot be deleted: "
                     f"{done}, and is deleted once ACTIVE"
@@ -292,8 +292,10 @@ class RestoredClusters(Clusters):
         elapsed: Callable[[], float],
         target: str = "ACTIVE",
         remedy: str = "raise the timeout prop",
+        ends: frozenset[str] = frozenset(),
     ) -> tuple[dict[str, Any], int]:
-        """Poll GetCluster until the status is `target` (GONE: the cluster no longer exists)."""
+        """Poll GetCluster until the status is `target` (GONE: the cluster no longer exists), or
+        one of `ends`."""
         arn = str(cluster["clusterArn"])
 
         def fetch() -> dict[str, Any]:
@@ -310,4 +312,5 @@ class RestoredClusters(Clusters):
             # A cluster that is stopping is on its way to STOPPED, not failed.
             failed_statuses=frozenset() if target == GONE else CLUSTER_FAILED_STATUSES - {"STOPPING", target},
             still_waiting_remedy=remedy,
+            ends=ends,
         )

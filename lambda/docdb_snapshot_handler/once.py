@@ -197,13 +197,15 @@ def wait_for_status(
     target: str = "ACTIVE",
     failed_statuses: frozenset[str] = frozenset(),
     still_waiting_remedy: str = "raise the timeout prop",
+    ends: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, Any], int]:
-    """Poll until the `status` member is `target`; return it and the polls made. Fail at once on
-    a status in `failed_statuses`; raise Paused (with the polls made) at the invocation's limit."""
+    """Poll until the `status` member is `target` (or one of `ends`, past which `target` is no
+    longer worth waiting for); return it and the polls made. Fail at once on a status in
+    `failed_statuses`; raise Paused (with the polls made) at the invocation's limit."""
     polls = 0
     while True:
         status = current.get("status")
-        if status == target:
+        if status == target or status in ends:
             logger.info("status reached", extra={"what": what, "status": status, "polls": polls})
             return current, polls
         if status in failed_statuses:

@@ -83,8 +83,8 @@ def generate_snapshot_name(prefix: str, token: str) -> str:
 
 def generated_name_pattern(prefix: str) -> re.Pattern[str]:
     """Names generated from `prefix` by this version or by 0.1.0 (PREFIX-YYYYMMDDhhmmss-xxxxxx),
-    so retention keeps working on a stack's older snapshots; in any case, as snapshot names are
-    not case sensitive."""
+    so retention keeps working on a stack's older snapshots; in any case (whether AWS stores
+    snapshot names lowercase is undocumented: docs/aws-limits.md)."""
     return re.compile(
         rf"^{re.escape(prefix)}-(?:[0-9a-f]{{{contract.GENERATED_TOKEN_LENGTH}}}|[0-9]{{14}}-[0-9a-f]{{6}})$",
         re.IGNORECASE,
@@ -154,7 +154,7 @@ class Snapshots:
         """The snapshot of this name: of this cluster, or else of any cluster of this region
         (names are unique there, so another cluster's snapshot may hold it, and a copy in another
         region than its cluster's is found by its name alone)."""
-        # Snapshot names are "not case sensitive" (CreateClusterSnapshot, CopyClusterSnapshot).
+        # Snapshot names are "not case sensitive" (CopyClusterSnapshot's targetSnapshotName).
         wanted = name.lower()
         for scope in (cluster_arn, None) if cluster_arn else (None,):
             for summary in self._list(scope):

@@ -226,17 +226,17 @@ def test_clusters_that_fit_one_by_one_warn_when_together_they_pass_the_regions_q
 
 def test_a_restored_cluster_counts_its_final_and_pre_update_snapshots_with_what_protects_it():
     # GIVEN a cluster restored by the stack (a final snapshot, and one more with every update in
-    # place, by default) that a plan keeping 19 also protects
+    # place, by default) that a plan keeping 20 also protects
     stack = stack_with()
     restored = ElasticClusterFromSnapshot(stack, "Restored", snapshot_arn=SNAPSHOT)
     rule = ElasticClusterBackupRule(
-        rule_name="hourly", schedule_expression=events.Schedule.rate(Duration.hours(1)), keep_last=19
+        rule_name="hourly", schedule_expression=events.Schedule.rate(Duration.hours(1)), keep_last=20
     )
     ElasticClusterBackupPlan(stack, "Plan", rules=[rule]).add_selection("Restored", clusters=[restored.cluster_arn])
     # WHEN synthesized, THEN one warning names the restored cluster: at least 21 over 20
     (warning,) = quota_warnings(stack)
     assert warning.startswith("the restored cluster (Orders/Restored): at least 21 manual snapshots")
-    assert "Orders/Restored keeps at least 2 (the final snapshot" in warning and "snapshot_before_update" in warning
+    assert "Orders/Restored keeps at least 1 (the final snapshot" in warning and "snapshot_before_update" in warning
     # AND one with removal_policy DESTROY and no snapshot before updates keeps none: nothing warns
     fits = stack_with()
     bare = ElasticClusterFromSnapshot(

@@ -69,6 +69,24 @@ def test_a_cluster_without_a_due_point_gets_room_from_another_clusters_point_due
     assert metric(documents, contract.PlanMetric.RECOVERY_POINTS_FAILED) == 0
 
 
+def test_room_comes_first_from_points_due_whatever_happens_then_from_the_one_due_once_made(docdb, deliver):
+    # GIVEN keep_last=3: the selected cluster's three points (its oldest goes only once today's is
+    # made) and a cluster taken out of the selection with four (its oldest goes whatever happens);
+    # the quota full
+    docdb.manual_snapshot_quota = 7
+    selected, dropped = docdb.add_cluster("orders"), docdb.add_cluster("payments")
+    mine = [rule_point(docdb, selected, AT - timedelta(days=d)) for d in (3, 2, 1)]
+    theirs = [rule_point(docdb, dropped, AT - timedelta(days=d)) for d in (4, 3, 2, 1)]
+    # WHEN the occurrence runs for the selected cluster
+    event = scheduled_event(iso(AT), Clusters=[selected], TagSelections=None, DeleteAfterSeconds=None, KeepLast=3)
+    documents = deliver(event)
+    # THEN room came from the dropped cluster's oldest (lost to no outcome of this occurrence);
+    # the selected cluster's oldest went afterwards, by retention, once today's point was made
+    deleted = [c.params["snapshotArn"] for c in docdb.calls_to("DeleteClusterSnapshot")]
+    assert deleted == [theirs[0], mine[0]]
+    assert metric(documents, contract.PlanMetric.RECOVERY_POINTS_CREATED) == 1
+
+
 def test_a_cluster_whose_point_fails_keeps_keep_last_of_its_older_points(docdb, deliver):
     # GIVEN keep_last=3 and three points of a cluster that someone has since stopped
     cluster = docdb.add_cluster("orders", status="STOPPED")

@@ -190,6 +190,22 @@ def test_a_stopped_restored_cluster_is_started_then_deleted(policy, status, docd
         assert "-final-" in final.name and final.status() == "ACTIVE"
 
 
+def test_a_restored_cluster_started_by_someone_while_it_was_stopping_is_deleted_without_a_start(
+    docdb, receiver, restored
+):
+    # GIVEN a restored cluster that is STOPPING, and that someone starts again before it is STOPPED
+    props, arn = restored
+    docdb.clusters[arn].status, docdb.clusters[arn].pending = "STOPPING", (time.monotonic() + 0.1, "ACTIVE")
+    docdb.reset_calls()
+    # WHEN the stack deletes it (DESTROY)
+    props = {**props, RestoreProp.REMOVAL_POLICY: ClusterRemovalPolicy.DESTROY}
+    response = answer(receiver, restore_event("Delete", receiver.new_url(), props, physical_id=arn))
+    # THEN the wait for STOPPED ended when it was running again: deleted, with no StartCluster
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    assert docdb.calls_to("StartCluster") == [] and len(docdb.calls_to("DeleteCluster")) == 1
+    assert arn not in docdb.clusters
+
+
 def test_a_before_change_snapshot_of_a_stopped_cluster_still_fails_at_once_saying_so(docdb, receiver):
     docdb.add_cluster("orders", status="STOPPED")
     props = before_change("orders")

@@ -175,8 +175,9 @@ def recovery_point_time(
     plan: str, rule: str, name: str, cluster_arn: str, region: str | None = None
 ) -> datetime | None:
     """The scheduled time of `name` if it is this plan's and this rule's recovery point of
-    `cluster_arn` (or its copy to `region`); None for any other name. Snapshot names are not
-    case sensitive (CreateClusterSnapshot), so neither is the comparison."""
+    `cluster_arn` (or its copy to `region`); None for any other name. In any case: snapshot names
+    are "not case sensitive" (CopyClusterSnapshot), and whether AWS stores them lowercase is
+    undocumented (docs/aws-limits.md)."""
     pattern = rf"{re.escape(rule)}-(\d{{12}})-([0-9a-f]{{{_DIGEST_LENGTH}}})"
     match = re.fullmatch(pattern, name, flags=re.IGNORECASE)
     if match is None:

@@ -46,9 +46,11 @@ BUSY_RETRY_SECONDS = 20.0
 COPY_WAIT_MAX_SECONDS = 6 * 60 * 60
 COPY_POLL_SECONDS = 15.0
 # After a point is deleted to make room: how long it may take to be gone (whether a snapshot
-# being deleted still counts against the quota is undocumented: docs/aws-limits.md).
+# being deleted still counts against the quota is undocumented: docs/aws-limits.md); never into
+# the last ROOM_RESERVE_SECONDS of the invocation, which retention and the metrics need.
 ROOM_WAIT_SECONDS = 60.0
 ROOM_POLL_SECONDS = 3.0
+ROOM_RESERVE_SECONDS = 60.0
 
 
 class _Busy(Exception):
@@ -285,7 +287,7 @@ class _Run:
     ) -> bool:
         """At the quota: one of the rule's points that go after this occurrence anyway deleted, and
         gone, so that `arn`'s point fits (points.make_room); False when there is none."""
-        until = min(self.services.clock() + ROOM_WAIT_SECONDS, self.deadline - ROOM_POLL_SECONDS * 2)
+        until = min(self.services.clock() + ROOM_WAIT_SECONDS, self.deadline - ROOM_RESERVE_SECONDS)
         scheduled = self.occurrence.scheduled
         wait = points.Wait(self.services.clock, self.services.sleep, until, ROOM_POLL_SECONDS)
         if not points.make_room(snapshots, listing, arn, scheduled, delete_after, keep_last, wait):

@@ -122,18 +122,25 @@ def room(
     delete_after: int | None,
     keep_last: int | None,
 ) -> list[tuple[str, Point]]:
-    """The points that may be deleted to make room for `cluster_arn`'s point of this occurrence,
-    in order: its own that are due once that point is made, then any other cluster's that
-    retention deletes after this occurrence whatever becomes of that point (the rule's own, due
-    anyway: no point that would be kept, and nobody else's snapshot)."""
-    mine = [(cluster_arn, p) for p in due(points.get(cluster_arn, []), scheduled, delete_after, keep_last, own=True)]
+    """The points that may be deleted to make room for `cluster_arn`'s point of this occurrence
+    (the rule's own, due anyway: nobody else's snapshot), in order: first those retention
+    deletes whatever becomes of that point (its own, then any other cluster's), last the one of
+    its own that goes only once that point is made (keep_last reached): deleted last, as it would
+    be lost if the request still met the quota."""
+    own = points.get(cluster_arn, [])
+    anyway = due(own, scheduled, delete_after, keep_last, own=made(own, scheduled))
+    once_made = [p for p in due(own, scheduled, delete_after, keep_last, own=True) if p not in anyway]
     others = [
         (arn, point)
         for arn, cluster_points in points.items()
         if arn != cluster_arn
         for point in due(cluster_points, scheduled, delete_after, keep_last, own=made(cluster_points, scheduled))
     ]
-    return mine + sorted(others, key=lambda pair: pair[1].scheduled)
+    return (
+        [(cluster_arn, p) for p in anyway]
+        + sorted(others, key=lambda pair: pair[1].scheduled)
+        + [(cluster_arn, p) for p in once_made]
+    )
 
 
 @dataclass

@@ -102,11 +102,19 @@ class _Restore(Frame):
         self.snapshots = Snapshots(api)
         self.physical_id = str(event.get("PhysicalResourceId") or "")
 
-    def _wait(self, cluster: dict[str, Any], phase: str, target: str = ACTIVE, **state: Any) -> dict[str, Any]:
-        """Wait for the cluster's status; hand over to a new invocation with `state` if need be."""
+    def _wait(
+        self,
+        cluster: dict[str, Any],
+        phase: str,
+        target: str = ACTIVE,
+        ends: frozenset[str] = frozenset(),
+        **state: Any,
+    ) -> dict[str, Any]:
+        """Wait for the cluster's status (`target`, or one of `ends`); hand over to a new
+        invocation with `state` if need be."""
         since = float(self.state["waitingSince"]) if self.state.get("phase") == phase else self.wall()
         try:
-            cluster, _ = self.clusters.wait_until(cluster, self.budget, lambda: self.wall() - since, target)
+            cluster, _ = self.clusters.wait_until(cluster, self.budget, lambda: self.wall() - since, target, ends=ends)
         except Paused as paused:
             raise self.continue_with(
                 paused, phase=phase, clusterArn=cluster["clusterArn"], waitingSince=since, **state
@@ -409,7 +417,8 @@ class _Restore(Frame):
         AWS starts no cluster that is STOPPING) and waited for until ACTIVE (continuing in a new
         invocation if need be)."""
         if cluster.get("status") == "STOPPING" or self.state.get("phase") == "stopping":
-            cluster = self._wait(cluster, "stopping", target="STOPPED")
+            # Started by someone meanwhile: on to ACTIVE.
+            cluster = self._wait(cluster, "stopping", target="STOPPED", ends=frozenset({"STARTING", ACTIVE}))
         if cluster.get("status") == "STOPPED":
             self.clusters.start(str(cluster["clusterArn"]))
             cluster = {**cluster, "status": "STARTING"}
