@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,46 +71,54 @@ def docdb(standin_server: StandInServer, aws_env: dict[str, str]) -> DocDbElasti
 # runs under each answer; the others run once, under the documented readings (the defaults).
 
 
-@pytest.fixture(params=[409, 400], ids=["taken-name-409", "taken-name-400"])
-def taken_name(request: pytest.FixtureRequest, docdb: DocDbElasticStandIn) -> int:
-    """A create whose name is taken: ConflictException (409), or ValidationException (400)."""
-    docdb.readings.taken_name_status = request.param
-    return int(request.param)
+def _reading(fixture_name: str, member: str, answers: dict[str, object], doc: str) -> Any:
+    """A fixture that runs its test once per answer (id: value) of `docdb.readings.<member>`."""
+
+    @pytest.fixture(name=fixture_name, params=list(answers.values()), ids=list(answers))
+    def reading(request: pytest.FixtureRequest, docdb: DocDbElasticStandIn) -> object:
+        setattr(docdb.readings, member, request.param)
+        return request.param
+
+    reading.__doc__ = doc
+    return reading
 
 
-@pytest.fixture(params=[True, False], ids=["automated-taggable", "automated-untaggable"])
-def automated_tagging(request: pytest.FixtureRequest, docdb: DocDbElasticStandIn) -> bool:
-    """Whether an automated snapshot accepts TagResource."""
-    docdb.readings.automated_snapshots_taggable = request.param
-    return bool(request.param)
-
-
-@pytest.fixture(params=["many", "one"], ids=["update-many-fields", "update-one-field"])
-def update_fields(request: pytest.FixtureRequest, docdb: DocDbElasticStandIn) -> str:
-    """Whether UpdateCluster takes several members per call, or refuses more than one."""
-    docdb.readings.one_field_per_update = request.param == "one"
-    return str(request.param)
-
-
-@pytest.fixture(params=[False, True], ids=["snapshot-names-as-written", "snapshot-names-lowercase"])
-def snapshot_names(request: pytest.FixtureRequest, docdb: DocDbElasticStandIn) -> bool:
-    """Snapshot names stored as written, or lowercase as cluster names are."""
-    docdb.readings.lowercase_snapshot_names = request.param
-    return bool(request.param)
-
-
-@pytest.fixture(params=[False, True], ids=["name-checked-first", "quota-checked-first"])
-def quota_order(request: pytest.FixtureRequest, docdb: DocDbElasticStandIn) -> bool:
-    """At the quota, a create whose name is taken: refused for the name, or for the quota."""
-    docdb.readings.quota_checked_before_name = request.param
-    return bool(request.param)
-
-
-@pytest.fixture(params=[0.0, 0.3], ids=["deleted-gone-at-once", "deleted-counted-while-deleting"])
-def snapshot_deleting(request: pytest.FixtureRequest, docdb: DocDbElasticStandIn) -> float:
-    """A deleted snapshot gone at once, or DELETING (listed, and counted against the quota) a while."""
-    docdb.readings.snapshot_deleting_seconds = request.param
-    return float(request.param)
+taken_name = _reading(
+    "taken_name",
+    "taken_name_status",
+    {"taken-name-409": 409, "taken-name-400": 400},
+    "A create whose name is taken: ConflictException (409), or ValidationException (400).",
+)
+automated_tagging = _reading(
+    "automated_tagging",
+    "automated_snapshots_taggable",
+    {"automated-taggable": True, "automated-untaggable": False},
+    "Whether an automated snapshot accepts TagResource.",
+)
+update_fields = _reading(
+    "update_fields",
+    "one_field_per_update",
+    {"update-many-fields": False, "update-one-field": True},
+    "Whether UpdateCluster takes several members per call, or refuses more than one.",
+)
+snapshot_names = _reading(
+    "snapshot_names",
+    "lowercase_snapshot_names",
+    {"snapshot-names-as-written": False, "snapshot-names-lowercase": True},
+    "Snapshot names stored as written, or lowercase as cluster names are.",
+)
+quota_order = _reading(
+    "quota_order",
+    "quota_checked_before_name",
+    {"name-checked-first": False, "quota-checked-first": True},
+    "At the quota, a create whose name is taken: refused for the name, or for the quota.",
+)
+snapshot_deleting = _reading(
+    "snapshot_deleting",
+    "snapshot_deleting_seconds",
+    {"deleted-gone-at-once": 0.0, "deleted-counted-while-deleting": 0.3},
+    "A deleted snapshot gone at once, or DELETING (listed, and counted against the quota) a while.",
+)
 
 
 @pytest.fixture(scope="session")
