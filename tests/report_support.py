@@ -53,15 +53,16 @@ def backup_input(
     }
 
 
-def restore_test_input(tags: dict[str, str]) -> dict[str, Any]:
+def restore_test_input(tags: dict[str, str] | None = None, clusters: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A restore test's schedule input, selecting clusters by `tags` and/or by ARN (`clusters`)."""
     member = contract.RestoreTestInput
     return {
         contract.RESTORE_TEST_EVENT_KEY: {
             member.VERSION: contract.RESTORE_TEST_INPUT_VERSION,
             member.TEST: TEST,
             member.SCHEDULED_TIME: contract.SCHEDULED_TIME_PLACEHOLDER,
-            member.CLUSTERS: [],
-            member.TAG_SELECTIONS: [tags],
+            member.CLUSTERS: list(clusters),
+            member.TAG_SELECTIONS: [tags] if tags else [],
             member.SUBNET_IDS: ["subnet-0a1b2c3d4e5f60718"],
             member.VPC_SECURITY_GROUP_IDS: ["sg-0a1b2c3d4e5f60718"],
             member.RECOVERY_POINT_TYPES: ["MANUAL", "AUTOMATED"],

@@ -15,6 +15,9 @@ import aws_cdk as cdk
 from local_node import tool_path
 
 REPO = Path(__file__).resolve().parent.parent
+#: The account and region of the construct tests' stacks, and a cluster of theirs by ARN.
+ENV = cdk.Environment(account="123456789012", region="us-east-1")
+ORDERS = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
 
 
 def recommended_app(**kwargs: object) -> cdk.App:

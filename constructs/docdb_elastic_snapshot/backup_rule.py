@@ -222,7 +222,9 @@ def _points(schedule: events.Schedule, keep_last: int | None, delete_after: Dura
     if seconds is not None:
         try:
             most = contract.most_occurrences_within(schedule.expression_string, seconds)
-        except ValueError:  # refused by the rule's own checks; counted as hourly, its shortest interval
+        except ValueError:
+            # Unreadable at synth (an expression given by a token): counted as if hourly, the
+            # most often a rule may run, so the budget is never short.
             most = contract.occurrences_within(seconds, 3600)
     count = contract.points_kept(keep_last=keep_last, delete_after_seconds=seconds, most_within=most)
     reasons = []

@@ -46,6 +46,12 @@ class ApiError(Exception):
         self.http_status = http_status
         super().__init__(f"{operation}: {code}: {self.message}")
 
+    def failure(self, subject: str) -> str:
+        """The start of every Reason for this refusal: the operation, its subject, the attempts
+        made, and AWS's code and message (to which each kind appends its advice)."""
+        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        return f"{self.operation} failed for {subject}{tries}: {self.code}: {self.message.rstrip('.')}"
+
 
 def _retry_after(error: ClientError) -> float | None:
     headers = error.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})

@@ -134,17 +134,26 @@ CLUSTER_ADVICE = {
 
 def explain_cluster(error: ApiError, subject: str) -> Failed:
     advice = CLUSTER_ADVICE.get(error.code, "" if error.http_status else "the endpoint could not be reached")
-    tries = f" after {error.attempts} attempts" if error.attempts > 1 else ""
-    reason = f"{error.operation} failed for {subject}{tries}: {error.code}: {error.message.rstrip('.')}"
+    reason = error.failure(subject)
     if advice:
         reason += ". To fix: " + advice.format(action=error.operation, subject=subject)
     return Failed(reason)
 
 
 class Starting(Failed):
-    """DeleteCluster refused a STOPPED cluster, which AWS's stop/start page says "cannot be
-    modified in any way. This includes deleting the cluster": it was started, and the deletion
-    is to be made again once it is ACTIVE."""
+    """DeleteCluster refused a stopped cluster, which AWS's stop/start page says "cannot be
+    modified in any way. This includes deleting the cluster": a STOPPED one was started, a
+    STOPPING or STARTING one is on its way; the deletion is to be made again once it is ACTIVE."""
+
+
+def _failed_statuses(target: str) -> frozenset[str]:
+    """The statuses in which a wait for `target` fails at once: none on the way to GONE; on the
+    way to STOPPED, STOPPING is the way there."""
+    if target == GONE:
+        return frozenset()
+    if target == "STOPPED":
+        return CLUSTER_FAILED_STATUSES - {"STOPPED", "STOPPING"}
+    return CLUSTER_FAILED_STATUSES
 
 
 class RestoredClusters(Clusters):
@@ -263,8 +272,7 @@ class RestoredClusters(Clusters):
     def delete(self, cluster_arn: str) -> None:
         """DeleteCluster; a cluster already gone (or already being deleted) is success. A STOPPED
         cluster is started and Starting raised: AWS deletes it only once it is running again (a
-        STOPPING or STARTING one raises Starting too: the caller tries again as it goes on, and a
-        STOPPING one is started once STOPPED)."""
+        STOPPING or STARTING one raises Starting too, for the caller to try again as it goes on)."""
         try:
             self.api.call("DeleteCluster", clusterArn=cluster_arn)
         except ApiError as error:
@@ -309,8 +317,7 @@ class RestoredClusters(Clusters):
             elapsed=elapsed,
             what=f"Cluster {cluster.get('clusterName', '')} ({arn})",
             target=target,
-            # A cluster that is stopping is on its way to STOPPED, not failed.
-            failed_statuses=frozenset() if target == GONE else CLUSTER_FAILED_STATUSES - {"STOPPING", target},
+            failed_statuses=_failed_statuses(target),
             still_waiting_remedy=remedy,
             ends=ends,
         )

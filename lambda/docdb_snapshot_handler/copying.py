@@ -34,8 +34,7 @@ def explain_copy(
     """A Reason for a failed CopyClusterSnapshot: names the copy, the source and the key."""
     key = f" under KMS key {kms_key_id}" if kms_key_id else ""
     subject = f"copy {name} of {source_arn}{key}"
-    tries = f" after {error.attempts} attempts" if error.attempts > 1 else ""
-    reason = f"{error.operation} failed for {subject}{tries}: {error.code}: {error.message.rstrip('.')}"
+    reason = error.failure(subject)
     key_check = (
         f"check that KMS key {kms_key_id} exists in this region, is enabled, and that its key policy lets the "
         "provider's role use it through docdb-elastic"

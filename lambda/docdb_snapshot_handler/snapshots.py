@@ -67,8 +67,7 @@ SnapshotFailed = Failed
 
 def explain(error: ApiError, subject: str) -> SnapshotFailed:
     advice = ADVICE.get(error.code, _CONNECTION_ADVICE if not error.http_status else "")
-    tries = f" after {error.attempts} attempts" if error.attempts > 1 else ""
-    reason = f"{error.operation} failed for {subject}{tries}: {error.code}: {error.message.rstrip('.')}"
+    reason = error.failure(subject)
     if advice:
         reason += ". To fix: " + advice.format(action=error.operation, subject=subject)
     return SnapshotFailed(reason)

@@ -24,10 +24,8 @@ from docdb_elastic_snapshot import (
 from docdb_snapshot_handler import contract
 from docdb_snapshot_handler.kinds.backup_plan.properties import parse_occurrence
 from docdb_snapshot_handler.parsing import Home
-from synth_support import assert_nag_and_cfn_lint_clean, recommended_app
+from synth_support import ENV, ORDERS, assert_nag_and_cfn_lint_clean, recommended_app
 
-ENV = cdk.Environment(account="123456789012", region="us-east-1")
-ORDERS = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
 #: A second key of the stack's region, the one copies are made under.
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 

@@ -32,9 +32,8 @@ from docdb_snapshot_handler.kinds.copy.properties import parse_copy_properties
 from docdb_snapshot_handler.kinds.snapshot.properties import parse_properties
 from docdb_snapshot_handler.parsing import Home
 from standins.bundled_handler import as_cloudformation_sends
-from synth_support import recommended_app
+from synth_support import ENV, recommended_app
 
-ENV = cdk.Environment(account="123456789012", region="us-east-1")
 SOURCE = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster-snapshot/0123456789abcdef"
 #: A second key of the stack's region, the one copies are made under; and one of another region.
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"

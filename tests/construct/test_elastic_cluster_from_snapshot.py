@@ -25,9 +25,8 @@ from docdb_snapshot_handler import contract
 from docdb_snapshot_handler.contract import RESTORE_RESOURCE_TYPE, ClusterAttr, RestoreProp
 from docdb_snapshot_handler.kinds.restore.properties import parse_restore_properties
 from standins.bundled_handler import as_cloudformation_sends
-from synth_support import recommended_app
+from synth_support import ENV, recommended_app
 
-ENV = cdk.Environment(account="123456789012", region="us-east-1")
 SNAPSHOT = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster-snapshot/0123abcd"
 SOURCE = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/orders"
 

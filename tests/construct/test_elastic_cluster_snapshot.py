@@ -13,9 +13,8 @@ from aws_cdk.assertions import Template
 
 from docdb_elastic_snapshot import ElasticClusterSnapshot, InvalidPropsError
 from docdb_snapshot_handler.contract import RESOURCE_TYPE, Attr, Prop, snapshot_name_prefix_errors
-from synth_support import recommended_app
+from synth_support import ENV, recommended_app
 
-ENV = cdk.Environment(account="123456789012", region="us-east-1")
 CLUSTER = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/orders"
 OTHER_CLUSTER = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/payments"
 

@@ -18,9 +18,7 @@ from docdb_elastic_snapshot import (
     SnapshotBeforeChange,
 )
 from docdb_snapshot_handler.contract import RESOURCE_TYPE, Prop
-from synth_support import recommended_app
-
-ENV = cdk.Environment(account="123456789012", region="us-east-1")
+from synth_support import ENV, recommended_app
 
 
 def cluster_stack(shard_count: int = 1, name: str = "orders") -> tuple[cdk.Stack, docdbelastic.CfnCluster]:

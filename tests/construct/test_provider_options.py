@@ -14,9 +14,8 @@ from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
 from docdb_elastic_snapshot import ElasticClusterSnapshot, InvalidPropsError, ProviderOptions, SnapshotProvider
-from synth_support import recommended_app
+from synth_support import ENV, recommended_app
 
-ENV = cdk.Environment(account="123456789012", region="us-east-1")
 CLUSTER = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/orders"
 
 

@@ -23,10 +23,8 @@ from docdb_snapshot_handler.parsing import Home
 from iam_template import cluster as orders_cluster
 from iam_template import resolve
 from standins.docdb_elastic import cluster_arn_for
-from synth_support import assert_nag_and_cfn_lint_clean, recommended_app, validation_function
+from synth_support import ENV, ORDERS, assert_nag_and_cfn_lint_clean, recommended_app, validation_function
 
-ENV = cdk.Environment(account="123456789012", region="us-east-1")
-ORDERS = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
 SUBNETS = ["subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60719"]
 GROUPS = ["sg-0a1b2c3d4e5f60718"]
 

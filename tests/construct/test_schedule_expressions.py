@@ -22,10 +22,8 @@ from docdb_elastic_snapshot import (
     InvalidPropsError,
 )
 from docdb_snapshot_handler import contract
-from synth_support import recommended_app
+from synth_support import ENV, ORDERS, recommended_app
 
-ENV = cdk.Environment(account="123456789012", region="us-east-1")
-ORDERS = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 SUBNETS = ["subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60719"]
 GROUPS = ["sg-0a1b2c3d4e5f60718"]

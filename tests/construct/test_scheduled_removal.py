@@ -20,9 +20,8 @@ from docdb_elastic_snapshot import (
 )
 from docdb_snapshot_handler.contract import RESOURCE_TYPE
 from standins.docdb_elastic import cluster_arn_for
-from synth_support import recommended_app
+from synth_support import ENV, recommended_app
 
-ENV = cdk.Environment(account="123456789012", region="us-east-1")
 ORDERS = cluster_arn_for("orders")
 #: What CloudFormation deletes with the stack and nothing else: no Custom:: type among them.
 SCHEDULE_AND_IAM = {

@@ -23,9 +23,8 @@ from docdb_elastic_snapshot import (
 )
 from docdb_elastic_snapshot.backup_rule import points_per_cluster
 from docdb_snapshot_handler import contract
+from synth_support import ENV, ORDERS
 
-ENV = cdk.Environment(account="123456789012", region="us-east-1")
-ORDERS = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
 SNAPSHOT = "arn:aws:docdb-elastic:us-east-1:123456789012:cluster-snapshot/0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 DAY = 86400
 

@@ -254,6 +254,30 @@ def test_a_restore_test_recorded_on_the_cluster_is_read_there(docdb, tested, cap
     assert by_name(document)["orders"]["lastRestoreTest"]["outcome"] == "failed"
 
 
+def test_a_restore_test_of_clusters_named_by_arn_is_read_on_the_cluster_too(docdb, scheduler, capsys):
+    # GIVEN a rule and a restore test that select the cluster by ARN (no selection by tag), and the
+    # test's record on the cluster, of an automated point that refused its tag
+    orders = docdb.add_cluster("orders")
+    scheduler.add_schedule("daily", backup_input(clusters=(orders,)))
+    scheduler.add_schedule("drill", restore_test_input(clusters=(orders,)))
+    recovery_point(docdb, orders, TODAY)
+    point = docdb.add_snapshot(orders, "rds:orders-automated", snapshot_type="AUTOMATED")
+    value = contract.restore_test_record(TODAY - timedelta(days=1), "succeeded", 600)
+    docdb.clusters[orders].tags[contract.restore_test_claim_key(TEST)] = contract.restore_test_cluster_record(
+        value, point
+    )
+    # WHEN the report is made
+    code, document, _ = report_json(capsys)
+    # THEN the cluster's tags were read for the record, and it is the last test
+    assert code == 0
+    assert by_name(document)["orders"]["lastRestoreTest"] == {
+        "test": TEST,
+        "scheduledTime": "2026-11-27T05:00:00Z",
+        "outcome": "succeeded",
+        "restoreSeconds": 600,
+    }
+
+
 @pytest.mark.parametrize(
     ("started", "outcome", "code"),
     [

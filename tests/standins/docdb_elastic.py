@@ -246,7 +246,7 @@ class DocDbElasticStandIn(ClusterOperations):
         return 200, body, {}
 
     def _CreateClusterSnapshot(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        cluster = self.clusters.get(params["clusterArn"]) if self._here(params["clusterArn"]) else None
+        cluster = self._cluster_here(params["clusterArn"])
         if cluster is None:
             return self._not_found(params["clusterArn"], "cluster")
         if cluster.status != "ACTIVE":
@@ -349,7 +349,7 @@ class DocDbElasticStandIn(ClusterOperations):
         return self._page("clusters", [c.summary() for c in self.clusters.values() if self._here(c.arn)], params)
 
     def _GetCluster(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        cluster = self.clusters.get(params["clusterArn"]) if self._here(params["clusterArn"]) else None
+        cluster = self._cluster_here(params["clusterArn"])
         if cluster is None:
             return self._not_found(params["clusterArn"], "cluster")
         return 200, {"cluster": cluster.describe()}, {}

@@ -25,6 +25,10 @@ class ClusterOperations:
     # Seconds a started cluster spends STARTING before it is ACTIVE.
     start_delay: float = 0.0
 
+    def _cluster_here(self, arn: str) -> Cluster | None:
+        """The cluster of this ARN, if it is in the request's region."""
+        return self.clusters.get(arn) if self._here(arn) else None
+
     # --- restored clusters ---------------------------------------------------------------
     def _RestoreClusterFromSnapshot(self, params: dict[str, Any]) -> Answer:
         snapshot = self._snapshot_here(params["snapshotArn"])
@@ -47,7 +51,7 @@ class ClusterOperations:
         return 200, {"cluster": cluster.describe()}, {}
 
     def _UpdateCluster(self, params: dict[str, Any]) -> Answer:
-        cluster = self.clusters.get(params["clusterArn"]) if self._here(params["clusterArn"]) else None
+        cluster = self._cluster_here(params["clusterArn"])
         if cluster is None:
             return self._not_found(params["clusterArn"], "cluster")
         if cluster.status != "ACTIVE":
@@ -66,7 +70,7 @@ class ClusterOperations:
         return 200, {"cluster": cluster.describe()}, {}
 
     def _DeleteCluster(self, params: dict[str, Any]) -> Answer:
-        cluster = self.clusters.get(params["clusterArn"]) if self._here(params["clusterArn"]) else None
+        cluster = self._cluster_here(params["clusterArn"])
         if cluster is None:
             return self._not_found(params["clusterArn"], "cluster")
         required = self.cluster_delete_requires_tag
@@ -85,7 +89,7 @@ class ClusterOperations:
 
     def _StartCluster(self, params: dict[str, Any]) -> Answer:
         """StartCluster: a STOPPED cluster is STARTING for `start_delay` seconds, then ACTIVE."""
-        cluster = self.clusters.get(params["clusterArn"]) if self._here(params["clusterArn"]) else None
+        cluster = self._cluster_here(params["clusterArn"])
         if cluster is None:
             return self._not_found(params["clusterArn"], "cluster")
         if cluster.status != "STOPPED":

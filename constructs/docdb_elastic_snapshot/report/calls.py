@@ -40,12 +40,16 @@ def _action(client: Any, operation: str) -> str:
     return f"{client.meta.service_model.signing_name}:{operation}"
 
 
+def _refused(client: Any, operation: str, error: ClientError) -> ApiError:
+    details = error.response.get("Error", {})
+    return ApiError(_action(client, operation), str(details.get("Code")), str(details.get("Message")))
+
+
 def call(client: Any, operation: str, **params: Any) -> dict[str, Any]:
     try:
         answer: dict[str, Any] = getattr(client, xform_name(operation))(**params)
     except ClientError as error:
-        details = error.response.get("Error", {})
-        raise ApiError(_action(client, operation), str(details.get("Code")), str(details.get("Message"))) from error
+        raise _refused(client, operation, error) from error
     return answer
 
 
@@ -55,8 +59,7 @@ def items(client: Any, operation: str, key: str, **params: Any) -> Iterator[dict
         for page in pages:
             yield from page.get(key, [])
     except ClientError as error:
-        details = error.response.get("Error", {})
-        raise ApiError(_action(client, operation), str(details.get("Code")), str(details.get("Message"))) from error
+        raise _refused(client, operation, error) from error
 
 
 def parallel(function: Callable[[_T], _R], items: Iterable[_T]) -> list[_R]:

@@ -62,8 +62,8 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "A read-only recovery report of one region. Exits 1 when a rule's newest recovery point of a "
             "cluster is older than the rule allows, a cluster's last restore test failed, or the region's "
-            "manual snapshots reach 90% of the quota; 2 when the report could not be made. JSON when --json "
-            "is given or stdout is not a terminal."
+            f"manual snapshots reach {contract.QUOTA_WARNING_SHARE:.0%} of the quota; 2 when the report could not "
+            "be made. JSON when --json is given or stdout is not a terminal."
         ),
     )
     report.add_argument("--region", help="the AWS region (default: the profile's or AWS_REGION)")

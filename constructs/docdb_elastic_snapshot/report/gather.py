@@ -123,12 +123,16 @@ class QuotaUse:
         return self.manual_snapshots / self.quota
 
     @property
+    def which(self) -> str:
+        return "the quota given" if self.quota_given else "the default quota"
+
+    @property
     def problem(self) -> str | None:
         if self.share < contract.QUOTA_WARNING_SHARE:
             return None
-        which = "the quota given" if self.quota_given else "the default quota"
         return (
-            f"{self.manual_snapshots} manual snapshots in {self.region}, {self.share:.0%} of {which} of {self.quota}: "
+            f"{self.manual_snapshots} manual snapshots in {self.region}, {self.share:.0%} of {self.which} of "
+            f"{self.quota}: "
             "new snapshots fail at the quota. Raise it in Service Quotas (Amazon DocumentDB) and pass it with "
             "--snapshot-quota, or delete manual snapshots no longer needed"
         )
@@ -404,9 +408,10 @@ def gather(session: boto3.Session, region: str, snapshot_quota: int | None = Non
     rules, tests = read_schedules(scheduler)
     rules = [replace(rule, copy_regions=tuple(r or region for r in rule.copy_regions)) for rule in rules]
     summaries = list(items(docdb, "ListClusters", "clusters"))
-    # Cluster tags matter only to a selection by tag.
+    # Cluster tags matter to a selection by tag, and to a restore test (its record of an
+    # automated point that refused tags is on the cluster).
     selections = [rule.selection for rule in rules] + [test.selection for test in tests]
-    with_tags = any(selection.tag_selections for selection in selections)
+    with_tags = bool(tests) or any(selection.tag_selections for selection in selections)
     clusters = [c for c in parallel(lambda s: _read_cluster(docdb, s, with_tags), summaries) if c is not None]
     # Only the regions a rule copies the report's clusters to are listed (a plan made before
     # copies stayed in their region may still name another).

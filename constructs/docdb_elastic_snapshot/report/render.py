@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from docdb_snapshot_handler import contract
+
 from .gather import Finding, Point, QuotaUse, Report, TestResult, duration
 
 
@@ -142,10 +144,10 @@ def _row(finding: Finding, now: datetime) -> list[Text]:
 
 
 def quota_line(use: QuotaUse) -> Text:
-    which = f"the quota given, {use.quota}" if use.quota_given else f"the default quota, {use.quota}"
-    text = Text(f"Manual snapshots in {use.region}: {use.manual_snapshots} of {which} ({use.share:.0%})")
+    counted = f"{use.manual_snapshots} of {use.which}, {use.quota} ({use.share:.0%})"
+    text = Text(f"Manual snapshots in {use.region}: {counted}")
     if use.problem:
-        text.append(": at 90% or more, new snapshots will soon fail", style="bold red")
+        text.append(f": at {contract.QUOTA_WARNING_SHARE:.0%} or more, new snapshots will soon fail", style="bold red")
     return text
 
 

@@ -263,8 +263,8 @@ class _Run:
         if error.code != contract.QUOTA_EXCEEDED_CODE:
             return explain(error, subject)
         return Failed(
-            f"{error.operation} failed for {subject}: {error.code}: {error.message.rstrip('.')}. No more of the "
-            "rule's own recovery points were due for deletion, and nobody else's is ever deleted. To fix: "
+            f"{error.failure(subject)}. No more of the rule's own recovery points were due for deletion, and "
+            "nobody else's is ever deleted. To fix: "
             + contract.snapshot_quota_advice(f"keep_last or delete_after of rule {self.occurrence.rule}")
         )
 

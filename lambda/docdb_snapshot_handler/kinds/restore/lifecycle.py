@@ -32,9 +32,9 @@ from .properties import RestoreProperties, cluster_removal_policy_of, parse_rest
 logger = logging.getLogger(__name__)
 
 ACTIVE = "ACTIVE"
-# A cluster in one of these is on its way to ACTIVE: an update waits for it rather than failing.
-#: A cluster in one of these is started (and waited for) before it is snapshotted or deleted.
+# A cluster in one of these is started (and waited for) before it is snapshotted or deleted.
 STOP_STATUSES = frozenset({"STOPPING", "STOPPED", "STARTING"})
+# A cluster in one of these is on its way to ACTIVE: an update waits for it rather than failing.
 TRANSITIONAL_STATUSES = frozenset(
     {"CREATING", "UPDATING", "MODIFYING", "MERGING", "SPLITTING", "COPYING", "STARTING", "MAINTENANCE"}
 )
